@@ -9,12 +9,12 @@
 
 use std::borrow::Cow;
 
-mod decode;
-mod encode;
-mod error;
+// mod decode;  (pdu owner: enable)
+// mod encode;
+// mod error;
 
-pub use decode::{decode, decode_header, PdvIter};
-pub use error::{PduError, PduErrorKind};
+// pub use decode::{decode, decode_header, PdvIter};
+// pub use error::{PduError, PduErrorKind};
 
 /// A variable-length byte field (UID, AE title text, opaque value) borrowed from the input
 /// or owned.
