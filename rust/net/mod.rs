@@ -1,1 +1,21 @@
-//! (stub; filled in by its owner)
+//! Sockets: the listener and accept loop, the client connector, and one event-driven task
+//! per association that enforces every timeout. See [`runtime`] for why tokio.
+
+mod association;
+mod client;
+mod config;
+mod error;
+mod framing;
+mod hooks;
+pub mod log;
+pub mod runtime;
+mod server;
+mod shared;
+
+pub use client::start_associate;
+pub use config::{ARTIM_FALLBACK, ClientConfig, ServerConfig, Timeouts};
+pub use error::NetError;
+pub use framing::{MAX_ASSOCIATE_PDU, MAX_UNLIMITED_PDATA};
+pub use hooks::{EchoIndication, Hooks, NoHooks, Notification, NotificationKind};
+pub use server::Server;
+pub use shared::{AssocInfo, AssocShared, EchoOutcome, Lifecycle, ReleaseOutcome, Role};

@@ -1,0 +1,1045 @@
+//! One association's task: reads PDUs, drives the PS3.8 state machine, answers or hands
+//! over DIMSE messages, writes PDUs, and enforces every timeout. Both roles share it.
+//!
+//! The task is the only owner of the socket. Other threads talk to it through
+//! [`Command`]s; it never polls: it sleeps in one `select!` on the socket, the command
+//! queue and the nearest deadline.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::mpsc::SyncSender;
+use std::time::Instant;
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::time::sleep_until;
+
+use crate::assoc::{self, IdentityDecision};
+use crate::dimse;
+use crate::pdu::{self, Pdu, PduType, abort_reason};
+use crate::uid;
+use crate::ul::{Action, Event, Role as UlRole, State, StateMachine};
+
+use super::config::{ClientConfig, ServerConfig};
+use super::framing::{Frame, Limits, PduReader};
+use super::hooks::{EchoIndication, Hooks, Notification, NotificationKind};
+use super::log;
+use super::shared::{AssocInfo, AssocShared, Command, EchoOutcome, Lifecycle, ReleaseOutcome, Role};
+
+/// Abort sources (PS3.8 Table 9-26).
+const SOURCE_USER: u8 = 0;
+const SOURCE_PROVIDER: u8 = 2;
+
+/// Status values the core answers by itself.
+const STATUS_SUCCESS: u16 = 0x0000;
+const STATUS_SOP_CLASS_NOT_SUPPORTED: u16 = 0x0122;
+const STATUS_UNRECOGNIZED_OPERATION: u16 = 0x0211;
+
+/// The SCU's request in flight.
+struct PendingEcho {
+    message_id: u16,
+    reply: SyncSender<EchoOutcome>,
+    deadline: Option<Instant>,
+}
+
+/// Why the main loop ended.
+enum End {
+    /// The transport is closed or must be closed now.
+    Close,
+    /// We are in Sta13: wait for the peer to close, bounded by ARTIM.
+    AwaitClose,
+}
+
+pub(crate) struct Task {
+    shared: Arc<AssocShared>,
+    hooks: Arc<dyn Hooks>,
+    observed: u32,
+    reader: PduReader,
+    writer: OwnedWriteHalf,
+    rx: UnboundedReceiver<Command>,
+    fsm: StateMachine,
+    assembler: dimse::Assembler,
+    out: Vec<u8>,
+    last_rx: Instant,
+    /// Deadline of the wait for A-ASSOCIATE-AC/RJ or A-RELEASE-RP.
+    acse_deadline: Option<Instant>,
+    pending_echo: Option<PendingEcho>,
+    release_reply: Option<SyncSender<ReleaseOutcome>>,
+    /// A Python handler is running for a request of this association.
+    handler_busy: bool,
+    /// Requests that arrived while the handler was busy: (context ID, command set).
+    queued: VecDeque<(u8, Vec<u8>)>,
+    /// The peer asked to release while a handler was running: answer once it is done.
+    release_deferred: bool,
+    ended_logged: bool,
+}
+
+impl Task {
+    fn new(
+        stream: TcpStream,
+        shared: Arc<AssocShared>,
+        hooks: Arc<dyn Hooks>,
+        rx: UnboundedReceiver<Command>,
+        role: UlRole,
+        local_max: u32,
+    ) -> Self {
+        let _ = stream.set_nodelay(true);
+        let (rd, wr) = stream.into_split();
+        let observed = hooks.observed();
+        let artim = shared.timeouts.artim();
+        Self {
+            shared,
+            hooks,
+            observed,
+            reader: PduReader::new(rd, Limits::new(local_max)),
+            writer: wr,
+            rx,
+            fsm: StateMachine::new(role, artim),
+            assembler: dimse::Assembler::new(),
+            out: Vec::with_capacity(256),
+            last_rx: Instant::now(),
+            acse_deadline: None,
+            pending_echo: None,
+            release_reply: None,
+            handler_busy: false,
+            queued: VecDeque::new(),
+            release_deferred: false,
+            ended_logged: false,
+        }
+    }
+
+    fn id(&self) -> u64 {
+        self.shared.id
+    }
+
+    /// Applies an event to the state machine; `None` for a cell the table leaves empty.
+    fn fsm(&mut self, event: Event) -> Option<Action> {
+        match self.fsm.on_event(event, Instant::now()) {
+            Ok(action) => Some(action),
+            Err(e) => {
+                log::debug(format_args!("[{}] {e}", self.id()));
+                None
+            }
+        }
+    }
+
+    async fn notify(&self, event: Notification) {
+        if self.observed & event.kind().bit() == 0 {
+            return;
+        }
+        let hooks = Arc::clone(&self.hooks);
+        let shared = Arc::clone(&self.shared);
+        let _ = tokio::task::spawn_blocking(move || hooks.notify(&shared, &event)).await;
+    }
+
+    fn observes(&self, kind: NotificationKind) -> bool {
+        self.observed & kind.bit() != 0
+    }
+
+    /// Writes `self.out` as one write (a whole PDU, or a whole message's PDUs).
+    async fn flush(&mut self) -> bool {
+        if self.out.is_empty() {
+            return true;
+        }
+        let limit = self.shared.timeouts.stall();
+        let ok = matches!(
+            tokio::time::timeout(limit, self.writer.write_all(&self.out)).await,
+            Ok(Ok(()))
+        );
+        self.out.clear();
+        if !ok {
+            log::error(format_args!("[{}] Failed to send a PDU: the peer is not reading", self.id()));
+        }
+        ok
+    }
+
+    async fn send_pdu(&mut self, pdu: &Pdu<'_>) -> bool {
+        pdu.encode(&mut self.out);
+        self.flush().await
+    }
+
+    async fn send_abort(&mut self, source: u8, reason: u8) {
+        let _ = self.send_pdu(&Pdu::abort(source, reason)).await;
+        let _ = self.writer.shutdown().await;
+    }
+
+    fn log_aborted(&mut self, by_peer: bool, source: u8) {
+        if self.ended_logged {
+            return;
+        }
+        self.ended_logged = true;
+        if by_peer && source != SOURCE_PROVIDER {
+            log::info(format_args!("Association Aborted"));
+        } else {
+            log::info(format_args!("Association Aborted (A-P-ABORT)"));
+        }
+    }
+
+    /// Marks the association aborted and fails whatever was waiting on it.
+    async fn become_aborted(&mut self, by_peer: bool, source: u8, reason: u8) {
+        let was_live = matches!(self.shared.lifecycle(), Lifecycle::Established | Lifecycle::Releasing);
+        if self.shared.lifecycle() != Lifecycle::Rejected && self.shared.lifecycle() != Lifecycle::Released {
+            self.shared.set_lifecycle(Lifecycle::Aborted);
+        }
+        if let Some(p) = self.pending_echo.take() {
+            let _ = p.reply.try_send(EchoOutcome::Aborted);
+        }
+        if let Some(r) = self.release_reply.take() {
+            let _ = r.try_send(ReleaseOutcome::Aborted);
+        }
+        if was_live || self.shared.role == Role::Requestor {
+            self.log_aborted(by_peer, source);
+            self.notify(Notification::Aborted { by_peer, source, reason }).await;
+        }
+    }
+
+    /// AA-8 (or AA-1 in Sta2): a protocol error detected here. Sends A-ABORT with the
+    /// provider source and `reason`, tells the user, and waits for the close in Sta13.
+    async fn provider_abort(&mut self, event: Event, reason: u8, why: std::fmt::Arguments<'_>) -> End {
+        log::error(format_args!("[{}] {why}", self.id()));
+        if let Some(action) = self.fsm(event) {
+            if matches!(action, Action::Aa6) {
+                return End::AwaitClose;
+            }
+        }
+        log::info(format_args!("Aborting Association"));
+        self.send_abort(SOURCE_PROVIDER, reason).await;
+        self.become_aborted(false, SOURCE_PROVIDER, reason).await;
+        End::AwaitClose
+    }
+
+    /// Handles a frame that is not a well-formed PDU of a known type.
+    async fn bad_frame(&mut self, frame: &Frame) -> End {
+        match *frame {
+            Frame::UnknownType(t) => {
+                self.provider_abort(
+                    Event::Evt19,
+                    abort_reason::UNRECOGNIZED_PDU,
+                    format_args!("Unrecognised PDU type 0x{t:02X} received"),
+                )
+                .await
+            }
+            Frame::TooLarge { pdu_type, length, limit } => {
+                let name = PduType::from_u8(pdu_type).map_or("PDU", PduType::name);
+                self.provider_abort(
+                    Event::Evt19,
+                    abort_reason::INVALID_PDU_PARAMETER_VALUE,
+                    format_args!("{name} of {length} bytes exceeds the maximum of {limit}"),
+                )
+                .await
+            }
+            _ => End::Close,
+        }
+    }
+
+    /// The transport closed under us (Evt17).
+    async fn transport_closed(&mut self, mid_pdu: bool) -> End {
+        let state = self.fsm.state();
+        let _ = self.fsm(Event::Evt17);
+        if state == State::Sta13 {
+            return End::Close;
+        }
+        if mid_pdu {
+            log::error(format_args!("[{}] The peer closed the connection in the middle of a PDU", self.id()));
+        }
+        if matches!(self.shared.lifecycle(), Lifecycle::Negotiating) && self.shared.role == Role::Acceptor {
+            // Closed before any association existed: nothing to report but the close.
+            return End::Close;
+        }
+        self.become_aborted(false, SOURCE_PROVIDER, 0).await;
+        End::Close
+    }
+
+    /// The next instant at which something must happen without input.
+    fn next_deadline(&self) -> Option<Instant> {
+        let mut best: Option<Instant> = None;
+        let mut consider = |d: Option<Instant>| {
+            if let Some(d) = d {
+                best = Some(best.map_or(d, |b| b.min(d)));
+            }
+        };
+        consider(self.fsm.artim_deadline());
+        consider(self.acse_deadline);
+        consider(self.pending_echo.as_ref().and_then(|p| p.deadline));
+        if matches!(self.fsm.state(), State::Sta6 | State::Sta7 | State::Sta8) {
+            if let Some(network) = self.shared.timeouts.network {
+                if !self.handler_busy && self.pending_echo.is_none() {
+                    consider(Some(self.last_rx + network));
+                }
+            }
+        }
+        if self.reader.mid_pdu() {
+            consider(Some(self.last_rx + self.shared.timeouts.stall()));
+        }
+        best
+    }
+
+    /// Something timed out at `now`.
+    async fn on_deadline(&mut self, now: Instant) -> Option<End> {
+        if self.fsm.artim_deadline().is_some_and(|d| d <= now) {
+            log::info(format_args!("[{}] ARTIM timer expired", self.id()));
+            let _ = self.fsm(Event::Evt18);
+            if self.shared.lifecycle() == Lifecycle::Negotiating {
+                self.shared.set_lifecycle(Lifecycle::Aborted);
+            }
+            return Some(End::Close);
+        }
+        if self.pending_echo.as_ref().is_some_and(|p| p.deadline.is_some_and(|d| d <= now)) {
+            let pending = self.pending_echo.take().expect("checked above");
+            log::error(format_args!("DIMSE timeout reached"));
+            let _ = pending.reply.try_send(EchoOutcome::Timeout);
+            return Some(self.local_abort().await);
+        }
+        if self.acse_deadline.is_some_and(|d| d <= now) {
+            self.acse_deadline = None;
+            log::error(format_args!("ACSE timeout reached while waiting for the peer"));
+            return Some(self.local_abort().await);
+        }
+        if self.reader.mid_pdu() && self.last_rx + self.shared.timeouts.stall() <= now {
+            return Some(
+                self.provider_abort(
+                    Event::Evt19,
+                    abort_reason::NOT_SPECIFIED,
+                    format_args!("The peer stalled in the middle of a PDU"),
+                )
+                .await,
+            );
+        }
+        if let Some(network) = self.shared.timeouts.network {
+            if self.last_rx + network <= now {
+                log::error(format_args!("Network timeout reached"));
+                return Some(self.local_abort().await);
+            }
+        }
+        None
+    }
+
+    /// A-ABORT request primitive (Evt15): source service-user.
+    async fn local_abort(&mut self) -> End {
+        match self.fsm(Event::Evt15) {
+            Some(Action::Aa2) => {
+                self.become_aborted(false, SOURCE_USER, 0).await;
+                End::Close
+            }
+            Some(_) => {
+                log::info(format_args!("Aborting Association"));
+                self.send_abort(SOURCE_USER, 0).await;
+                self.become_aborted(false, SOURCE_USER, 0).await;
+                End::AwaitClose
+            }
+            None => End::Close,
+        }
+    }
+
+    /// Sta13: wait for the peer to close, at most until ARTIM expires. Only an unexpected
+    /// A-ASSOCIATE-RQ or an invalid PDU is answered (AA-7); everything else is ignored.
+    async fn await_close(&mut self) {
+        if self.fsm.state() != State::Sta13 {
+            return;
+        }
+        let deadline = self.fsm.artim_deadline().unwrap_or_else(|| Instant::now() + self.shared.timeouts.artim());
+        loop {
+            tokio::select! {
+                frame = self.reader.next() => match frame {
+                    Ok(Frame::Pdu { pdu_type, .. }) => {
+                        if pdu_type == PduType::AssociateRq as u8 {
+                            let _ = self.fsm(Event::Evt6);
+                            let _ = self.send_pdu(&Pdu::abort(SOURCE_PROVIDER, abort_reason::UNEXPECTED_PDU)).await;
+                        } else if pdu_type == PduType::Abort as u8 {
+                            let _ = self.fsm(Event::Evt16);
+                            return;
+                        }
+                    }
+                    Ok(Frame::Closed { .. }) | Err(_) => {
+                        let _ = self.fsm(Event::Evt17);
+                        return;
+                    }
+                    Ok(_) => {
+                        let _ = self.fsm(Event::Evt19);
+                        let _ = self.send_pdu(&Pdu::abort(SOURCE_PROVIDER, abort_reason::UNRECOGNIZED_PDU)).await;
+                        return;
+                    }
+                },
+                _ = sleep_until(deadline.into()) => {
+                    let _ = self.fsm(Event::Evt18);
+                    return;
+                }
+            }
+        }
+    }
+
+    // ----- acceptor ---------------------------------------------------------------------
+
+    /// Sta2: waits for the A-ASSOCIATE-RQ and negotiates. Returns true once established.
+    async fn accept(&mut self, cfg: &ServerConfig, over_limit: bool) -> Result<(), End> {
+        let _ = self.fsm(Event::Evt5);
+        self.notify(Notification::ConnOpen).await;
+        let deadline = self.fsm.artim_deadline().unwrap_or_else(|| Instant::now() + self.shared.timeouts.artim());
+        let frame = tokio::select! {
+            frame = self.reader.next() => frame,
+            _ = sleep_until(deadline.into()) => {
+                log::info(format_args!("[{}] ARTIM timer expired: no A-ASSOCIATE-RQ received", self.id()));
+                let _ = self.fsm(Event::Evt18);
+                return Err(End::Close);
+            }
+        };
+        self.last_rx = Instant::now();
+        let (pdu_type, len) = match frame {
+            Ok(Frame::Pdu { pdu_type, len }) => (pdu_type, len),
+            Ok(Frame::Closed { .. }) | Err(_) => {
+                let _ = self.fsm(Event::Evt17);
+                return Err(End::Close);
+            }
+            Ok(other) => return Err(self.bad_frame(&other).await),
+        };
+        if pdu_type != PduType::AssociateRq as u8 {
+            let event = Event::for_pdu_type(pdu_type);
+            if event == Event::Evt16 {
+                let _ = self.fsm(event);
+                return Err(End::Close);
+            }
+            return Err(self
+                .provider_abort(
+                    event,
+                    abort_reason::UNEXPECTED_PDU,
+                    format_args!("Expected an A-ASSOCIATE-RQ, received PDU type 0x{pdu_type:02X}"),
+                )
+                .await);
+        }
+        let rq = match pdu::decode(self.reader.pdu(len)) {
+            Ok(Pdu::AssociateRq(rq)) => rq.into_owned(),
+            Ok(_) => return Err(End::Close),
+            Err(e) => {
+                let reason = e.abort_reason();
+                return Err(self.provider_abort(Event::Evt19, reason, format_args!("Invalid A-ASSOCIATE-RQ: {e}")).await);
+            }
+        };
+        let _ = self.fsm(Event::Evt6);
+        self.notify(Notification::Requested).await;
+
+        let outcome = if over_limit {
+            Err(assoc::Rejection::local_limit_exceeded())
+        } else {
+            let decision = match assoc::user_identity_of(&rq) {
+                Some(identity) if self.hooks.handles_user_identity() => {
+                    let hooks = Arc::clone(&self.hooks);
+                    let shared = Arc::clone(&self.shared);
+                    tokio::task::spawn_blocking(move || hooks.user_identity(&shared, &identity))
+                        .await
+                        .unwrap_or(IdentityDecision::Reject)
+                }
+                _ => IdentityDecision::Accept { server_response: None },
+            };
+            let mut decide = |_: &assoc::UserIdentity| decision.clone();
+            assoc::accept(&rq, &cfg.acceptor, &mut decide)
+        };
+        match outcome {
+            Ok(accepted) => {
+                log::info(format_args!("Accepting Association"));
+                let _ = self.fsm(Event::Evt7);
+                let ac = Pdu::AssociateAc(accepted.ac);
+                if !self.send_pdu(&ac).await {
+                    return Err(End::Close);
+                }
+                self.shared.set_info(AssocInfo {
+                    contexts: accepted.contexts,
+                    peer_max_pdu_length: accepted.peer_max_pdu_length,
+                    local_max_pdu_length: cfg.acceptor.maximum_pdu_length,
+                    local_ae_title: accepted.called_ae_title,
+                    peer_ae_title: accepted.calling_ae_title,
+                    peer_implementation_class_uid: accepted.peer_implementation_class_uid,
+                    peer_implementation_version_name: accepted.peer_implementation_version_name,
+                    user_identity: accepted.user_identity,
+                    user_identity_response: None,
+                });
+                self.shared.set_lifecycle(Lifecycle::Established);
+                self.notify(Notification::Accepted).await;
+                self.notify(Notification::Established).await;
+                Ok(())
+            }
+            Err(rj) => {
+                log::info(format_args!("Rejecting Association"));
+                let _ = self.fsm(Event::Evt8);
+                self.shared.set_rejection((rj.result, rj.source, rj.reason));
+                self.shared.set_lifecycle(Lifecycle::Rejected);
+                let _ = self.send_pdu(&Pdu::reject(rj.result, rj.source, rj.reason)).await;
+                self.notify(Notification::Rejected { result: rj.result, source: rj.source, reason: rj.reason })
+                    .await;
+                Err(End::AwaitClose)
+            }
+        }
+    }
+
+    // ----- requestor --------------------------------------------------------------------
+
+    /// Sta4/Sta5: sends the A-ASSOCIATE-RQ and waits for the answer.
+    async fn request(&mut self, cfg: &ClientConfig, rq: pdu::Associate<'static>) -> Result<(), End> {
+        let _ = self.fsm(Event::Evt1);
+        let _ = self.fsm(Event::Evt2);
+        self.notify(Notification::ConnOpen).await;
+        log::info(format_args!("Requesting Association"));
+        let rq_pdu = Pdu::AssociateRq(rq);
+        if !self.send_pdu(&rq_pdu).await {
+            self.shared.set_lifecycle(Lifecycle::Aborted);
+            return Err(End::Close);
+        }
+        self.notify(Notification::Requested).await;
+        let Pdu::AssociateRq(rq) = rq_pdu else { unreachable!("constructed above") };
+        let deadline = self.shared.timeouts.acse.map(|t| Instant::now() + t);
+        let frame = tokio::select! {
+            frame = self.reader.next() => frame,
+            _ = sleep_until_opt(deadline) => {
+                log::error(format_args!("ACSE timeout reached while waiting for response to association request"));
+                return Err(self.local_abort().await);
+            }
+        };
+        self.last_rx = Instant::now();
+        let (pdu_type, len) = match frame {
+            Ok(Frame::Pdu { pdu_type, len }) => (pdu_type, len),
+            Ok(Frame::Closed { .. }) | Err(_) => {
+                log::error(format_args!("Association request failed: the peer closed the connection"));
+                let _ = self.fsm(Event::Evt17);
+                self.become_aborted(false, SOURCE_PROVIDER, 0).await;
+                return Err(End::Close);
+            }
+            Ok(other) => return Err(self.bad_frame(&other).await),
+        };
+        let decoded = pdu::decode(self.reader.pdu(len)).map(Pdu::into_owned);
+        match decoded {
+            Ok(Pdu::AssociateAc(ac)) => {
+                let _ = self.fsm(Event::Evt3);
+                match assoc::process_ac(&cfg.requestor, &rq, &ac) {
+                    Ok(est) => {
+                        self.shared.set_info(AssocInfo {
+                            contexts: est.contexts,
+                            peer_max_pdu_length: est.peer_max_pdu_length,
+                            local_max_pdu_length: cfg.requestor.maximum_pdu_length,
+                            local_ae_title: cfg.requestor.calling_ae_title.clone(),
+                            peer_ae_title: cfg.requestor.called_ae_title.clone(),
+                            peer_implementation_class_uid: est.peer_implementation_class_uid,
+                            peer_implementation_version_name: est.peer_implementation_version_name,
+                            user_identity: None,
+                            user_identity_response: est.user_identity_response,
+                        });
+                        log::info(format_args!("Association Accepted"));
+                        self.shared.set_lifecycle(Lifecycle::Established);
+                        self.notify(Notification::Accepted).await;
+                        self.notify(Notification::Established).await;
+                        Ok(())
+                    }
+                    Err(e) => {
+                        log::error(format_args!("Invalid A-ASSOCIATE-AC: {e}"));
+                        Err(self.local_abort().await)
+                    }
+                }
+            }
+            Ok(Pdu::AssociateRj(rj)) => {
+                let _ = self.fsm(Event::Evt4);
+                self.shared.set_rejection((rj.result, rj.source, rj.reason));
+                self.shared.set_lifecycle(Lifecycle::Rejected);
+                log::error(format_args!("Association Rejected"));
+                log::error(format_args!("{}", assoc::Rejection { result: rj.result, source: rj.source, reason: rj.reason }.describe()));
+                self.notify(Notification::Rejected { result: rj.result, source: rj.source, reason: rj.reason })
+                    .await;
+                Err(End::Close)
+            }
+            Ok(Pdu::Abort(a)) => {
+                let _ = self.fsm(Event::Evt16);
+                self.become_aborted(true, a.source, a.reason).await;
+                Err(End::Close)
+            }
+            Ok(other) => {
+                let event = Event::for_pdu_type(other.pdu_type() as u8);
+                Err(self
+                    .provider_abort(event, abort_reason::UNEXPECTED_PDU, format_args!("Unexpected {} while requesting an association", other.pdu_type().name()))
+                    .await)
+            }
+            Err(e) => {
+                let reason = e.abort_reason();
+                Err(self.provider_abort(Event::Evt19, reason, format_args!("Invalid PDU: {e}")).await)
+            }
+        }
+    }
+
+    // ----- established ------------------------------------------------------------------
+
+    async fn run_established(&mut self) -> End {
+        loop {
+            let deadline = self.next_deadline();
+            let busy = self.handler_busy;
+            tokio::select! {
+                biased;
+                cmd = self.rx.recv() => {
+                    let Some(cmd) = cmd else { continue };
+                    if let Some(end) = self.on_command(cmd).await {
+                        return end;
+                    }
+                }
+                frame = self.reader.next() => {
+                    self.last_rx = Instant::now();
+                    let frame = match frame {
+                        Ok(f) => f,
+                        Err(e) => {
+                            log::error(format_args!("[{}] Connection error: {e}", self.id()));
+                            return self.transport_closed(false).await;
+                        }
+                    };
+                    if let Some(end) = self.on_frame(frame).await {
+                        return end;
+                    }
+                }
+                _ = sleep_until_opt(deadline) => {
+                    let _ = busy;
+                    if let Some(end) = self.on_deadline(Instant::now()).await {
+                        return end;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn on_frame(&mut self, frame: Frame) -> Option<End> {
+        let (pdu_type, len) = match frame {
+            Frame::Pdu { pdu_type, len } => (pdu_type, len),
+            Frame::Closed { mid_pdu } => return Some(self.transport_closed(mid_pdu).await),
+            other => return Some(self.bad_frame(&other).await),
+        };
+        match PduType::from_u8(pdu_type) {
+            Some(PduType::PData) => {
+                match self.fsm(Event::Evt10) {
+                    Some(Action::Dt2 | Action::Ar6) => self.on_pdata(len).await,
+                    Some(Action::Aa6) | None => None,
+                    Some(_) => Some(self.unexpected(Event::Evt10, "P-DATA-TF").await),
+                }
+            }
+            Some(PduType::ReleaseRq) => self.on_release_rq().await,
+            Some(PduType::ReleaseRp) => self.on_release_rp().await,
+            Some(PduType::Abort) => {
+                let (source, reason) = match pdu::decode(self.reader.pdu(len)) {
+                    Ok(Pdu::Abort(a)) => (a.source, a.reason),
+                    _ => (SOURCE_PROVIDER, 0),
+                };
+                let _ = self.fsm(Event::Evt16);
+                self.become_aborted(true, source, reason).await;
+                Some(End::Close)
+            }
+            Some(t @ (PduType::AssociateRq | PduType::AssociateAc | PduType::AssociateRj)) => {
+                let event = Event::for_pdu_type(t as u8);
+                Some(
+                    self.provider_abort(event, abort_reason::UNEXPECTED_PDU, format_args!("Unexpected {} received", t.name()))
+                        .await,
+                )
+            }
+            None => Some(self.bad_frame(&Frame::UnknownType(pdu_type)).await),
+        }
+    }
+
+    async fn unexpected(&mut self, event: Event, what: &str) -> End {
+        self.provider_abort(event, abort_reason::UNEXPECTED_PDU, format_args!("Unexpected {what} received")).await
+    }
+
+    /// DT-2 / AR-6: every PDV of the P-DATA-TF, every message it completes.
+    async fn on_pdata(&mut self, len: usize) -> Option<End> {
+        let mut messages: Vec<(u8, Vec<u8>)> = Vec::new();
+        let mut failure: Option<(u8, String)> = None;
+        {
+            let pdu_bytes = self.reader.pdu(len);
+            let body = &pdu_bytes[pdu::HEADER_LEN..];
+            let info = self.shared.info();
+            let mut count = 0usize;
+            for pdv in pdu::pdvs(body) {
+                let pdv = match pdv {
+                    Ok(p) => p,
+                    Err(e) => {
+                        failure = Some((e.abort_reason(), format!("Invalid P-DATA-TF: {e}")));
+                        break;
+                    }
+                };
+                count += 1;
+                let accepted = info.is_some_and(|i| i.contexts.iter().any(|c| c.context_id == pdv.context_id && c.result == 0));
+                if !accepted {
+                    failure = Some((
+                        abort_reason::INVALID_PDU_PARAMETER_VALUE,
+                        format!("PDV on presentation context {} which is not accepted", pdv.context_id),
+                    ));
+                    break;
+                }
+                match self.assembler.push(pdv.context_id, pdv.message_control, &pdv.data) {
+                    Ok(Some(msg)) => messages.push((msg.context_id, msg.command)),
+                    Ok(None) => {}
+                    Err(e) => {
+                        failure = Some((abort_reason::INVALID_PDU_PARAMETER_VALUE, format!("Invalid DIMSE fragment: {e}")));
+                        break;
+                    }
+                }
+            }
+            if failure.is_none() && count == 0 {
+                failure = Some((abort_reason::INVALID_PDU_PARAMETER_VALUE, "P-DATA-TF without any PDV".into()));
+            }
+        }
+        if let Some((reason, why)) = failure {
+            return Some(self.provider_abort(Event::Evt19, reason, format_args!("{why}")).await);
+        }
+        for (context_id, command) in messages {
+            if let Some(end) = self.on_message(context_id, command).await {
+                return Some(end);
+            }
+        }
+        None
+    }
+
+    /// One whole DIMSE message.
+    async fn on_message(&mut self, context_id: u8, command: Vec<u8>) -> Option<End> {
+        if self.observes(NotificationKind::DimseRecv) {
+            self.notify(Notification::DimseRecv { context_id, command: command.clone() }).await;
+        }
+        let set = match dimse::decode_command_set(&command) {
+            Ok(set) => set,
+            Err(e) => {
+                log::error(format_args!("[{}] Invalid command set: {e}", self.id()));
+                return Some(self.local_abort().await);
+            }
+        };
+        let field = set.get_us(dimse::tags::COMMAND_FIELD);
+        match field.and_then(dimse::CommandField::from_u16) {
+            Some(dimse::CommandField::CEchoRq) => {
+                drop(set);
+                if self.handler_busy {
+                    self.queued.push_back((context_id, command));
+                    None
+                } else {
+                    self.on_echo_rq(context_id, command).await
+                }
+            }
+            Some(dimse::CommandField::CCancelRq) => {
+                if let Some(id) = set.get_us(dimse::tags::MESSAGE_ID_BEING_RESPONDED_TO) {
+                    log::debug(format_args!("Received C-CANCEL-RQ for MsgID {id}"));
+                    self.shared.cancel.record(id);
+                }
+                None
+            }
+            Some(dimse::CommandField::CEchoRsp) => {
+                let responded = set.get_us(dimse::tags::MESSAGE_ID_BEING_RESPONDED_TO);
+                let status = set.get_us(dimse::tags::STATUS);
+                drop(set);
+                match (&self.pending_echo, responded, status) {
+                    (Some(p), Some(id), Some(status)) if p.message_id == id => {
+                        let pending = self.pending_echo.take().expect("matched above");
+                        let _ = pending.reply.try_send(EchoOutcome::Response { status, command });
+                        None
+                    }
+                    _ => {
+                        log::error(format_args!(
+                            "[{}] Received a C-ECHO-RSP that matches no outstanding request (MsgID {:?})",
+                            self.id(),
+                            responded
+                        ));
+                        Some(self.local_abort().await)
+                    }
+                }
+            }
+            Some(other) if !other.is_response() => {
+                // A request this Verification service does not provide: refuse it.
+                let message_id = set.get_us(dimse::tags::MESSAGE_ID).unwrap_or(0);
+                let affected = set.get_str(dimse::tags::AFFECTED_SOP_CLASS_UID).map(|s| s.to_vec());
+                drop(set);
+                log::warning(format_args!("Received unsupported {} (MsgID {message_id})", other.name()));
+                let rsp_field = other.response().unwrap_or(0x8000 | other as u16);
+                let mut rsp = dimse::CommandSet::new();
+                if let Some(a) = affected {
+                    rsp.set_uid(dimse::tags::AFFECTED_SOP_CLASS_UID, &a);
+                }
+                rsp.set_us(dimse::tags::COMMAND_FIELD, rsp_field);
+                rsp.set_us(dimse::tags::MESSAGE_ID_BEING_RESPONDED_TO, message_id);
+                rsp.set_us(dimse::tags::COMMAND_DATA_SET_TYPE, 0x0101);
+                rsp.set_us(dimse::tags::STATUS, STATUS_UNRECOGNIZED_OPERATION);
+                let mut bytes = Vec::new();
+                rsp.encode(&mut bytes);
+                self.write_message(context_id, bytes).await
+            }
+            _ => {
+                log::error(format_args!("[{}] Received an unexpected DIMSE message (CommandField {field:?})", self.id()));
+                Some(self.local_abort().await)
+            }
+        }
+    }
+
+    async fn on_echo_rq(&mut self, context_id: u8, command: Vec<u8>) -> Option<End> {
+        let set = match dimse::decode_command_set(&command) {
+            Ok(s) => s,
+            Err(_) => return None,
+        };
+        let message_id = set.get_us(dimse::tags::MESSAGE_ID).unwrap_or(0);
+        let affected: Vec<u8> = set.get_str(dimse::tags::AFFECTED_SOP_CLASS_UID).map(<[u8]>::to_vec).unwrap_or_default();
+        drop(set);
+        log::info(format_args!("Received Echo Request (MsgID {message_id})"));
+        self.shared.cancel.clear();
+        let context_is_verification = self
+            .shared
+            .info()
+            .and_then(|i| i.contexts.iter().find(|c| c.context_id == context_id))
+            .is_some_and(|c| uid::trim_padding(c.abstract_syntax.as_bytes()) == uid::VERIFICATION.as_bytes());
+        if affected != uid::VERIFICATION.as_bytes() || !context_is_verification {
+            // Never Success for something that is not a Verification request.
+            let status = STATUS_SOP_CLASS_NOT_SUPPORTED;
+            log::warning(format_args!("C-ECHO-RQ for a SOP Class other than Verification: answering 0x{status:04X}"));
+            return self.send_echo_rsp(context_id, message_id, &affected, status).await;
+        }
+        if self.hooks.handles_echo() {
+            self.handler_busy = true;
+            let ind = EchoIndication {
+                context_id,
+                message_id,
+                affected_sop_class_uid: String::from_utf8_lossy(&affected).into_owned(),
+                command,
+            };
+            let hooks = Arc::clone(&self.hooks);
+            let shared = Arc::clone(&self.shared);
+            tokio::task::spawn_blocking(move || {
+                // The hook must never take the association down with a panic.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hooks.c_echo(&shared, ind)));
+                shared.handler_done();
+            });
+            None
+        } else {
+            self.send_echo_rsp(context_id, message_id, &affected, STATUS_SUCCESS).await
+        }
+    }
+
+    async fn send_echo_rsp(&mut self, context_id: u8, message_id: u16, affected: &[u8], status: u16) -> Option<End> {
+        let mut command = Vec::with_capacity(78);
+        dimse::CEchoRsp::success(message_id).with_affected_sop_class_uid(affected).with_status(status).encode(&mut command);
+        self.write_message(context_id, command).await
+    }
+
+    /// DT-1 / AR-7: writes one DIMSE message as P-DATA-TF PDUs.
+    async fn write_message(&mut self, context_id: u8, command: Vec<u8>) -> Option<End> {
+        let peer_max = self.shared.info().map_or(0, |i| i.peer_max_pdu_length);
+        dimse::write_message(&mut self.out, context_id, &command, None, peer_max);
+        self.write_prepared(context_id, command).await
+    }
+
+    async fn write_prepared(&mut self, context_id: u8, command: Vec<u8>) -> Option<End> {
+        match self.fsm(Event::Evt9) {
+            Some(Action::Dt1 | Action::Ar7) => {}
+            _ => {
+                self.out.clear();
+                return None;
+            }
+        }
+        if !self.flush().await {
+            return Some(self.transport_closed(false).await);
+        }
+        if self.observes(NotificationKind::DimseSent) {
+            self.notify(Notification::DimseSent { context_id, command }).await;
+        }
+        None
+    }
+
+    async fn on_command(&mut self, cmd: Command) -> Option<End> {
+        match cmd {
+            Command::Send { pdus, context_id, command } => {
+                self.out.extend_from_slice(&pdus);
+                self.write_prepared(context_id, command).await
+            }
+            Command::Echo { message_id, context_id, reply } => {
+                if self.pending_echo.is_some() || !matches!(self.fsm.state(), State::Sta6) {
+                    let _ = reply.try_send(EchoOutcome::Aborted);
+                    return None;
+                }
+                log::info(format_args!("Sending Echo Request: MsgID {message_id}"));
+                let deadline = self.shared.timeouts.dimse.map(|t| Instant::now() + t);
+                self.pending_echo = Some(PendingEcho { message_id, reply, deadline });
+                let mut command = Vec::with_capacity(68);
+                dimse::CEchoRq::new(message_id).encode(&mut command);
+                self.write_message(context_id, command).await
+            }
+            Command::Release { reply } => {
+                match self.fsm(Event::Evt11) {
+                    Some(Action::Ar1) => {
+                        log::info(format_args!("Releasing Association"));
+                        self.shared.set_lifecycle(Lifecycle::Releasing);
+                        self.release_reply = Some(reply);
+                        self.acse_deadline = self.shared.timeouts.acse.map(|t| Instant::now() + t);
+                        if !self.send_pdu(&Pdu::release_rq()).await {
+                            return Some(self.transport_closed(false).await);
+                        }
+                        None
+                    }
+                    _ => {
+                        let _ = reply.try_send(ReleaseOutcome::Aborted);
+                        None
+                    }
+                }
+            }
+            Command::Abort { reply } => {
+                let end = self.local_abort().await;
+                if let Some(r) = reply {
+                    let _ = r.try_send(());
+                }
+                Some(end)
+            }
+            Command::HandlerDone => {
+                self.handler_busy = false;
+                while !self.handler_busy {
+                    let Some((ctx, command)) = self.queued.pop_front() else { break };
+                    if let Some(end) = self.on_echo_rq(ctx, command).await {
+                        return Some(end);
+                    }
+                }
+                if !self.handler_busy && self.release_deferred {
+                    self.release_deferred = false;
+                    return self.answer_release().await;
+                }
+                None
+            }
+            Command::NotifyDone => None,
+        }
+    }
+
+    /// Evt12: the peer asks to release.
+    async fn on_release_rq(&mut self) -> Option<End> {
+        match self.fsm(Event::Evt12) {
+            Some(Action::Ar2) => {
+                log::info(format_args!("Received Association Release Request"));
+                self.shared.set_lifecycle(Lifecycle::Releasing);
+                if self.handler_busy || !self.queued.is_empty() {
+                    // Responses still due may be sent in Sta8 (AR-7); answer after them.
+                    self.release_deferred = true;
+                    return None;
+                }
+                self.answer_release().await
+            }
+            Some(Action::Ar8) => {
+                // Release collision.
+                match self.fsm(Event::Evt14) {
+                    Some(Action::Ar9) => {
+                        let _ = self.send_pdu(&Pdu::release_rp()).await;
+                        None
+                    }
+                    _ => None,
+                }
+            }
+            Some(Action::Aa6) | None => None,
+            Some(_) => Some(self.unexpected(Event::Evt12, "A-RELEASE-RQ").await),
+        }
+    }
+
+    /// Evt14 in Sta8: send A-RELEASE-RP and wait for the close (AR-4).
+    async fn answer_release(&mut self) -> Option<End> {
+        match self.fsm(Event::Evt14) {
+            Some(Action::Ar4) => {
+                let _ = self.send_pdu(&Pdu::release_rp()).await;
+                self.shared.set_lifecycle(Lifecycle::Released);
+                log::info(format_args!("Association Released"));
+                self.ended_logged = true;
+                self.notify(Notification::Released).await;
+                Some(End::AwaitClose)
+            }
+            _ => None,
+        }
+    }
+
+    /// Evt13: the release we asked for is confirmed.
+    async fn on_release_rp(&mut self) -> Option<End> {
+        match self.fsm(Event::Evt13) {
+            Some(Action::Ar3) => {
+                self.acse_deadline = None;
+                self.shared.set_lifecycle(Lifecycle::Released);
+                log::info(format_args!("Association Released"));
+                self.ended_logged = true;
+                if let Some(r) = self.release_reply.take() {
+                    let _ = r.try_send(ReleaseOutcome::Released);
+                }
+                self.notify(Notification::Released).await;
+                Some(End::Close)
+            }
+            Some(Action::Ar10) => {
+                // Collision, acceptor side: now answer the peer's request.
+                match self.fsm(Event::Evt14) {
+                    Some(Action::Ar4) => {
+                        let _ = self.send_pdu(&Pdu::release_rp()).await;
+                        self.shared.set_lifecycle(Lifecycle::Released);
+                        if let Some(r) = self.release_reply.take() {
+                            let _ = r.try_send(ReleaseOutcome::Released);
+                        }
+                        self.notify(Notification::Released).await;
+                        Some(End::AwaitClose)
+                    }
+                    _ => None,
+                }
+            }
+            Some(Action::Aa6) | None => None,
+            Some(_) => Some(self.unexpected(Event::Evt13, "A-RELEASE-RP").await),
+        }
+    }
+
+    /// Closes the connection and tells whoever still waits.
+    async fn finish(mut self) {
+        if !self.ended_logged && matches!(self.shared.lifecycle(), Lifecycle::Established | Lifecycle::Releasing) {
+            self.become_aborted(false, SOURCE_PROVIDER, 0).await;
+        }
+        if let Some(p) = self.pending_echo.take() {
+            let _ = p.reply.try_send(EchoOutcome::Aborted);
+        }
+        if let Some(r) = self.release_reply.take() {
+            let _ = r.try_send(ReleaseOutcome::Aborted);
+        }
+        let _ = self.writer.shutdown().await;
+        log::debug(format_args!("[{}] Connection closed", self.id()));
+        self.notify(Notification::ConnClose).await;
+    }
+}
+
+async fn sleep_until_opt(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => sleep_until(d.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Serves one accepted connection from the A-ASSOCIATE-RQ to the close.
+pub(crate) async fn serve(
+    stream: TcpStream,
+    shared: Arc<AssocShared>,
+    hooks: Arc<dyn Hooks>,
+    rx: UnboundedReceiver<Command>,
+    cfg: Arc<ServerConfig>,
+    over_limit: bool,
+) {
+    let mut task = Task::new(stream, shared, hooks, rx, UlRole::Acceptor, cfg.acceptor.maximum_pdu_length);
+    let end = match task.accept(&cfg, over_limit).await {
+        Ok(()) => task.run_established().await,
+        Err(end) => end,
+    };
+    if let End::AwaitClose = end {
+        task.await_close().await;
+    }
+    task.finish().await;
+}
+
+/// Runs one outgoing association; `ready` fires once it is established, rejected or failed.
+pub(crate) async fn request(
+    stream: TcpStream,
+    shared: Arc<AssocShared>,
+    hooks: Arc<dyn Hooks>,
+    rx: UnboundedReceiver<Command>,
+    cfg: Arc<ClientConfig>,
+    rq: pdu::Associate<'static>,
+    ready: tokio::sync::oneshot::Sender<()>,
+) {
+    let mut task = Task::new(stream, shared, hooks, rx, UlRole::Requestor, cfg.requestor.maximum_pdu_length);
+    let outcome = task.request(&cfg, rq).await;
+    let _ = ready.send(());
+    let end = match outcome {
+        Ok(()) => task.run_established().await,
+        Err(end) => end,
+    };
+    if let End::AwaitClose = end {
+        task.await_close().await;
+    }
+    task.finish().await;
+}
+

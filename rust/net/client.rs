@@ -1,0 +1,78 @@
+//! The requestor side: connect, negotiate, hand back the association.
+
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, sync_channel};
+
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+
+use crate::assoc;
+
+use super::association;
+use super::config::ClientConfig;
+use super::error::NetError;
+use super::hooks::Hooks;
+use super::log;
+use super::runtime;
+use super::server::next_id;
+use super::shared::{AssocShared, Role};
+
+/// Starts connecting to `host:port` and requesting an association. The receiver yields the
+/// association once it is established, rejected or aborted, or the connection error.
+/// Local configuration errors are returned at once, before anything touches the network.
+pub fn start_associate(
+    host: &str,
+    port: u16,
+    cfg: ClientConfig,
+    hooks: Arc<dyn Hooks>,
+) -> Result<Receiver<Result<Arc<AssocShared>, NetError>>, NetError> {
+    let rq = assoc::build_rq(&cfg.requestor)?;
+    let (done_tx, done_rx) = sync_channel(1);
+    let host = host.to_owned();
+    let cfg = Arc::new(cfg);
+    runtime::handle().spawn(async move {
+        let connect = async {
+            let mut last_err = None;
+            for addr in tokio::net::lookup_host((host.as_str(), port)).await? {
+                match TcpStream::connect(addr).await {
+                    Ok(s) => return Ok(s),
+                    Err(e) => last_err = Some(e),
+                }
+            }
+            Err(last_err.unwrap_or_else(|| std::io::Error::other(format!("no address found for {host}"))))
+        };
+        let stream = match cfg.timeouts.connection {
+            Some(t) => match tokio::time::timeout(t, connect).await {
+                Ok(r) => r.map_err(NetError::Io),
+                Err(_) => Err(NetError::ConnectTimeout),
+            },
+            None => connect.await.map_err(NetError::Io),
+        };
+        let stream = match stream {
+            Ok(s) => s,
+            Err(e) => {
+                log::error(format_args!("Association request failed: unable to connect to remote"));
+                log::error(format_args!("TCP Initialisation Error: {e}"));
+                let _ = done_tx.try_send(Err(e));
+                return;
+            }
+        };
+        let peer = match stream.peer_addr() {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = done_tx.try_send(Err(NetError::Io(e)));
+                return;
+            }
+        };
+        let local = stream.local_addr().unwrap_or(peer);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let shared = Arc::new(AssocShared::new(next_id(), Role::Requestor, peer, local, cfg.timeouts, tx));
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+        let result = Arc::clone(&shared);
+        tokio::spawn(association::request(stream, shared, hooks, rx, Arc::clone(&cfg), rq, ready_tx));
+        // Hand the association over as soon as negotiation has an outcome.
+        let _ = ready_rx.await;
+        let _ = done_tx.try_send(Ok(result));
+    });
+    Ok(done_rx)
+}

@@ -1,0 +1,62 @@
+//! Timeouts and per-server / per-client settings of the network layer.
+
+use std::time::Duration;
+
+use crate::assoc::{AcceptorConfig, RequestorConfig};
+
+/// Fallback for ARTIM when the ACSE timeout is disabled: a connection that never sends an
+/// A-ASSOCIATE-RQ, or never closes after a reject/release/abort, is still closed.
+pub const ARTIM_FALLBACK: Duration = Duration::from_secs(30);
+
+/// The timeouts of one association, with pynetdicom's names and defaults.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// ARTIM, and the wait for A-ASSOCIATE-AC/RJ and A-RELEASE-RP. pynetdicom: 30 s.
+    pub acse: Option<Duration>,
+    /// The wait for a DIMSE response. pynetdicom: 30 s.
+    pub dimse: Option<Duration>,
+    /// Idle time with nothing received before the association is aborted. pynetdicom: 60 s.
+    pub network: Option<Duration>,
+    /// TCP connect timeout (requestor). pynetdicom: none.
+    pub connection: Option<Duration>,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            acse: Some(Duration::from_secs(30)),
+            dimse: Some(Duration::from_secs(30)),
+            network: Some(Duration::from_secs(60)),
+            connection: None,
+        }
+    }
+}
+
+impl Timeouts {
+    /// ARTIM's value: the ACSE timeout, or a fixed fallback when that is disabled.
+    pub fn artim(&self) -> Duration {
+        self.acse.unwrap_or(ARTIM_FALLBACK)
+    }
+
+    /// How long a peer may take to finish a PDU it has started sending: the network
+    /// timeout, or the ARTIM fallback when that is disabled, so a stalled peer always goes.
+    pub fn stall(&self) -> Duration {
+        self.network.unwrap_or(ARTIM_FALLBACK)
+    }
+}
+
+/// Settings of a listening server.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub acceptor: AcceptorConfig,
+    pub timeouts: Timeouts,
+    /// Associations served at once; the next one is rejected (2, 3, 2). 0 = no limit.
+    pub maximum_associations: usize,
+}
+
+/// Settings of one outgoing association.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub requestor: RequestorConfig,
+    pub timeouts: Timeouts,
+}

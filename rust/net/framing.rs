@@ -1,0 +1,159 @@
+//! Splits a byte stream into whole PDUs, checking each header before its body is read.
+//!
+//! The reader keeps one reusable buffer per association. It never allocates what a peer
+//! claims: the buffer grows only with bytes that actually arrived, and a PDU whose header
+//! announces more than the limit for its type is refused as soon as the header is in.
+
+use std::io;
+use std::time::Duration;
+
+use tokio::io::AsyncReadExt;
+use tokio::net::tcp::OwnedReadHalf;
+
+use crate::pdu::{HEADER_LEN, PduType};
+
+/// Largest A-ASSOCIATE-RQ/AC we accept: real ones are a few KiB (128 contexts with a
+/// dozen transfer syntaxes each stay well below it); DCMTK's limit is 1 MiB.
+pub const MAX_ASSOCIATE_PDU: u32 = 1 << 20;
+/// Ceiling for P-DATA-TF when we announced "no maximum" (0): bounds memory per association.
+pub const MAX_UNLIMITED_PDATA: u32 = 64 << 20;
+/// How much the buffer asks the kernel for at a time.
+const READ_CHUNK: usize = 4 * 1024;
+
+/// Limits applied to incoming PDUs, from what we announced in our maximum length sub-item.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest P-DATA-TF PDU-length we accept (our announced maximum; 0 = our ceiling).
+    pub max_pdata: u32,
+}
+
+impl Limits {
+    pub fn new(announced_max: u32) -> Self {
+        let max_pdata = if announced_max == 0 { MAX_UNLIMITED_PDATA } else { announced_max };
+        Self { max_pdata }
+    }
+
+    fn limit_for(&self, pdu_type: u8) -> u32 {
+        match PduType::from_u8(pdu_type) {
+            Some(PduType::PData) => self.max_pdata,
+            Some(PduType::AssociateRq | PduType::AssociateAc) => MAX_ASSOCIATE_PDU,
+            // Fixed-length PDUs are 4 bytes; a little slack for lenient peers.
+            Some(_) => 64,
+            // Unknown types are answered as soon as the header is in; their body is not read.
+            None => 0,
+        }
+    }
+}
+
+/// What the reader produced.
+#[derive(Debug)]
+pub enum Frame {
+    /// A whole PDU, header included: `reader.pdu()` borrows it until the next read.
+    Pdu { pdu_type: u8, len: usize },
+    /// A header whose type is not one of the seven PDUs.
+    UnknownType(u8),
+    /// A header announcing more than the limit for its type.
+    TooLarge { pdu_type: u8, length: u32, limit: u32 },
+    /// The peer closed the connection (`mid_pdu` if it did so inside a PDU).
+    Closed { mid_pdu: bool },
+}
+
+/// Buffered PDU reader over the read half of a TCP connection.
+pub struct PduReader {
+    half: OwnedReadHalf,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// Length of the PDU returned last, consumed on the next call.
+    pending_consume: usize,
+    pub limits: Limits,
+}
+
+impl PduReader {
+    pub fn new(half: OwnedReadHalf, limits: Limits) -> Self {
+        Self { half, buf: vec![0; READ_CHUNK], start: 0, end: 0, pending_consume: 0, limits }
+    }
+
+    /// Bytes of the PDU returned by the last `Frame::Pdu`.
+    pub fn pdu(&self, len: usize) -> &[u8] {
+        &self.buf[self.start..self.start + len]
+    }
+
+    /// True when part of a PDU has arrived but not all of it.
+    pub fn mid_pdu(&self) -> bool {
+        self.end > self.start + self.pending_consume
+    }
+
+    /// Checks the buffered bytes for a whole PDU without reading the socket.
+    fn frame_buffered(&mut self) -> Option<Frame> {
+        let avail = self.end - self.start;
+        if avail < HEADER_LEN {
+            return None;
+        }
+        let head = &self.buf[self.start..self.start + HEADER_LEN];
+        let pdu_type = head[0];
+        let length = u32::from_be_bytes([head[2], head[3], head[4], head[5]]);
+        if PduType::from_u8(pdu_type).is_none() {
+            return Some(Frame::UnknownType(pdu_type));
+        }
+        let limit = self.limits.limit_for(pdu_type);
+        if length > limit {
+            return Some(Frame::TooLarge { pdu_type, length, limit });
+        }
+        let total = HEADER_LEN + length as usize;
+        if avail >= total {
+            self.pending_consume = total;
+            return Some(Frame::Pdu { pdu_type, len: total });
+        }
+        None
+    }
+
+    /// Reads until a whole PDU (or an error condition) is available.
+    ///
+    /// Cancel-safe: bytes read before a cancellation stay in the buffer.
+    pub async fn next(&mut self) -> io::Result<Frame> {
+        if self.pending_consume > 0 {
+            self.start += self.pending_consume;
+            self.pending_consume = 0;
+            if self.start == self.end {
+                self.start = 0;
+                self.end = 0;
+            }
+        }
+        loop {
+            if let Some(frame) = self.frame_buffered() {
+                return Ok(frame);
+            }
+            if self.end == self.buf.len() {
+                if self.start > 0 {
+                    self.buf.copy_within(self.start..self.end, 0);
+                    self.end -= self.start;
+                    self.start = 0;
+                } else {
+                    // Full of one unfinished PDU whose header passed the limits: grow by
+                    // doubling, so the buffer tracks what the peer actually sent.
+                    let grow = self.buf.len().min(1 << 20);
+                    self.buf.resize(self.buf.len() + grow, 0);
+                }
+            }
+            let n = self.half.read(&mut self.buf[self.end..]).await?;
+            if n == 0 {
+                return Ok(Frame::Closed { mid_pdu: self.end > self.start });
+            }
+            self.end += n;
+        }
+    }
+
+    /// Shrinks an idle association's buffer back to its initial size.
+    pub fn shrink_if_idle(&mut self) {
+        if self.start == self.end && self.pending_consume == 0 && self.buf.len() > READ_CHUNK {
+            self.buf.truncate(READ_CHUNK);
+            self.buf.shrink_to_fit();
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+}
+
+/// Time a peer may take to finish a PDU it has started, when no network timeout is set.
+pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(60);

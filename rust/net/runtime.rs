@@ -1,0 +1,29 @@
+//! The process-wide event loop that owns every socket.
+//!
+//! Why tokio: an association is a state machine that waits on three things at once (the
+//! socket, commands from other threads, a deadline). An epoll-driven task expresses that
+//! as one `select!` with no polling, costs a few KiB while idle (so 10,000 idle associations
+//! cost memory, not CPU or threads), and its multi-threaded scheduler spreads busy
+//! associations over the cores. Python handlers run on tokio's blocking pool, so a slow
+//! handler never stalls other associations.
+
+use std::sync::OnceLock;
+
+use tokio::runtime::{Builder, Handle, Runtime};
+
+static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+
+/// The shared runtime, started on first use with one worker per core.
+pub fn handle() -> &'static Handle {
+    RUNTIME
+        .get_or_init(|| {
+            let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+            Builder::new_multi_thread()
+                .worker_threads(workers)
+                .thread_name("fastdimse-io")
+                .enable_all()
+                .build()
+                .expect("the fastdimse runtime could not start (threads or epoll unavailable)")
+        })
+        .handle()
+}

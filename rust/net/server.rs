@@ -1,0 +1,144 @@
+//! The listener: accepts connections, applies the association limit, spawns one task per
+//! association and keeps the registry of live ones.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, mpsc};
+
+use super::association;
+use super::config::ServerConfig;
+use super::error::NetError;
+use super::hooks::Hooks;
+use super::log;
+use super::runtime;
+use super::shared::{AssocShared, Role};
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A process-wide unique association ID.
+pub(crate) fn next_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+struct Inner {
+    active: Mutex<HashMap<u64, Arc<AssocShared>>>,
+    stop: Notify,
+    stopped: AtomicBool,
+    finished: Notify,
+    done: AtomicBool,
+}
+
+/// A running server. Dropping it does not stop it; call [`Server::shutdown`].
+pub struct Server {
+    addr: SocketAddr,
+    inner: Arc<Inner>,
+}
+
+impl Server {
+    /// Binds `bind` and starts accepting. Returns once the socket listens.
+    pub fn start(bind: SocketAddr, cfg: ServerConfig, hooks: Arc<dyn Hooks>) -> Result<Self, NetError> {
+        let socket = Socket::new(Domain::for_address(bind), Type::STREAM, Some(Protocol::TCP))?;
+        socket.set_reuse_address(true)?;
+        socket.set_nodelay(true)?;
+        socket.bind(&bind.into())?;
+        socket.listen(1024)?;
+        socket.set_nonblocking(true)?;
+        let std_listener: std::net::TcpListener = socket.into();
+        let addr = std_listener.local_addr()?;
+        let handle = runtime::handle();
+        let listener = {
+            let _guard = handle.enter();
+            TcpListener::from_std(std_listener)?
+        };
+        let inner = Arc::new(Inner {
+            active: Mutex::new(HashMap::new()),
+            stop: Notify::new(),
+            stopped: AtomicBool::new(false),
+            finished: Notify::new(),
+            done: AtomicBool::new(false),
+        });
+        handle.spawn(accept_loop(listener, Arc::new(cfg), hooks, Arc::clone(&inner)));
+        log::debug(format_args!("Listening on {addr}"));
+        Ok(Self { addr, inner })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Associations currently open on this server.
+    pub fn active_associations(&self) -> Vec<Arc<AssocShared>> {
+        let map = self.inner.active.lock().unwrap_or_else(|e| e.into_inner());
+        let mut list: Vec<_> = map.values().cloned().collect();
+        list.sort_by_key(|a| a.id);
+        list
+    }
+
+    pub fn is_running(&self) -> bool {
+        !self.inner.stopped.load(Ordering::Acquire)
+    }
+
+    /// Stops accepting, aborts every open association and waits (at most `wait`) for their
+    /// tasks to finish.
+    pub fn shutdown(&self, wait: Duration) {
+        if self.inner.stopped.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.inner.stop.notify_one();
+        let receivers: Vec<_> = self.active_associations().iter().filter_map(|a| a.start_abort()).collect();
+        let deadline = std::time::Instant::now() + wait;
+        for rx in receivers {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let _ = rx.recv_timeout(left);
+        }
+        while !self.inner.done.load(Ordering::Acquire) && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+async fn accept_loop(listener: TcpListener, cfg: Arc<ServerConfig>, hooks: Arc<dyn Hooks>, inner: Arc<Inner>) {
+    loop {
+        let accepted = tokio::select! {
+            res = listener.accept() => res,
+            _ = inner.stop.notified() => break,
+        };
+        let (stream, peer) = match accepted {
+            Ok(pair) => pair,
+            Err(e) => {
+                // EMFILE and friends: back off briefly instead of spinning.
+                log::error(format_args!("Failed to accept a connection: {e}"));
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let local = stream.local_addr().unwrap_or(peer);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let shared = Arc::new(AssocShared::new(next_id(), Role::Acceptor, peer, local, cfg.timeouts, tx));
+        let over_limit = {
+            let mut active = inner.active.lock().unwrap_or_else(|e| e.into_inner());
+            let over = cfg.maximum_associations > 0 && active.len() >= cfg.maximum_associations;
+            if !over {
+                active.insert(shared.id, Arc::clone(&shared));
+            }
+            over
+        };
+        let hooks = Arc::clone(&hooks);
+        let cfg = Arc::clone(&cfg);
+        let inner2 = Arc::clone(&inner);
+        tokio::spawn(async move {
+            let id = shared.id;
+            association::serve(stream, shared, hooks, rx, cfg, over_limit).await;
+            inner2.active.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+        });
+    }
+    drop(listener);
+    inner.done.store(true, Ordering::Release);
+    inner.finished.notify_waiters();
+}

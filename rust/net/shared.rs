@@ -1,0 +1,262 @@
+//! The part of an association that other threads see: its state, what was negotiated, the
+//! cancel tracker, and the queue of commands to its task.
+
+use std::any::Any;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, OnceLock};
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::assoc::{NegotiatedContext, UserIdentity};
+use crate::cancel::CancelTracker;
+use crate::dimse;
+use crate::uid;
+
+use super::config::Timeouts;
+use super::error::NetError;
+
+/// Which end of the association we are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Requestor,
+    Acceptor,
+}
+
+/// Where an association is in its life, as the Python API reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Lifecycle {
+    /// Connecting or negotiating.
+    Negotiating = 0,
+    Established = 1,
+    /// Released normally or in progress of releasing.
+    Releasing = 2,
+    Released = 3,
+    Rejected = 4,
+    Aborted = 5,
+}
+
+impl Lifecycle {
+    fn from_u8(v: u8) -> Self {
+        match v {
+            1 => Self::Established,
+            2 => Self::Releasing,
+            3 => Self::Released,
+            4 => Self::Rejected,
+            5 => Self::Aborted,
+            _ => Self::Negotiating,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Negotiating => "negotiating",
+            Self::Established => "established",
+            Self::Releasing => "releasing",
+            Self::Released => "released",
+            Self::Rejected => "rejected",
+            Self::Aborted => "aborted",
+        }
+    }
+}
+
+/// What negotiation settled, fixed once the association is established.
+#[derive(Debug, Clone)]
+pub struct AssocInfo {
+    pub contexts: Vec<NegotiatedContext>,
+    /// Largest P-DATA-TF PDU-length the peer accepts (0 = no limit).
+    pub peer_max_pdu_length: u32,
+    /// What we announced.
+    pub local_max_pdu_length: u32,
+    pub local_ae_title: String,
+    pub peer_ae_title: String,
+    pub peer_implementation_class_uid: String,
+    pub peer_implementation_version_name: Option<String>,
+    /// The identity the requestor sent (acceptor side).
+    pub user_identity: Option<UserIdentity>,
+    /// The server response from the acceptor (requestor side).
+    pub user_identity_response: Option<Vec<u8>>,
+}
+
+/// How a request sent by the SCU ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EchoOutcome {
+    /// The matching C-ECHO-RSP: its status and whole command set.
+    Response { status: u16, command: Vec<u8> },
+    /// No response within the DIMSE timeout; the association was aborted.
+    Timeout,
+    /// The association was aborted or closed before the response came.
+    Aborted,
+}
+
+/// How a release ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReleaseOutcome {
+    Released,
+    /// No A-RELEASE-RP within the ACSE timeout, or the peer aborted: the association was
+    /// aborted instead.
+    Aborted,
+}
+
+/// Work for the association's task from other threads.
+pub(crate) enum Command {
+    /// Write these complete P-DATA-TF PDUs (one DIMSE message) as a P-DATA request.
+    Send { pdus: Vec<u8>, context_id: u8, command: Vec<u8> },
+    /// Send a C-ECHO-RQ and report the matching response.
+    Echo { message_id: u16, context_id: u8, reply: SyncSender<EchoOutcome> },
+    /// Release the association (A-RELEASE request primitive).
+    Release { reply: SyncSender<ReleaseOutcome> },
+    /// Abort the association (A-ABORT request primitive).
+    Abort { reply: Option<SyncSender<()>> },
+    /// A handler running on a blocking thread has returned.
+    HandlerDone,
+    /// A notification delivered on a blocking thread has returned.
+    NotifyDone,
+}
+
+/// State shared between an association's task and the threads using it.
+pub struct AssocShared {
+    /// Unique within the process, for logs and for the layer above.
+    pub id: u64,
+    pub role: Role,
+    pub peer_addr: SocketAddr,
+    pub local_addr: SocketAddr,
+    pub timeouts: Timeouts,
+    /// C-CANCEL-RQs received for the request being handled.
+    pub cancel: CancelTracker,
+    lifecycle: AtomicU8,
+    info: OnceLock<AssocInfo>,
+    rejection: OnceLock<(u8, u8, u8)>,
+    pub(crate) tx: UnboundedSender<Command>,
+    /// A slot the layer above uses to attach its own object (e.g. the Python Association).
+    pub user_data: OnceLock<Box<dyn Any + Send + Sync>>,
+}
+
+impl AssocShared {
+    pub(crate) fn new(
+        id: u64,
+        role: Role,
+        peer_addr: SocketAddr,
+        local_addr: SocketAddr,
+        timeouts: Timeouts,
+        tx: UnboundedSender<Command>,
+    ) -> Self {
+        Self {
+            id,
+            role,
+            peer_addr,
+            local_addr,
+            timeouts,
+            cancel: CancelTracker::new(),
+            lifecycle: AtomicU8::new(Lifecycle::Negotiating as u8),
+            info: OnceLock::new(),
+            rejection: OnceLock::new(),
+            tx,
+            user_data: OnceLock::new(),
+        }
+    }
+
+    pub fn lifecycle(&self) -> Lifecycle {
+        Lifecycle::from_u8(self.lifecycle.load(Ordering::Acquire))
+    }
+
+    pub(crate) fn set_lifecycle(&self, state: Lifecycle) {
+        self.lifecycle.store(state as u8, Ordering::Release);
+    }
+
+    pub fn is_established(&self) -> bool {
+        self.lifecycle() == Lifecycle::Established
+    }
+
+    /// Negotiated parameters, once the association was accepted.
+    pub fn info(&self) -> Option<&AssocInfo> {
+        self.info.get()
+    }
+
+    pub(crate) fn set_info(&self, info: AssocInfo) {
+        let _ = self.info.set(info);
+    }
+
+    /// (result, source, reason) of the A-ASSOCIATE-RJ, if the association was rejected.
+    pub fn rejection(&self) -> Option<(u8, u8, u8)> {
+        self.rejection.get().copied()
+    }
+
+    pub(crate) fn set_rejection(&self, rj: (u8, u8, u8)) {
+        let _ = self.rejection.set(rj);
+    }
+
+    fn require_established(&self, operation: &'static str) -> Result<&AssocInfo, NetError> {
+        match (self.lifecycle(), self.info.get()) {
+            (Lifecycle::Established, Some(info)) => Ok(info),
+            (state, _) => Err(NetError::InvalidState { operation, state: state.name() }),
+        }
+    }
+
+    /// Sends one DIMSE message (command set, no data set) on `context_id`, fragmented to the
+    /// peer's maximum length. Returns once it is queued; the task writes it in order.
+    pub fn send_command(&self, context_id: u8, command: Vec<u8>) -> Result<(), NetError> {
+        let info = self.require_established("send a DIMSE message")?;
+        if !info.contexts.iter().any(|c| c.context_id == context_id && c.result == 0) {
+            return Err(NetError::NoContext(format!("context ID {context_id}")));
+        }
+        let mut pdus = Vec::with_capacity(command.len() + 12);
+        dimse::write_message(&mut pdus, context_id, &command, None, info.peer_max_pdu_length);
+        self.tx
+            .send(Command::Send { pdus, context_id, command })
+            .map_err(|_| NetError::Closed)
+    }
+
+    /// The accepted context to send a C-ECHO-RQ on: the first accepted Verification context.
+    pub fn echo_context(&self) -> Result<u8, NetError> {
+        let info = self.require_established("send a C-ECHO")?;
+        info.contexts
+            .iter()
+            .find(|c| c.result == 0 && uid::trim_padding(c.abstract_syntax.as_bytes()) == uid::VERIFICATION.as_bytes())
+            .map(|c| c.context_id)
+            .ok_or_else(|| NetError::NoContext("the Verification SOP Class".into()))
+    }
+
+    /// Starts a C-ECHO; the receiver yields the outcome. The task enforces the DIMSE timeout.
+    pub fn start_echo(&self, message_id: u16, context_id: Option<u8>) -> Result<Receiver<EchoOutcome>, NetError> {
+        let context_id = match context_id {
+            Some(id) => id,
+            None => self.echo_context()?,
+        };
+        let (reply, rx) = sync_channel(1);
+        self.tx.send(Command::Echo { message_id, context_id, reply }).map_err(|_| NetError::Closed)?;
+        Ok(rx)
+    }
+
+    /// Sends a C-CANCEL-RQ for `message_id` on `context_id`.
+    pub fn send_cancel(&self, message_id: u16, context_id: u8) -> Result<(), NetError> {
+        let mut command = Vec::with_capacity(42);
+        dimse::CCancelRq { message_id_being_responded_to: message_id }.encode(&mut command);
+        self.send_command(context_id, command)
+    }
+
+    /// Starts a release; the receiver yields how it ended.
+    pub fn start_release(&self) -> Result<Receiver<ReleaseOutcome>, NetError> {
+        self.require_established("release")?;
+        let (reply, rx) = sync_channel(1);
+        self.tx.send(Command::Release { reply }).map_err(|_| NetError::Closed)?;
+        Ok(rx)
+    }
+
+    /// Aborts the association; the receiver fires once the A-ABORT is written and the
+    /// connection closed. Aborting an association that already ended does nothing.
+    pub fn start_abort(&self) -> Option<Receiver<()>> {
+        let (reply, rx) = sync_channel(1);
+        self.tx.send(Command::Abort { reply: Some(reply) }).ok().map(|_| rx)
+    }
+
+    pub(crate) fn handler_done(&self) {
+        let _ = self.tx.send(Command::HandlerDone);
+    }
+
+    pub(crate) fn notify_done(&self) {
+        let _ = self.tx.send(Command::NotifyDone);
+    }
+}

@@ -1,0 +1,129 @@
+//! The core's hooks implemented by a Python dispatcher object (`fastdimse._dispatch`).
+//!
+//! The dispatcher tells up front what it observes, so the core enters Python only for
+//! events somebody bound a handler to.
+
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+
+use crate::assoc::{IdentityDecision, UserIdentity};
+use crate::net::{AssocShared, EchoIndication, Hooks, Notification};
+
+use super::net_py::CoreAssociation;
+
+pub struct PyHooks {
+    dispatcher: Py<PyAny>,
+    observed: u32,
+    echo: bool,
+    identity: bool,
+}
+
+impl PyHooks {
+    pub fn new(py: Python<'_>, dispatcher: Py<PyAny>) -> PyResult<Self> {
+        let d = dispatcher.bind(py);
+        let observed: u32 = d.getattr("observed")?.extract()?;
+        let echo: bool = d.getattr("handles_echo")?.extract()?;
+        let identity: bool = d.getattr("handles_user_identity")?.extract()?;
+        Ok(Self { dispatcher, observed, echo, identity })
+    }
+}
+
+fn report(py: Python<'_>, err: PyErr, what: &str) {
+    crate::net::log::error(format_args!("Unexpected exception in {what}: {err}"));
+    err.print(py);
+}
+
+impl Hooks for PyHooks {
+    fn observed(&self) -> u32 {
+        self.observed
+    }
+
+    fn notify(&self, assoc: &Arc<AssocShared>, event: &Notification) {
+        Python::attach(|py| {
+            let result = (|| -> PyResult<()> {
+                let info = PyDict::new(py);
+                match event {
+                    Notification::Rejected { result, source, reason } => {
+                        info.set_item("result", result)?;
+                        info.set_item("source", source)?;
+                        info.set_item("reason", reason)?;
+                    }
+                    Notification::Aborted { by_peer, source, reason } => {
+                        info.set_item("by_peer", by_peer)?;
+                        info.set_item("source", source)?;
+                        info.set_item("reason", reason)?;
+                    }
+                    Notification::DimseRecv { context_id, command } | Notification::DimseSent { context_id, command } => {
+                        info.set_item("context_id", context_id)?;
+                        info.set_item("command", PyBytes::new(py, command))?;
+                    }
+                    _ => {}
+                }
+                let core = CoreAssociation::wrap(py, Arc::clone(assoc))?;
+                self.dispatcher.call_method1(py, "notify", (core, event.kind().name(), info))?;
+                Ok(())
+            })();
+            if let Err(e) = result {
+                report(py, e, "the event dispatcher");
+            }
+        });
+    }
+
+    fn handles_echo(&self) -> bool {
+        self.echo
+    }
+
+    fn c_echo(&self, assoc: &Arc<AssocShared>, request: EchoIndication) {
+        Python::attach(|py| {
+            let result = (|| -> PyResult<()> {
+                let core = CoreAssociation::wrap(py, Arc::clone(assoc))?;
+                self.dispatcher.call_method1(
+                    py,
+                    "c_echo",
+                    (
+                        core,
+                        request.context_id,
+                        request.message_id,
+                        request.affected_sop_class_uid,
+                        PyBytes::new(py, &request.command),
+                    ),
+                )?;
+                Ok(())
+            })();
+            if let Err(e) = result {
+                report(py, e, "the C-ECHO dispatcher");
+            }
+        });
+    }
+
+    fn handles_user_identity(&self) -> bool {
+        self.identity
+    }
+
+    fn user_identity(&self, assoc: &Arc<AssocShared>, identity: &UserIdentity) -> IdentityDecision {
+        Python::attach(|py| {
+            let result = (|| -> PyResult<IdentityDecision> {
+                let core = CoreAssociation::wrap(py, Arc::clone(assoc))?;
+                let answer = self.dispatcher.call_method1(
+                    py,
+                    "user_identity",
+                    (
+                        core,
+                        identity.identity_type,
+                        PyBytes::new(py, &identity.primary),
+                        PyBytes::new(py, &identity.secondary),
+                        identity.positive_response_requested,
+                    ),
+                )?;
+                let (ok, response): (bool, Option<Vec<u8>>) = answer.extract(py)?;
+                Ok(if ok { IdentityDecision::Accept { server_response: response } } else { IdentityDecision::Reject })
+            })();
+            result.unwrap_or_else(|e| {
+                report(py, e, "the user identity handler");
+                IdentityDecision::Reject
+            })
+        })
+    }
+}

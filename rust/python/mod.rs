@@ -1,0 +1,43 @@
+//! PyO3 bindings: the `fastdimse._core` extension module. Types and conversions only; the
+//! logic lives in the pure-Rust layers.
+
+use pyo3::prelude::*;
+
+mod config;
+mod dimse_py;
+mod errors;
+mod hooks;
+mod net_py;
+mod pdu_py;
+mod wait;
+
+use std::sync::OnceLock;
+
+static LOG_RESET: OnceLock<pyo3_log::ResetHandle> = OnceLock::new();
+
+/// Forget the cached Python logging levels, after the application changed them.
+#[pyfunction]
+fn reset_log_cache() {
+    if let Some(handle) = LOG_RESET.get() {
+        handle.reset();
+    }
+}
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    if LOG_RESET.get().is_none() {
+        if let Ok(handle) = pyo3_log::try_init() {
+            let _ = LOG_RESET.set(handle);
+        }
+    }
+    m.add_function(wrap_pyfunction!(reset_log_cache, m)?)?;
+    errors::register(py, m)?;
+    pdu_py::register(m)?;
+    dimse_py::register(m)?;
+    net_py::register(m)?;
+    m.add("IMPLEMENTATION_CLASS_UID", crate::uid::IMPLEMENTATION_CLASS_UID)?;
+    m.add("IMPLEMENTATION_VERSION_NAME", crate::uid::IMPLEMENTATION_VERSION_NAME)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,262 @@
+//! Python faces of the network layer: `CoreServer`, `CoreAssociation` and `associate()`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyTuple};
+
+use crate::net::{self, AssocShared, EchoOutcome, Lifecycle, ReleaseOutcome, Server};
+
+use super::config::{client_config, server_config};
+use super::errors::net_error;
+use super::hooks::PyHooks;
+use super::wait;
+
+/// One association as the core sees it; `fastdimse.Association` wraps it.
+#[pyclass(module = "fastdimse._core", frozen)]
+pub struct CoreAssociation {
+    inner: Arc<AssocShared>,
+}
+
+impl CoreAssociation {
+    pub fn wrap(py: Python<'_>, inner: Arc<AssocShared>) -> PyResult<Py<CoreAssociation>> {
+        Py::new(py, CoreAssociation { inner })
+    }
+}
+
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[pymethods]
+impl CoreAssociation {
+    /// Process-wide unique ID of the association.
+    #[getter]
+    fn id(&self) -> u64 {
+        self.inner.id
+    }
+
+    /// "requestor" or "acceptor".
+    #[getter]
+    fn mode(&self) -> &'static str {
+        match self.inner.role {
+            net::Role::Requestor => "requestor",
+            net::Role::Acceptor => "acceptor",
+        }
+    }
+
+    /// "negotiating", "established", "releasing", "released", "rejected" or "aborted".
+    #[getter]
+    fn state(&self) -> &'static str {
+        self.inner.lifecycle().name()
+    }
+
+    #[getter]
+    fn peer_address(&self) -> (String, u16) {
+        (self.inner.peer_addr.ip().to_string(), self.inner.peer_addr.port())
+    }
+
+    #[getter]
+    fn local_address(&self) -> (String, u16) {
+        (self.inner.local_addr.ip().to_string(), self.inner.local_addr.port())
+    }
+
+    /// (result, source, reason) of the A-ASSOCIATE-RJ, or None.
+    #[getter]
+    fn rejection(&self) -> Option<(u8, u8, u8)> {
+        self.inner.rejection()
+    }
+
+    /// Negotiated parameters as a dict, or None before negotiation finished.
+    fn info<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let Some(info) = self.inner.info() else { return Ok(None) };
+        let d = PyDict::new(py);
+        let mut contexts = Vec::with_capacity(info.contexts.len());
+        for c in &info.contexts {
+            contexts.push(PyTuple::new(
+                py,
+                [
+                    c.context_id.into_pyobject(py)?.into_any(),
+                    c.abstract_syntax.clone().into_pyobject(py)?.into_any(),
+                    c.transfer_syntax.clone().into_pyobject(py)?.into_any(),
+                    c.result.into_pyobject(py)?.into_any(),
+                    pyo3::types::PyBool::new(py, c.as_scu).to_owned().into_any(),
+                    pyo3::types::PyBool::new(py, c.as_scp).to_owned().into_any(),
+                ],
+            )?);
+        }
+        d.set_item("contexts", contexts)?;
+        d.set_item("peer_max_pdu_length", info.peer_max_pdu_length)?;
+        d.set_item("local_max_pdu_length", info.local_max_pdu_length)?;
+        d.set_item("local_ae_title", &info.local_ae_title)?;
+        d.set_item("peer_ae_title", &info.peer_ae_title)?;
+        d.set_item("peer_implementation_class_uid", &info.peer_implementation_class_uid)?;
+        d.set_item("peer_implementation_version_name", &info.peer_implementation_version_name)?;
+        match &info.user_identity {
+            Some(u) => d.set_item(
+                "user_identity",
+                (u.identity_type, PyBytes::new(py, &u.primary), PyBytes::new(py, &u.secondary), u.positive_response_requested),
+            )?,
+            None => d.set_item("user_identity", py.None())?,
+        }
+        d.set_item("user_identity_response", info.user_identity_response.as_deref().map(|b| PyBytes::new(py, b)))?;
+        Ok(Some(d))
+    }
+
+    /// The Python object attached to this association (its `fastdimse.Association`).
+    #[getter]
+    fn user(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.inner.user_data.get().and_then(|b| b.downcast_ref::<Py<PyAny>>()).map(|o| o.clone_ref(py))
+    }
+
+    /// Attaches `obj` once; returns the object that is attached (the first one wins).
+    fn attach_user(&self, py: Python<'_>, obj: Py<PyAny>) -> Py<PyAny> {
+        let _ = self.inner.user_data.set(Box::new(obj));
+        self.user(py).unwrap_or_else(|| py.None())
+    }
+
+    /// Sends a C-ECHO-RQ and waits (GIL released) for its response. Returns
+    /// `(status, command_bytes)`, or `None` after a DIMSE timeout or an abort.
+    #[pyo3(signature = (message_id, context_id=None))]
+    fn echo<'py>(&self, py: Python<'py>, message_id: u16, context_id: Option<u8>) -> PyResult<Option<(u16, Bound<'py, PyBytes>)>> {
+        let rx = self.inner.start_echo(message_id, context_id).map_err(net_error)?;
+        match wait::recv(py, &rx)? {
+            Some(EchoOutcome::Response { status, command }) => Ok(Some((status, PyBytes::new(py, &command)))),
+            Some(EchoOutcome::Timeout | EchoOutcome::Aborted) | None => Ok(None),
+        }
+    }
+
+    /// Sends `count` C-ECHO-RQs one after the other without returning to Python (for
+    /// benchmarks and health checks). Returns how many got a Success response.
+    #[pyo3(signature = (count, first_message_id=1))]
+    fn echo_many(&self, py: Python<'_>, count: u32, first_message_id: u16) -> PyResult<u32> {
+        let context_id = self.inner.echo_context().map_err(net_error)?;
+        let mut ok = 0;
+        let mut id = first_message_id;
+        for _ in 0..count {
+            let rx = self.inner.start_echo(id, Some(context_id)).map_err(net_error)?;
+            match wait::recv(py, &rx)? {
+                Some(EchoOutcome::Response { status: 0, .. }) => ok += 1,
+                Some(EchoOutcome::Response { .. }) => {}
+                _ => break,
+            }
+            id = id.wrapping_add(1).max(1);
+        }
+        Ok(ok)
+    }
+
+    /// Queues one DIMSE message (a command set without data set) on `context_id`.
+    fn send_command(&self, context_id: u8, command: &[u8]) -> PyResult<()> {
+        if command.len() % 2 != 0 {
+            return Err(PyValueError::new_err(format!("a command set has an even length, not {}", command.len())));
+        }
+        self.inner.send_command(context_id, command.to_vec()).map_err(net_error)
+    }
+
+    /// Sends a C-CANCEL-RQ for `message_id` on `context_id`.
+    fn send_cancel(&self, message_id: u16, context_id: u8) -> PyResult<()> {
+        self.inner.send_cancel(message_id, context_id).map_err(net_error)
+    }
+
+    /// True once if a C-CANCEL-RQ for `message_id` arrived during the current request.
+    fn is_cancelled(&self, message_id: u16) -> bool {
+        self.inner.cancel.take(message_id)
+    }
+
+    /// Releases the association, waiting (GIL released) for the A-RELEASE-RP.
+    /// Returns True if released, False if it had to be aborted instead.
+    fn release(&self, py: Python<'_>) -> PyResult<bool> {
+        if self.inner.lifecycle() != Lifecycle::Established {
+            return Ok(false);
+        }
+        let rx = self.inner.start_release().map_err(net_error)?;
+        Ok(matches!(wait::recv(py, &rx)?, Some(ReleaseOutcome::Released)))
+    }
+
+    /// Aborts the association (A-ABORT, service-user source) and waits until it is sent.
+    fn abort(&self, py: Python<'_>) -> PyResult<()> {
+        if let Some(rx) = self.inner.start_abort() {
+            wait::recv(py, &rx)?;
+        }
+        Ok(())
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<CoreAssociation #{} {} {}>", self.inner.id, self.mode(), self.state())
+    }
+}
+
+/// A listening server.
+#[pyclass(module = "fastdimse._core", frozen)]
+pub struct CoreServer {
+    inner: Server,
+}
+
+#[pymethods]
+impl CoreServer {
+    #[new]
+    fn new(py: Python<'_>, host: &str, port: u16, config: &Bound<'_, PyDict>, dispatcher: Py<PyAny>) -> PyResult<Self> {
+        let cfg = server_config(config)?;
+        let hooks = Arc::new(PyHooks::new(py, dispatcher)?);
+        let addr = resolve(host, port)?;
+        let inner = py.detach(|| Server::start(addr, cfg, hooks)).map_err(net_error)?;
+        Ok(Self { inner })
+    }
+
+    /// (host, port) actually bound (port 0 picks a free one).
+    #[getter]
+    fn server_address(&self) -> (String, u16) {
+        let a = self.inner.local_addr();
+        (a.ip().to_string(), a.port())
+    }
+
+    #[getter]
+    fn is_running(&self) -> bool {
+        self.inner.is_running()
+    }
+
+    fn active_associations(&self, py: Python<'_>) -> PyResult<Vec<Py<CoreAssociation>>> {
+        self.inner.active_associations().into_iter().map(|a| CoreAssociation::wrap(py, a)).collect()
+    }
+
+    /// Stops listening and aborts open associations, waiting at most `timeout` seconds.
+    #[pyo3(signature = (timeout=10.0))]
+    fn shutdown(&self, py: Python<'_>, timeout: f64) {
+        let wait = Duration::from_secs_f64(timeout.max(0.0));
+        py.detach(|| self.inner.shutdown(wait));
+    }
+}
+
+fn resolve(host: &str, port: u16) -> PyResult<std::net::SocketAddr> {
+    use std::net::ToSocketAddrs;
+    let host = if host.is_empty() { "0.0.0.0" } else { host };
+    (host, port)
+        .to_socket_addrs()
+        .map_err(|e| PyValueError::new_err(format!("cannot resolve address ({host:?}, {port}): {e}")))?
+        .next()
+        .ok_or_else(|| PyValueError::new_err(format!("no address for ({host:?}, {port})")))
+}
+
+/// Connects and requests an association, waiting (GIL released) for the outcome.
+/// Raises `NetworkError` if the TCP connection fails; otherwise returns the association,
+/// whatever its state (established, rejected or aborted).
+#[pyfunction]
+fn associate(py: Python<'_>, host: &str, port: u16, config: &Bound<'_, PyDict>, dispatcher: Py<PyAny>) -> PyResult<Py<CoreAssociation>> {
+    let cfg = client_config(config)?;
+    let hooks = Arc::new(PyHooks::new(py, dispatcher)?);
+    let rx = net::start_associate(host, port, cfg, hooks).map_err(net_error)?;
+    match wait::recv(py, &rx)? {
+        Some(Ok(shared)) => CoreAssociation::wrap(py, shared),
+        Some(Err(e)) => Err(net_error(e)),
+        None => Err(net_error(net::NetError::Closed)),
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<CoreAssociation>()?;
+    m.add_class::<CoreServer>()?;
+    m.add_function(wrap_pyfunction!(associate, m)?)?;
+    Ok(())
+}
