@@ -151,11 +151,18 @@ pub enum UserItem<'a> {
     /// 53H.
     AsyncOpsWindow { invoked: u16, performed: u16 },
     /// 54H.
-    RoleSelection { sop_class_uid: Bytes<'a>, scu_role: u8, scp_role: u8 },
+    RoleSelection {
+        sop_class_uid: Bytes<'a>,
+        scu_role: u8,
+        scp_role: u8,
+    },
     /// 55H.
     ImplementationVersionName(Bytes<'a>),
     /// 56H.
-    SopClassExtended { sop_class_uid: Bytes<'a>, app_info: Bytes<'a> },
+    SopClassExtended {
+        sop_class_uid: Bytes<'a>,
+        app_info: Bytes<'a>,
+    },
     /// 57H. `version` is byte 1 of the sub-item (the sub-item version, 00H).
     SopClassCommonExtended {
         version: u8,
