@@ -276,7 +276,7 @@ fn decode_associate(mut r: Reader<'_>) -> Result<Associate<'_>, PduError> {
 }
 
 fn decode_context_rq<'a>(r: &mut Reader<'a>) -> Result<PresentationContextRq<'a>, PduError> {
-    let item_start = r.pos - 4;
+    let item_start = r.pos.saturating_sub(4);
     let [context_id, r5, r6, r7] = r.array()?;
     let mut abstract_syntax = None;
     let mut transfer_syntaxes = Vec::new();
@@ -345,12 +345,12 @@ fn decode_user_information<'a>(r: &mut Reader<'a>) -> Result<Vec<UserItem<'a>>, 
         let (sub_type, byte_1, start, mut v) = r.item(user_sub_item_name)?;
         sub_items.push(decode_user_item(sub_type, byte_1, start, &mut v)?);
         if v.remaining() != 0 {
-            let declared = v.end - start - 4;
+            let declared = v.end.saturating_sub(start + 4);
             return Err(v.error_at(
                 start,
                 PduErrorKind::InvalidLength {
                     declared,
-                    expected: declared - v.remaining(),
+                    expected: declared.saturating_sub(v.remaining()),
                 },
             ));
         }
