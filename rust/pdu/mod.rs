@@ -9,12 +9,15 @@
 
 use std::borrow::Cow;
 
-// mod decode;  (pdu owner: enable)
-// mod encode;
-// mod error;
+mod access;
+mod decode;
+mod encode;
+mod error;
 
-// pub use decode::{decode, decode_header, PdvIter};
-// pub use error::{PduError, PduErrorKind};
+pub use access::{RoleSelection, UserIdentityRequest};
+pub use decode::{decode, decode_header, pdvs, PdvIter};
+pub use encode::encode_pdata_single;
+pub use error::{PduError, PduErrorKind};
 
 /// A variable-length byte field (UID, AE title text, opaque value) borrowed from the input
 /// or owned.
@@ -114,7 +117,8 @@ pub enum Item<'a> {
 pub struct PresentationContextRq<'a> {
     /// Odd, 1-255.
     pub context_id: u8,
-    /// Bytes 5, 6 and 7 of the item (reserved; DCMTK sends 0xFF in byte 7).
+    /// Bytes 5, 6 and 7 of the item, 0-based (reserved; DCMTK sends 0xFF in byte 6, which
+    /// PS3.8's 1-based numbering calls byte 7).
     pub reserved: [u8; 3],
     /// Sub-item 30H.
     pub abstract_syntax: Bytes<'a>,
@@ -147,11 +151,18 @@ pub enum UserItem<'a> {
     /// 53H.
     AsyncOpsWindow { invoked: u16, performed: u16 },
     /// 54H.
-    RoleSelection { sop_class_uid: Bytes<'a>, scu_role: u8, scp_role: u8 },
+    RoleSelection {
+        sop_class_uid: Bytes<'a>,
+        scu_role: u8,
+        scp_role: u8,
+    },
     /// 55H.
     ImplementationVersionName(Bytes<'a>),
     /// 56H.
-    SopClassExtended { sop_class_uid: Bytes<'a>, app_info: Bytes<'a> },
+    SopClassExtended {
+        sop_class_uid: Bytes<'a>,
+        app_info: Bytes<'a>,
+    },
     /// 57H. `version` is byte 1 of the sub-item (the sub-item version, 00H).
     SopClassCommonExtended {
         version: u8,
