@@ -1,0 +1,539 @@
+"""``AE``: the application entity, with pynetdicom 3.0.4's names, defaults and checks.
+
+Settings are validated when they are set, so a bad value fails at the line that set it,
+with the value named. Everything that touches the network is done by the Rust core.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+from pydicom.uid import UID
+
+from . import _core, evt
+from .association import Association, wrap
+from .presentation import DEFAULT_TRANSFER_SYNTAXES, PresentationContext, build_context
+
+LOGGER = logging.getLogger("fastdimse")
+
+PYNETDICOM_MAXIMUM_PDU = 16382
+_MAX_CONTEXTS = 128
+
+
+def _validate_ae_title(value: object, what: str = "AE title") -> str:
+    if isinstance(value, bytes):
+        try:
+            value = value.decode("ascii")
+        except UnicodeDecodeError:
+            raise ValueError(f"Invalid {what} {value!r}: it must be ASCII") from None
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be str, not {type(value).__name__} {value!r}")
+    stripped = value.strip(" ")
+    if not stripped:
+        raise ValueError(f"Invalid {what} {value!r}: it must not be empty or only spaces")
+    if len(stripped) > 16:
+        raise ValueError(f"Invalid {what} {value!r}: it must be at most 16 characters")
+    if "\\" in value or any(ord(c) < 0x20 or ord(c) > 0x7E for c in value):
+        raise ValueError(
+            f"Invalid {what} {value!r}: it must be printable ASCII without backslashes"
+        )
+    return stripped
+
+
+def _validate_timeout(name: str, value: object) -> Optional[float]:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds or None, not {value!r}")
+    if value < 0 or value != value:
+        raise ValueError(f"{name} must be non-negative, not {value!r}")
+    return float(value)
+
+
+def _validate_uid(value: object, name: str) -> UID:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str UID, not {value!r}")
+    if not value or len(value) > 64 or not all(c.isdigit() or c == "." for c in value):
+        raise ValueError(f"{name} '{value}' is not a valid UID")
+    return UID(value)
+
+
+class ApplicationEntity:
+    """A DICOM application entity: requests associations and serves them."""
+
+    def __init__(self, ae_title: str = "PYNETDICOM") -> None:
+        self.ae_title = ae_title
+        self._acse_timeout: Optional[float] = 30.0
+        self._dimse_timeout: Optional[float] = 30.0
+        self._network_timeout: Optional[float] = 60.0
+        self._connection_timeout: Optional[float] = None
+        self._maximum_associations = 10
+        self._maximum_pdu_size = PYNETDICOM_MAXIMUM_PDU
+        self._require_called_aet = False
+        self._require_calling_aet: List[str] = []
+        self._implementation_class_uid = UID(_core.IMPLEMENTATION_CLASS_UID)
+        self._implementation_version_name: Optional[str] = _core.IMPLEMENTATION_VERSION_NAME
+        self._requested_contexts: List[PresentationContext] = []
+        self._supported_contexts: Dict[str, PresentationContext] = {}
+        self._servers: List[AssociationServer] = []
+        self._lock = threading.Lock()
+
+    # ----- identity ------------------------------------------------------------------------
+
+    @property
+    def ae_title(self) -> str:
+        """Our AE title (1 to 16 printable ASCII characters)."""
+        return self._ae_title
+
+    @ae_title.setter
+    def ae_title(self, value: str) -> None:
+        self._ae_title = _validate_ae_title(value)
+
+    @property
+    def implementation_class_uid(self) -> UID:
+        return self._implementation_class_uid
+
+    @implementation_class_uid.setter
+    def implementation_class_uid(self, value: str) -> None:
+        self._implementation_class_uid = _validate_uid(value, "implementation_class_uid")
+
+    @property
+    def implementation_version_name(self) -> Optional[str]:
+        return self._implementation_version_name
+
+    @implementation_version_name.setter
+    def implementation_version_name(self, value: Optional[str]) -> None:
+        if value is not None:
+            if not isinstance(value, str):
+                raise TypeError(f"implementation_version_name must be str or None, not {value!r}")
+            if not 1 <= len(value) <= 16 or not value.isascii() or "\\" in value:
+                raise ValueError(
+                    f"implementation_version_name {value!r} must be 1 to 16 ASCII characters"
+                )
+        self._implementation_version_name = value
+
+    # ----- timeouts and limits ---------------------------------------------------------------
+
+    @property
+    def acse_timeout(self) -> Optional[float]:
+        """Seconds to wait for association negotiation and release (and ARTIM)."""
+        return self._acse_timeout
+
+    @acse_timeout.setter
+    def acse_timeout(self, value: Optional[float]) -> None:
+        self._acse_timeout = _validate_timeout("acse_timeout", value)
+
+    @property
+    def dimse_timeout(self) -> Optional[float]:
+        """Seconds to wait for a DIMSE response."""
+        return self._dimse_timeout
+
+    @dimse_timeout.setter
+    def dimse_timeout(self, value: Optional[float]) -> None:
+        self._dimse_timeout = _validate_timeout("dimse_timeout", value)
+
+    @property
+    def network_timeout(self) -> Optional[float]:
+        """Seconds without anything received before an association is aborted."""
+        return self._network_timeout
+
+    @network_timeout.setter
+    def network_timeout(self, value: Optional[float]) -> None:
+        self._network_timeout = _validate_timeout("network_timeout", value)
+
+    @property
+    def connection_timeout(self) -> Optional[float]:
+        """Seconds to wait for the TCP connection when requesting an association."""
+        return self._connection_timeout
+
+    @connection_timeout.setter
+    def connection_timeout(self, value: Optional[float]) -> None:
+        self._connection_timeout = _validate_timeout("connection_timeout", value)
+
+    @property
+    def maximum_associations(self) -> int:
+        """Associations a server serves at once; more are rejected (2, 3, 2)."""
+        return self._maximum_associations
+
+    @maximum_associations.setter
+    def maximum_associations(self, value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"maximum_associations must be an int, not {value!r}")
+        if value < 1:
+            raise ValueError(f"maximum_associations must be at least 1, not {value}")
+        self._maximum_associations = value
+
+    @property
+    def maximum_pdu_size(self) -> int:
+        """The largest P-DATA-TF PDU we receive (0 = no limit), announced to peers."""
+        return self._maximum_pdu_size
+
+    @maximum_pdu_size.setter
+    def maximum_pdu_size(self, value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"maximum_pdu_size must be an int, not {value!r}")
+        if not 0 <= value <= 0xFFFFFFFF:
+            raise ValueError(f"maximum_pdu_size must be between 0 and 2**32 - 1, not {value}")
+        self._maximum_pdu_size = value
+
+    @property
+    def require_called_aet(self) -> bool:
+        """Reject (1, 1, 7) requests whose called AE title is not ours."""
+        return self._require_called_aet
+
+    @require_called_aet.setter
+    def require_called_aet(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise TypeError(f"require_called_aet must be a bool, not {value!r}")
+        self._require_called_aet = value
+
+    @property
+    def require_calling_aet(self) -> List[str]:
+        """If not empty, reject (1, 1, 3) requests from any other calling AE title."""
+        return list(self._require_calling_aet)
+
+    @require_calling_aet.setter
+    def require_calling_aet(self, value: Sequence[str]) -> None:
+        if isinstance(value, (str, bytes)):
+            raise TypeError("require_calling_aet must be a list of AE titles, not a single title")
+        self._require_calling_aet = [_validate_ae_title(v, "calling AE title") for v in value]
+
+    # ----- presentation contexts -------------------------------------------------------------
+
+    @property
+    def requested_contexts(self) -> List[PresentationContext]:
+        """The contexts proposed when requesting an association."""
+        return list(self._requested_contexts)
+
+    @requested_contexts.setter
+    def requested_contexts(self, contexts: Sequence[PresentationContext]) -> None:
+        self._requested_contexts = []
+        for context in contexts:
+            self.add_requested_context(context.abstract_syntax or "", context.transfer_syntax)
+
+    def add_requested_context(
+        self,
+        abstract_syntax: Union[str, UID],
+        transfer_syntax: Union[str, Sequence[str], None] = None,
+    ) -> None:
+        """Propose `abstract_syntax` with `transfer_syntax` (default: the four defaults)."""
+        if len(self._requested_contexts) >= _MAX_CONTEXTS:
+            raise ValueError(
+                "Failed to add the requested presentation context as there are already the "
+                "maximum allowed number of requested contexts"
+            )
+        context = build_context(abstract_syntax, transfer_syntax or DEFAULT_TRANSFER_SYNTAXES)
+        self._requested_contexts.append(context)
+
+    def remove_requested_context(
+        self,
+        abstract_syntax: Union[str, UID],
+        transfer_syntax: Union[str, Sequence[str], None] = None,
+    ) -> None:
+        """Stop proposing `abstract_syntax` (or only some of its transfer syntaxes)."""
+        uid = UID(abstract_syntax)
+        if not any(c.abstract_syntax == uid for c in self._requested_contexts):
+            raise ValueError(f"No requested context for '{uid}'")
+        if transfer_syntax is None:
+            self._requested_contexts = [c for c in self._requested_contexts if c.abstract_syntax != uid]
+            return
+        drop = {transfer_syntax} if isinstance(transfer_syntax, str) else set(transfer_syntax)
+        kept = []
+        for c in self._requested_contexts:
+            if c.abstract_syntax == uid:
+                c.transfer_syntax = [ts for ts in c.transfer_syntax if ts not in drop]
+                if not c.transfer_syntax:
+                    continue
+            kept.append(c)
+        self._requested_contexts = kept
+
+    @property
+    def supported_contexts(self) -> List[PresentationContext]:
+        """The contexts a server accepts, sorted by abstract syntax."""
+        return [self._supported_contexts[k] for k in sorted(self._supported_contexts)]
+
+    @supported_contexts.setter
+    def supported_contexts(self, contexts: Sequence[PresentationContext]) -> None:
+        self._supported_contexts = {}
+        for c in contexts:
+            self.add_supported_context(c.abstract_syntax or "", c.transfer_syntax, c.scu_role, c.scp_role)
+
+    def add_supported_context(
+        self,
+        abstract_syntax: Union[str, UID],
+        transfer_syntax: Union[str, Sequence[str], None] = None,
+        scu_role: Optional[bool] = None,
+        scp_role: Optional[bool] = None,
+    ) -> None:
+        """Accept `abstract_syntax` with `transfer_syntax` (in our order of preference)."""
+        for name, role in (("scu_role", scu_role), ("scp_role", scp_role)):
+            if role is not None and not isinstance(role, bool):
+                raise TypeError(f"{name} must be a bool or None, not {role!r}")
+        context = build_context(abstract_syntax, transfer_syntax or DEFAULT_TRANSFER_SYNTAXES)
+        existing = self._supported_contexts.get(str(context.abstract_syntax))
+        if existing is not None:
+            for ts in context.transfer_syntax:
+                existing.add_transfer_syntax(ts)
+            context = existing
+        elif len(self._supported_contexts) >= 2**16:
+            raise ValueError("too many supported contexts")
+        context.scu_role = scu_role
+        context.scp_role = scp_role
+        self._supported_contexts[str(context.abstract_syntax)] = context
+
+    def remove_supported_context(
+        self,
+        abstract_syntax: Union[str, UID],
+        transfer_syntax: Union[str, Sequence[str], None] = None,
+    ) -> None:
+        """Stop accepting `abstract_syntax` (or only some of its transfer syntaxes)."""
+        key = str(UID(abstract_syntax))
+        if key not in self._supported_contexts:
+            raise ValueError(f"No supported context for '{key}'")
+        if transfer_syntax is None:
+            del self._supported_contexts[key]
+            return
+        drop = {transfer_syntax} if isinstance(transfer_syntax, str) else set(transfer_syntax)
+        context = self._supported_contexts[key]
+        context.transfer_syntax = [ts for ts in context.transfer_syntax if ts not in drop]
+        if not context.transfer_syntax:
+            del self._supported_contexts[key]
+
+    # ----- settings for the core -------------------------------------------------------------
+
+    def _timeouts(self) -> Dict[str, Optional[float]]:
+        return {
+            "acse_timeout": self.acse_timeout,
+            "dimse_timeout": self.dimse_timeout,
+            "network_timeout": self.network_timeout,
+            "connection_timeout": self.connection_timeout,
+        }
+
+    def _server_config(self, ae_title: str, contexts: Sequence[PresentationContext]) -> Dict[str, Any]:
+        return {
+            "ae_title": ae_title,
+            "require_called_aet": self.require_called_aet,
+            "require_calling_aet": self.require_calling_aet,
+            "contexts": [
+                (str(c.abstract_syntax), [str(t) for t in c.transfer_syntax], c.scu_role, c.scp_role)
+                for c in contexts
+            ],
+            "maximum_pdu_size": self.maximum_pdu_size,
+            "implementation_class_uid": str(self.implementation_class_uid),
+            "implementation_version_name": self.implementation_version_name,
+            "maximum_associations": self.maximum_associations,
+            **self._timeouts(),
+        }
+
+    # ----- requesting --------------------------------------------------------------------------
+
+    def associate(
+        self,
+        addr: str,
+        port: int,
+        contexts: Optional[Sequence[PresentationContext]] = None,
+        ae_title: str = "ANY-SCP",
+        max_pdu: int = PYNETDICOM_MAXIMUM_PDU,
+        ext_neg: Optional[Sequence[Any]] = None,
+        bind_address: Tuple[str, int] = ("", 0),
+        tls_args: Optional[Any] = None,
+        evt_handlers: Optional[Sequence[Any]] = None,
+    ) -> Association:
+        """Request an association with the AE at `addr`:`port`; returns it in whatever
+        state negotiation left it (check ``is_established``)."""
+        if not isinstance(addr, str):
+            raise TypeError(f"'addr' must be str, not {type(addr).__name__} {addr!r}")
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+            raise ValueError(f"'port' must be an int between 1 and 65535, not {port!r}")
+        if isinstance(max_pdu, bool) or not isinstance(max_pdu, int) or not 0 <= max_pdu <= 0xFFFFFFFF:
+            raise ValueError(f"'max_pdu' must be an int between 0 and 2**32 - 1, not {max_pdu!r}")
+        if tls_args is not None:
+            raise NotImplementedError("TLS is not supported by fastdimse yet")
+        called = _validate_ae_title(ae_title, "called AE title")
+        requested = list(contexts) if contexts is not None else self.requested_contexts
+        if not requested:
+            raise RuntimeError(
+                "At least one requested presentation context is required before associating "
+                "with a peer"
+            )
+        if len(requested) > _MAX_CONTEXTS:
+            raise ValueError(f"at most {_MAX_CONTEXTS} presentation contexts, not {len(requested)}")
+        handlers: Dict[Any, Any] = {}
+        evt.bind_handlers(handlers, evt_handlers)
+        identity = None
+        for item in ext_neg or ():
+            if hasattr(item, "user_identity_type"):
+                identity = (
+                    int(item.user_identity_type),
+                    bytes(item.primary_field or b""),
+                    bytes(item.secondary_field or b""),
+                    bool(item.positive_response_requested),
+                )
+        config = {
+            "calling_ae_title": self.ae_title,
+            "called_ae_title": called,
+            "contexts": [
+                (c.context_id, str(c.abstract_syntax), [str(t) for t in c.transfer_syntax], c.scu_role, c.scp_role)
+                for c in requested
+            ],
+            "maximum_pdu_size": max_pdu,
+            "implementation_class_uid": str(self.implementation_class_uid),
+            "implementation_version_name": self.implementation_version_name,
+            "user_identity": identity,
+            **self._timeouts(),
+        }
+        from ._dispatch import Dispatcher
+
+        dispatcher = Dispatcher(self, handlers)
+        try:
+            core = _core.associate(addr, port, config, dispatcher)
+        except _core.NetworkError as exc:
+            LOGGER.error("Association request failed: unable to connect to remote")
+            LOGGER.error(f"TCP Initialisation Error: {exc}")
+            failed = Association(self, None, handlers)
+            failed._failed = True
+            return failed
+        return wrap(self, core, handlers)
+
+    # ----- serving -------------------------------------------------------------------------------
+
+    def start_server(
+        self,
+        address: Tuple[str, int],
+        block: bool = True,
+        ssl_context: Optional[Any] = None,
+        evt_handlers: Optional[Sequence[Any]] = None,
+        ae_title: Optional[str] = None,
+        contexts: Optional[Sequence[PresentationContext]] = None,
+    ) -> Optional[AssociationServer]:
+        """Serve associations on `address` = (host, port).
+
+        With ``block=True`` this returns when the server is shut down (Ctrl-C does it);
+        with ``block=False`` it returns the running :class:`AssociationServer`.
+        """
+        if ssl_context is not None:
+            raise NotImplementedError("TLS is not supported by fastdimse yet")
+        if (
+            not isinstance(address, tuple)
+            or len(address) != 2
+            or not isinstance(address[0], str)
+            or isinstance(address[1], bool)
+            or not isinstance(address[1], int)
+        ):
+            raise TypeError(f"'address' must be a (host: str, port: int) tuple, not {address!r}")
+        title = _validate_ae_title(ae_title, "AE title") if ae_title is not None else self.ae_title
+        supported = list(contexts) if contexts is not None else self.supported_contexts
+        if not supported:
+            raise ValueError(
+                "At least one supported presentation context is required before you can "
+                "start the association server"
+            )
+        server = AssociationServer(self, address, title, supported, evt_handlers)
+        with self._lock:
+            self._servers.append(server)
+        if not block:
+            return server
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            LOGGER.info("Interrupted: shutting down the server")
+        finally:
+            server.shutdown()
+        return None
+
+    def shutdown(self) -> None:
+        """Stop every server this AE started and abort their associations."""
+        with self._lock:
+            servers, self._servers = self._servers, []
+        for server in servers:
+            server.shutdown()
+
+    @property
+    def active_associations(self) -> List[Association]:
+        """Associations open on this AE's servers."""
+        with self._lock:
+            servers = list(self._servers)
+        return [a for s in servers for a in s.active_associations]
+
+    def __str__(self) -> str:
+        return f"Application Entity '{self.ae_title}'"
+
+
+class AssociationServer:
+    """A running server (pynetdicom's ``ThreadedAssociationServer`` API)."""
+
+    def __init__(
+        self,
+        ae: ApplicationEntity,
+        address: Tuple[str, int],
+        ae_title: str,
+        contexts: Sequence[PresentationContext],
+        evt_handlers: Optional[Sequence[Any]],
+    ) -> None:
+        from ._dispatch import Dispatcher
+
+        self.ae = ae
+        self.ae_title = ae_title
+        self.contexts = list(contexts)
+        self._handlers: Dict[Any, Any] = {}
+        evt.bind_handlers(self._handlers, evt_handlers)
+        self._dispatcher = Dispatcher(ae, self._handlers)
+        self._stopped = threading.Event()
+        self._core = _core.CoreServer(
+            address[0], address[1], ae._server_config(ae_title, contexts), self._dispatcher
+        )
+        LOGGER.debug(f"Server listening on {self.server_address}")
+
+    @property
+    def server_address(self) -> Tuple[str, int]:
+        """(host, port) the server listens on."""
+        return tuple(self._core.server_address)  # type: ignore[return-value]
+
+    @property
+    def active_associations(self) -> List[Association]:
+        return [self._dispatcher.association(core) for core in self._core.active_associations()]
+
+    def bind(self, event: Any, handler: Any, args: Optional[List[Any]] = None) -> None:
+        """Bind `handler` to `event` for associations this server accepts from now on."""
+        evt._add_handler(event, self._handlers, (handler, args))
+        self._core.update_interest(
+            self._dispatcher.observed,
+            self._dispatcher.handles_echo,
+            self._dispatcher.handles_user_identity,
+        )
+
+    def unbind(self, event: Any, handler: Any) -> None:
+        evt._remove_handler(event, self._handlers, handler)
+        self._core.update_interest(
+            self._dispatcher.observed,
+            self._dispatcher.handles_echo,
+            self._dispatcher.handles_user_identity,
+        )
+
+    def get_handlers(self, event: Any) -> Any:
+        if isinstance(event, evt.NotificationEvent):
+            return list(self._handlers.get(event, []))
+        return self._handlers.get(event, (evt.get_default_handler(event), None))
+
+    def serve_forever(self) -> None:
+        """Block (interruptibly) until :meth:`shutdown` is called."""
+        self._stopped.wait()
+
+    def shutdown(self) -> None:
+        """Stop listening and abort the open associations."""
+        self._core.shutdown()
+        self._stopped.set()
+
+    def server_close(self) -> None:
+        self.shutdown()
+
+    def __enter__(self) -> AssociationServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+
+AE = ApplicationEntity

@@ -1,0 +1,290 @@
+"""``Association``: one association, requested by our AE or accepted by our server.
+
+The Rust core owns the socket and the protocol; this object reports its state, runs the
+SCU operations (``send_c_echo``, ``send_c_cancel``, ``release``, ``abort``) with the GIL
+released while they wait, and holds the event handlers bound to the association.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Union
+
+from pydicom.dataset import Dataset
+
+from . import _core, evt
+from .dimse import DIMSEServiceProvider
+from .dimse import decode as decode_command
+from .presentation import PresentationContext, _negotiated
+from .status import code_to_category
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .ae import ApplicationEntity
+
+LOGGER = logging.getLogger("fastdimse")
+
+VERIFICATION = "1.2.840.10008.1.1"
+
+
+class ServiceUser:
+    """One end of an association: its AE title, address and negotiated parameters."""
+
+    def __init__(self, assoc: Association, mode: str) -> None:
+        self.assoc = assoc
+        self.mode = mode
+        self.ae_title: str = ""
+        self.address: str = ""
+        self.port: Optional[int] = None
+        self.maximum_length: Optional[int] = None
+        self.implementation_class_uid: Optional[str] = None
+        self.implementation_version_name: Optional[str] = None
+        self.user_identity: Optional[Tuple[int, bytes, bytes, bool]] = None
+
+    @property
+    def is_requestor(self) -> bool:
+        return self.mode == "requestor"
+
+    @property
+    def is_acceptor(self) -> bool:
+        return self.mode == "acceptor"
+
+    @property
+    def primitive(self) -> None:  # pragma: no cover - pynetdicom compatibility only
+        return None
+
+    def __repr__(self) -> str:
+        return f"<ServiceUser {self.mode} {self.ae_title!r} {self.address}:{self.port}>"
+
+
+class Association:
+    """An association with a peer AE (pynetdicom's ``Association`` API)."""
+
+    def __init__(self, ae: ApplicationEntity, core: Any, handlers: Optional[Dict[Any, Any]] = None) -> None:
+        self.ae = ae
+        self._core = core
+        self._handlers: Dict[Any, Any] = dict(handlers or {})
+        self.dimse = DIMSEServiceProvider(self)
+        self.acse_timeout = ae.acse_timeout
+        self.dimse_timeout = ae.dimse_timeout
+        self.network_timeout = ae.network_timeout
+        self.connection_timeout = ae.connection_timeout
+        self._accepted: Optional[List[PresentationContext]] = None
+        self._rejected: Optional[List[PresentationContext]] = None
+        self._next_msg_id = 1
+        self._failed = False
+        self.requestor = ServiceUser(self, "requestor")
+        self.acceptor = ServiceUser(self, "acceptor")
+        self._fill_users()
+
+    # ----- state -----------------------------------------------------------------------
+
+    @property
+    def mode(self) -> str:
+        """"requestor" if our AE requested the association, "acceptor" if it accepted it."""
+        return str(self._core.mode) if self._core is not None else "requestor"
+
+    @property
+    def is_requestor(self) -> bool:
+        return self.mode == "requestor"
+
+    @property
+    def is_acceptor(self) -> bool:
+        return self.mode == "acceptor"
+
+    @property
+    def _state(self) -> str:
+        if self._core is None:
+            return "aborted"
+        return str(self._core.state)
+
+    @property
+    def is_established(self) -> bool:
+        """True while the association can carry DIMSE messages."""
+        return self._state == "established"
+
+    @property
+    def is_rejected(self) -> bool:
+        return self._state == "rejected"
+
+    @property
+    def is_aborted(self) -> bool:
+        return self._state == "aborted" or self._failed
+
+    @property
+    def is_released(self) -> bool:
+        return self._state == "released"
+
+    def is_alive(self) -> bool:
+        """True until the association has ended (pynetdicom's thread-like check)."""
+        return self._state in ("negotiating", "established", "releasing")
+
+    @property
+    def native_id(self) -> Optional[int]:
+        """The core's ID of this association (there is no thread per association)."""
+        return None if self._core is None else int(self._core.id)
+
+    @property
+    def name(self) -> str:
+        return f"Association-{self.native_id}"
+
+    # ----- negotiated parameters ---------------------------------------------------------
+
+    def _fill_users(self) -> None:
+        if self._core is None:
+            return
+        info = self._core.info()
+        local_user, peer_user = (
+            (self.requestor, self.acceptor) if self.is_requestor else (self.acceptor, self.requestor)
+        )
+        local_user.address, local_user.port = self._core.local_address
+        peer_user.address, peer_user.port = self._core.peer_address
+        local_user.ae_title = self.ae.ae_title
+        local_user.implementation_class_uid = self.ae.implementation_class_uid
+        local_user.implementation_version_name = self.ae.implementation_version_name
+        local_user.maximum_length = self.ae.maximum_pdu_size
+        if info is None:
+            return
+        local_user.ae_title = info["local_ae_title"]
+        peer_user.ae_title = info["peer_ae_title"]
+        local_user.maximum_length = info["local_max_pdu_length"]
+        peer_user.maximum_length = info["peer_max_pdu_length"]
+        peer_user.implementation_class_uid = info["peer_implementation_class_uid"]
+        peer_user.implementation_version_name = info["peer_implementation_version_name"]
+        self.requestor.user_identity = info["user_identity"]
+        self._accepted = []
+        self._rejected = []
+        for ctx_id, abstract, ts, result, as_scu, as_scp in info["contexts"]:
+            context = _negotiated(ctx_id, abstract, ts, result, as_scu, as_scp)
+            (self._accepted if result == 0 else self._rejected).append(context)
+
+    def _refresh(self) -> None:
+        if self._accepted is None:
+            self._fill_users()
+
+    @property
+    def accepted_contexts(self) -> List[PresentationContext]:
+        """The presentation contexts the acceptor accepted."""
+        self._refresh()
+        return list(self._accepted or [])
+
+    @property
+    def rejected_contexts(self) -> List[PresentationContext]:
+        """The presentation contexts the acceptor rejected (with their result)."""
+        self._refresh()
+        return list(self._rejected or [])
+
+    @property
+    def rejection(self) -> Optional[Tuple[int, int, int]]:
+        """``(result, source, reason)`` of the A-ASSOCIATE-RJ, if rejected."""
+        return None if self._core is None else self._core.rejection
+
+    # ----- handlers ------------------------------------------------------------------------
+
+    def bind(self, event: Any, handler: Callable[..., Any], args: Optional[List[Any]] = None) -> None:
+        """Bind `handler` to `event` for this association."""
+        evt._add_handler(event, self._handlers, (handler, args))
+
+    def unbind(self, event: Any, handler: Callable[..., Any]) -> None:
+        evt._remove_handler(event, self._handlers, handler)
+
+    def get_handlers(self, event: Any) -> Any:
+        """The ``(handler, args)`` bindings of `event`: a list for a notification event, one
+        pair for an intervention event (its default handler if none is bound)."""
+        if isinstance(event, evt.NotificationEvent):
+            return list(self._handlers.get(event, []))
+        bound = self._handlers.get(event)
+        if bound is None:
+            return (evt.get_default_handler(event), None)
+        return bound
+
+    # ----- SCU operations ------------------------------------------------------------------
+
+    def _verification_context(self) -> PresentationContext:
+        for context in self.accepted_contexts:
+            if context.abstract_syntax == VERIFICATION and context.as_scu is not False:
+                return context
+        raise ValueError(
+            "No presentation context for 'Verification SOP Class' has been accepted by the "
+            "peer for the SCU role"
+        )
+
+    def send_c_echo(self, msg_id: int = 1) -> Dataset:
+        """Send a C-ECHO-RQ and return the response's status as a Dataset.
+
+        The Dataset holds ``Status`` and any ``ErrorComment``, ``ErrorID`` or
+        ``OffendingElement`` the peer sent. It is empty if no valid response came (DIMSE
+        timeout, abort, closed connection); the association is then aborted.
+        """
+        if not self.is_established:
+            raise RuntimeError(
+                "The association with a peer SCP must be established before sending a "
+                "C-ECHO request"
+            )
+        if not isinstance(msg_id, int) or isinstance(msg_id, bool) or not 0 <= msg_id <= 0xFFFF:
+            raise ValueError(f"msg_id must be an int between 0 and 65535, not {msg_id!r}")
+        context = self._verification_context()
+        LOGGER.info(f"Sending Echo Request: MsgID {msg_id}")
+        outcome = self._core.echo(msg_id, context.context_id)
+        if outcome is None:
+            return Dataset()
+        status, command = outcome
+        from .dimse_primitives import status_dataset_from_command
+
+        rsp = status_dataset_from_command(decode_command(command))
+        category = code_to_category(status)
+        LOGGER.info(f"Received Echo Response (Status: {category})")
+        return rsp
+
+    def send_c_cancel(
+        self, msg_id: int, context_id: Optional[int] = None, query_model: Optional[str] = None
+    ) -> None:
+        """Send a C-CANCEL-RQ for the request `msg_id` on `context_id`.
+
+        Without `context_id`, the first accepted context is used (Verification first).
+        """
+        if not self.is_established:
+            raise RuntimeError(
+                "The association with a peer SCP must be established before sending a "
+                "C-CANCEL request"
+            )
+        if not isinstance(msg_id, int) or isinstance(msg_id, bool) or not 0 <= msg_id <= 0xFFFF:
+            raise ValueError(f"msg_id must be an int between 0 and 65535, not {msg_id!r}")
+        if context_id is None:
+            contexts = self.accepted_contexts
+            if not contexts:
+                raise ValueError("No accepted presentation context to send the C-CANCEL on")
+            context_id = int(contexts[0].context_id or 1)
+        self._core.send_cancel(msg_id, context_id)
+
+    def release(self) -> None:
+        """Release the association (A-RELEASE), waiting for the peer's answer."""
+        if self._core is None or not self.is_established:
+            return
+        self._core.release()
+
+    def abort(self) -> None:
+        """Abort the association (A-ABORT, service-user source)."""
+        if self._core is None or not self.is_alive():
+            return
+        self._core.abort()
+
+    def __enter__(self) -> Association:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.is_established:
+            self.release()
+
+    def __repr__(self) -> str:
+        return f"<Association #{self.native_id} {self.mode} {self._state}>"
+
+
+def wrap(ae: ApplicationEntity, core: Any, handlers: Optional[Dict[Any, Any]] = None) -> Association:
+    """The one Association object of `core`, created on first use."""
+    existing = core.user
+    if existing is not None:
+        return existing  # type: ignore[no-any-return]
+    return core.attach_user(Association(ae, core, handlers))  # type: ignore[no-any-return]
+
+
+AssociationType = Union[Association]

@@ -1,0 +1,83 @@
+"""DIMSE command sets as pydicom Datasets, and the per-association DIMSE provider.
+
+The codec itself is Rust (``fastdimse._core``); this module only turns its ``(tag, value)``
+tuples into a :class:`pydicom.dataset.Dataset` of group 0000 and back.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Optional
+
+from pydicom.dataset import Dataset
+from pydicom.tag import Tag
+
+from . import _core
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .association import Association
+
+_VR = {tag: vr for tag, _keyword, vr in _core.command_dictionary()}
+
+
+def decode(data: bytes) -> Dataset:
+    """Decode a command set (Implicit VR Little Endian, group 0000) into a Dataset.
+
+    CommandGroupLength is included, as on the wire. Raises
+    :class:`fastdimse.exceptions.CommandSetError` for malformed bytes.
+    """
+    ds = Dataset()
+    for tag, _keyword, vr, value in _core.decode_command(data):
+        if vr is None:
+            ds.add_new(Tag(tag), "OB", value)
+        else:
+            ds.add_new(Tag(tag), vr, value)
+    return ds
+
+
+def encode(ds: Dataset) -> bytes:
+    """Encode a Dataset of group-0000 elements as a command set.
+
+    CommandGroupLength is computed (any value in `ds` is ignored). Raises ``ValueError``
+    naming the element for a value that cannot be encoded.
+    """
+    pairs = []
+    for elem in ds:
+        tag = int(elem.tag)
+        if tag >> 16:
+            raise ValueError(f"{elem.keyword or elem.tag} is not a command element (group 0000)")
+        value = elem.value
+        if tag in _VR and _VR[tag] == "AT" and value is not None:
+            value = [int(v) for v in value] if isinstance(value, (list, tuple)) else int(value)
+        pairs.append((tag, value))
+    return bytes(_core.encode_command(pairs))
+
+
+class DIMSEServiceProvider:
+    """The DIMSE provider of one association, as a service class sees it.
+
+    ``send_msg`` hands a response primitive to the Rust core, which encodes, fragments
+    and writes it; ``is_cancelled`` asks the core's cancel tracker.
+    """
+
+    def __init__(self, assoc: Association) -> None:
+        self._assoc = assoc
+
+    @property
+    def assoc(self) -> Association:
+        return self._assoc
+
+    @property
+    def dimse_timeout(self) -> Optional[float]:
+        return self._assoc.dimse_timeout
+
+    def send_msg(self, primitive: Any, context_id: int) -> None:
+        """Encode and send `primitive` (e.g. a C_ECHO response) on `context_id`."""
+        from .dimse_primitives import primitive_to_command_elements
+
+        pairs = primitive_to_command_elements(primitive)
+        command = bytes(_core.encode_command(pairs))
+        self._assoc._core.send_command(context_id, command)
+
+    def is_cancelled(self, msg_id: int) -> bool:
+        """True once if a C-CANCEL-RQ for `msg_id` arrived during the current request."""
+        return bool(self._assoc._core.is_cancelled(msg_id))

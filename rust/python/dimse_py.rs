@@ -1,0 +1,158 @@
+//! Python face of the DIMSE command-set codec and fragmentation.
+//!
+//! `decode_command` gives `(tag, keyword, vr, value)` tuples with Python values (int for
+//! US/UL, str for UI/AE/LO with padding removed, list of int tags for AT, bytes for tags
+//! outside the dictionary); `encode_command` takes `(tag, value)` pairs the same way and
+//! computes CommandGroupLength. `fastdimse.dimse` turns these into pydicom Datasets.
+
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyList, PyTuple};
+
+use crate::dimse::{self, CommandSet, Vr};
+use crate::uid::trim_padding;
+
+use super::errors::dimse_error;
+
+fn value_to_py<'py>(py: Python<'py>, vr: Option<Vr>, raw: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match vr {
+        Some(Vr::US) if raw.len() == 2 => u16::from_le_bytes([raw[0], raw[1]]).into_pyobject(py)?.into_any(),
+        Some(Vr::UL) if raw.len() == 4 => u32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]).into_pyobject(py)?.into_any(),
+        Some(Vr::UI | Vr::AE | Vr::LO) => {
+            let text = String::from_utf8_lossy(trim_padding(raw)).into_owned();
+            // Leading spaces are not significant in AE and LO either.
+            let text = if matches!(vr, Some(Vr::AE | Vr::LO)) { text.trim_start().to_owned() } else { text };
+            text.into_pyobject(py)?.into_any()
+        }
+        Some(Vr::AT) if raw.len() % 4 == 0 => {
+            let tags: Vec<u32> = raw
+                .chunks_exact(4)
+                .map(|c| (u32::from(u16::from_le_bytes([c[0], c[1]])) << 16) | u32::from(u16::from_le_bytes([c[2], c[3]])))
+                .collect();
+            PyList::new(py, tags)?.into_any()
+        }
+        _ => PyBytes::new(py, raw).into_any(),
+    })
+}
+
+/// Decodes a command set (group 0000, Implicit VR Little Endian).
+#[pyfunction]
+fn decode_command<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Vec<Bound<'py, PyTuple>>> {
+    let set = dimse::decode_command_set(data).map_err(dimse_error)?;
+    let mut out = Vec::with_capacity(set.elements().len());
+    for e in set.elements() {
+        let info = dimse::lookup(e.tag);
+        let keyword = info.map(|i| i.keyword);
+        let vr = info.map(|i| i.vr);
+        let value = value_to_py(py, vr, &e.value)?;
+        out.push(PyTuple::new(
+            py,
+            [
+                e.tag.into_pyobject(py)?.into_any(),
+                keyword.into_pyobject(py)?.into_any(),
+                vr.map(Vr::as_str).into_pyobject(py)?.into_any(),
+                value,
+            ],
+        )?);
+    }
+    Ok(out)
+}
+
+fn put_value(set: &mut CommandSet<'static>, tag: u32, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    let name = || dimse::lookup(tag).map_or_else(|| format!("({:04X},{:04X})", tag >> 16, tag & 0xFFFF), |i| i.keyword.to_owned());
+    if tag >> 16 != 0 {
+        return Err(PyValueError::new_err(format!("tag 0x{tag:08X} is not in the command group 0000")));
+    }
+    if let Ok(raw) = value.cast::<PyBytes>() {
+        set.set_raw(tag, raw.as_bytes().to_vec());
+        return Ok(());
+    }
+    let Some(info) = dimse::lookup(tag) else {
+        return Err(PyTypeError::new_err(format!("{} is not a known command element: give its value as bytes", name())));
+    };
+    let bad = |what: &str| PyValueError::new_err(format!("{} ({}) = {value}: {what}", name(), info.vr));
+    match info.vr {
+        Vr::US => {
+            let v: i64 = value.extract().map_err(|_| bad("must be an int"))?;
+            let v = u16::try_from(v).map_err(|_| bad("must be between 0 and 65535"))?;
+            set.set_us(tag, v);
+        }
+        Vr::UL => {
+            let v: i64 = value.extract().map_err(|_| bad("must be an int"))?;
+            let v = u32::try_from(v).map_err(|_| bad("must be between 0 and 4294967295"))?;
+            set.set_ul(tag, v);
+        }
+        Vr::UI => {
+            let s: String = value.str()?.extract()?;
+            if s.len() > 64 || !s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+                return Err(bad("not a valid UID (digits and '.', at most 64 characters)"));
+            }
+            set.set_uid(tag, s.as_bytes());
+        }
+        Vr::AE | Vr::LO => {
+            let s: String = value.str()?.extract()?;
+            let max = if info.vr == Vr::AE { 16 } else { 64 };
+            if s.len() > max || !s.is_ascii() {
+                return Err(bad(&format!("must be ASCII text of at most {max} characters")));
+            }
+            set.set_text(tag, s.as_bytes());
+        }
+        Vr::AT => {
+            let tags: Vec<u32> = if let Ok(one) = value.extract::<u32>() { vec![one] } else { value.extract().map_err(|_| bad("must be a tag or a list of tags"))? };
+            set.set_at(tag, &tags);
+        }
+    }
+    Ok(())
+}
+
+/// Encodes `(tag, value)` pairs as a command set, in ascending tag order, with
+/// CommandGroupLength computed (a (0000,0000) pair given is ignored).
+#[pyfunction]
+fn encode_command<'py>(py: Python<'py>, elements: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+    let mut set = CommandSet::new();
+    for item in elements.try_iter()? {
+        let item = item?;
+        let (tag, value): (u32, Bound<'_, PyAny>) = item.extract().map_err(|_| PyTypeError::new_err(format!("expected a (tag, value) pair, not {item}")))?;
+        if tag == 0 {
+            continue;
+        }
+        put_value(&mut set, tag, &value)?;
+    }
+    let mut out = Vec::with_capacity(set.encoded_len());
+    set.encode(&mut out);
+    Ok(PyBytes::new(py, &out))
+}
+
+/// Fragments one message into P-DATA-TF PDUs for a peer whose maximum PDU length is
+/// `peer_max` (0 = no limit).
+#[pyfunction]
+#[pyo3(signature = (context_id, command, dataset=None, peer_max=0))]
+fn fragment_message<'py>(py: Python<'py>, context_id: u8, command: &[u8], dataset: Option<&[u8]>, peer_max: u32) -> PyResult<Bound<'py, PyBytes>> {
+    if command.len() % 2 != 0 || dataset.is_some_and(|d| d.len() % 2 != 0) {
+        return Err(PyValueError::new_err("command sets and data sets have even lengths"));
+    }
+    let mut out = Vec::new();
+    dimse::write_message(&mut out, context_id, command, dataset, peer_max);
+    Ok(PyBytes::new(py, &out))
+}
+
+/// The command dictionary: `(tag, keyword, vr)` for every element of PS3.7 Annex E.
+#[pyfunction]
+fn command_dictionary() -> Vec<(u32, &'static str, &'static str)> {
+    dimse::entries().iter().map(|e| (e.tag, e.keyword, e.vr.as_str())).collect()
+}
+
+/// The name of a CommandField value ("C-ECHO-RQ"), or None.
+#[pyfunction]
+fn command_field_name(value: u16) -> Option<&'static str> {
+    dimse::CommandField::from_u16(value).map(dimse::CommandField::name)
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(decode_command, m)?)?;
+    m.add_function(wrap_pyfunction!(encode_command, m)?)?;
+    m.add_function(wrap_pyfunction!(fragment_message, m)?)?;
+    m.add_function(wrap_pyfunction!(command_dictionary, m)?)?;
+    m.add_function(wrap_pyfunction!(command_field_name, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what building and testing need on a fresh Debian machine: DCMTK (the real peer
+# for interop tests) from Debian, and maturin, pydicom, pynetdicom and the test tools from
+# PyPI. Safe to run again: it only installs what is missing.
+set -euo pipefail
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! command -v echoscu >/dev/null 2>&1 || ! command -v storescp >/dev/null 2>&1; then
+    echo "setup: installing DCMTK from Debian"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dcmtk >/dev/null
+fi
+
+PY=${PYTHON:-python3}
+missing=$("$PY" - <<'PYEOF'
+import importlib.util
+mods = {"maturin": "maturin>=1.7,<2", "pytest": "pytest>=7", "pytest_timeout": "pytest-timeout",
+        "pytest_benchmark": "pytest-benchmark", "pydicom": "pydicom>=2.4",
+        "pynetdicom": "pynetdicom==3.0.4", "ruff": "ruff"}
+print(" ".join(v for k, v in mods.items() if importlib.util.find_spec(k) is None))
+PYEOF
+)
+if [ -n "$missing" ]; then
+    echo "setup: installing from PyPI: $missing"
+    # shellcheck disable=SC2086
+    "$PY" -m pip install -q --disable-pip-version-check $missing
+fi
