@@ -288,22 +288,72 @@ fn artim_start_stop_per_action() {
         (State::Sta1, Role::Acceptor, Event::Evt5, Action::Ae5, true),
         (State::Sta3, Role::Acceptor, Event::Evt8, Action::Ae8, true),
         (State::Sta8, Role::Acceptor, Event::Evt14, Action::Ar4, true),
-        (State::Sta12, Role::Acceptor, Event::Evt14, Action::Ar4, true),
-        (State::Sta6, Role::Requestor, Event::Evt15, Action::Aa1, true),
+        (
+            State::Sta12,
+            Role::Acceptor,
+            Event::Evt14,
+            Action::Ar4,
+            true,
+        ),
+        (
+            State::Sta6,
+            Role::Requestor,
+            Event::Evt15,
+            Action::Aa1,
+            true,
+        ),
         (State::Sta2, Role::Acceptor, Event::Evt10, Action::Aa1, true),
         (State::Sta6, Role::Acceptor, Event::Evt19, Action::Aa8, true),
-        (State::Sta13, Role::Acceptor, Event::Evt17, Action::Ar5, false),
-        (State::Sta13, Role::Acceptor, Event::Evt18, Action::Aa2, false),
-        (State::Sta2, Role::Acceptor, Event::Evt18, Action::Aa2, false),
-        (State::Sta13, Role::Acceptor, Event::Evt16, Action::Aa2, false),
-        (State::Sta2, Role::Acceptor, Event::Evt17, Action::Aa5, false),
+        (
+            State::Sta13,
+            Role::Acceptor,
+            Event::Evt17,
+            Action::Ar5,
+            false,
+        ),
+        (
+            State::Sta13,
+            Role::Acceptor,
+            Event::Evt18,
+            Action::Aa2,
+            false,
+        ),
+        (
+            State::Sta2,
+            Role::Acceptor,
+            Event::Evt18,
+            Action::Aa2,
+            false,
+        ),
+        (
+            State::Sta13,
+            Role::Acceptor,
+            Event::Evt16,
+            Action::Aa2,
+            false,
+        ),
+        (
+            State::Sta2,
+            Role::Acceptor,
+            Event::Evt17,
+            Action::Aa5,
+            false,
+        ),
     ];
     for &(state, role, event, action, running) in cases {
         let mut m = machine_in(state, role, t0);
-        assert_eq!(m.on_event(event, ctx(later)), Ok(action), "{event} in {state}");
+        assert_eq!(
+            m.on_event(event, ctx(later)),
+            Ok(action),
+            "{event} in {state}"
+        );
         assert_eq!(m.artim().is_running(), running, "{action} in {state}");
         if running {
-            assert_eq!(m.artim().deadline(), Some(later + timeout), "{action} restarts");
+            assert_eq!(
+                m.artim().deadline(),
+                Some(later + timeout),
+                "{action} restarts"
+            );
         }
     }
 }
@@ -368,8 +418,14 @@ fn artim_timer_alone() {
     assert!(!a.is_expired(t0));
     assert!(!a.is_expired(t0 + Duration::from_millis(1999)));
     assert!(a.is_expired(t0 + Duration::from_secs(2)));
-    assert_eq!(a.remaining(t0 + Duration::from_millis(500)), Some(Duration::from_millis(1500)));
-    assert_eq!(a.remaining(t0 + Duration::from_secs(9)), Some(Duration::ZERO));
+    assert_eq!(
+        a.remaining(t0 + Duration::from_millis(500)),
+        Some(Duration::from_millis(1500))
+    );
+    assert_eq!(
+        a.remaining(t0 + Duration::from_secs(9)),
+        Some(Duration::ZERO)
+    );
     // A clock reading before the start does not underflow.
     let t1 = t0 + Duration::from_secs(1);
     a.start(t1);
@@ -407,7 +463,12 @@ fn walk(role: Role, steps: &[(Event, Action, State)]) {
     let now = Instant::now();
     let mut m = StateMachine::new(role, Duration::from_secs(30));
     for (event, action, state) in steps {
-        assert_eq!(m.on_event(*event, ctx(now)), Ok(*action), "{event} in {}", m.state());
+        assert_eq!(
+            m.on_event(*event, ctx(now)),
+            Ok(*action),
+            "{event} in {}",
+            m.state()
+        );
         assert_eq!(m.state(), *state, "after {event}");
     }
 }

@@ -85,37 +85,9 @@ const AR8: Option<Cell> = Some(Cell {
 /// `TABLE[event.index()][state.index()]`: rows Evt1..Evt19, columns Sta1..Sta13.
 pub static TABLE: [[Option<Cell>; 13]; 19] = [
     // Evt1
-    [
-        go(Ae1, Sta4),
-        N,
-        N,
-        N,
-        N,
-        N,
-        N,
-        N,
-        N,
-        N,
-        N,
-        N,
-        N,
-    ],
+    [go(Ae1, Sta4), N, N, N, N, N, N, N, N, N, N, N, N],
     // Evt2
-    [
-        N,
-        N,
-        N,
-        go(Ae2, Sta5),
-        N,
-        N,
-        N,
-        N,
-        N,
-        N,
-        N,
-        N,
-        N,
-    ],
+    [N, N, N, go(Ae2, Sta5), N, N, N, N, N, N, N, N, N],
     // Evt3
     [
         N,
@@ -149,21 +121,7 @@ pub static TABLE: [[Option<Cell>; 13]; 19] = [
         go(Aa6, Sta13),
     ],
     // Evt5
-    [
-        go(Ae5, Sta2),
-        N,
-        N,
-        N,
-        N,
-        N,
-        N,
-        N,
-        N,
-        N,
-        N,
-        N,
-        N,
-    ],
+    [go(Ae5, Sta2), N, N, N, N, N, N, N, N, N, N, N, N],
     // Evt6
     [
         N,
@@ -181,37 +139,9 @@ pub static TABLE: [[Option<Cell>; 13]; 19] = [
         go(Aa7, Sta13),
     ],
     // Evt7
-    [
-        N,
-        N,
-        go(Ae7, Sta6),
-        N,
-        N,
-        N,
-        N,
-        N,
-        N,
-        N,
-        N,
-        N,
-        N,
-    ],
+    [N, N, go(Ae7, Sta6), N, N, N, N, N, N, N, N, N, N],
     // Evt8
-    [
-        N,
-        N,
-        go(Ae8, Sta13),
-        N,
-        N,
-        N,
-        N,
-        N,
-        N,
-        N,
-        N,
-        N,
-        N,
-    ],
+    [N, N, go(Ae8, Sta13), N, N, N, N, N, N, N, N, N, N],
     // Evt9
     [
         N,
@@ -245,21 +175,7 @@ pub static TABLE: [[Option<Cell>; 13]; 19] = [
         go(Aa6, Sta13),
     ],
     // Evt11
-    [
-        N,
-        N,
-        N,
-        N,
-        N,
-        go(Ar1, Sta7),
-        N,
-        N,
-        N,
-        N,
-        N,
-        N,
-        N,
-    ],
+    [N, N, N, N, N, go(Ar1, Sta7), N, N, N, N, N, N, N],
     // Evt12
     [
         N,
