@@ -604,16 +604,18 @@ fn roles_without_config_keep_defaults_and_send_no_answer() {
     }
 }
 
+/// (proposed scu, scp), (allowed scu, scp), (result, we scu, we scp, answer scu, scp).
+type RoleCase = (
+    (u8, u8),
+    (Option<bool>, Option<bool>),
+    (u8, bool, bool, Option<(u8, u8)>),
+);
+
 #[test]
 fn role_outcomes_match_pynetdicom_table() {
     let t = Some(true);
     let f = Some(false);
-    // (proposed scu, scp), (allowed scu, scp) -> (result, we scu, we scp, answer scu, scp)
-    let cases: &[(
-        (u8, u8),
-        (Option<bool>, Option<bool>),
-        (u8, bool, bool, Option<(u8, u8)>),
-    )] = &[
+    let cases: &[RoleCase] = &[
         ((1, 1), (t, t), (0, true, true, Some((1, 1)))),
         ((1, 1), (t, f), (0, false, true, Some((1, 0)))),
         ((1, 1), (f, t), (0, true, false, Some((0, 1)))),

@@ -271,9 +271,12 @@ fn bad_context_ids_are_refused() {
     }
 }
 
+/// An edit that makes a config invalid.
+type Change = Box<dyn Fn(&mut RequestorConfig)>;
+
 #[test]
 fn bad_values_are_refused_and_named() {
-    let cases: Vec<(Box<dyn Fn(&mut RequestorConfig)>, AssocError)> = vec![
+    let cases: Vec<(Change, AssocError)> = vec![
         (
             Box::new(|c| c.calling_ae_title = "".into()),
             AssocError::InvalidAeTitle {

@@ -257,13 +257,13 @@ pub fn accept(
                     let echo = pc
                         .transfer_syntaxes
                         .first()
-                        .map(|ts| Cow::Owned(crate::uid::trim_padding(ts).to_vec()))
+                        .map(|ts| Cow::Owned(uid::trim_padding(ts).to_vec()))
                         .unwrap_or_else(implicit);
                     reject(result::TRANSFER_SYNTAXES_NOT_SUPPORTED, echo)
                 }
                 Some(ts) => {
                     let ts_bytes: Bytes<'static> =
-                        Cow::Owned(crate::uid::trim_padding(ts.as_bytes()).to_vec());
+                        Cow::Owned(uid::trim_padding(ts.as_bytes()).to_vec());
                     let proposal = roles
                         .iter_mut()
                         .find(|r| same_uid(r.sop_class_uid, &pc.abstract_syntax));
@@ -331,7 +331,7 @@ pub fn accept(
     for role in &roles {
         if let Some((scu, scp)) = role.answer {
             user_info.push(UserItem::RoleSelection {
-                sop_class_uid: Cow::Owned(crate::uid::trim_padding(role.sop_class_uid).to_vec()),
+                sop_class_uid: Cow::Owned(uid::trim_padding(role.sop_class_uid).to_vec()),
                 scu_role: u8::from(scu),
                 scp_role: u8::from(scp),
             });

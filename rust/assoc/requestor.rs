@@ -25,7 +25,7 @@ use super::error::AssocError;
 use super::identity::UserIdentity;
 use super::items;
 use super::text::{ae_title_bytes, check_uid, check_version_name, same_uid, uid_text};
-use crate::pdu::{Associate, Item, PresentationContextRq, UserItem};
+use crate::pdu::{Associate, Item, PresentationContextAc, PresentationContextRq, UserItem};
 use crate::uid;
 
 /// A presentation context we propose.
@@ -270,15 +270,12 @@ pub fn process_ac(
     ac: &Associate<'_>,
 ) -> Result<Established, AssocError> {
     let proposed: Vec<&PresentationContextRq<'_>> = items::rq_contexts(rq).collect();
-    let mut answers = Vec::with_capacity(proposed.len());
+    let mut answers: Vec<&PresentationContextAc<'_>> = Vec::with_capacity(proposed.len());
     for pc in items::ac_contexts(ac) {
         if !proposed.iter().any(|p| p.context_id == pc.context_id) {
             return Err(AssocError::UnknownContextId { id: pc.context_id });
         }
-        if answers
-            .iter()
-            .any(|a: &&crate::pdu::PresentationContextAc<'_>| a.context_id == pc.context_id)
-        {
+        if answers.iter().any(|a| a.context_id == pc.context_id) {
             return Err(AssocError::DuplicateContextResult { id: pc.context_id });
         }
         answers.push(pc);
