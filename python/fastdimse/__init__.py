@@ -1,3 +1,30 @@
-"""fastdimse: DICOM Verification (C-ECHO) networking, pynetdicom's API on a Rust core."""
+"""fastdimse: DICOM Verification (C-ECHO) networking with pynetdicom's API on a Rust core.
 
-__version__ = "0.1.0"
+Change ``from pynetdicom import AE, evt`` to ``from fastdimse import AE, evt``.
+"""
+
+from . import evt
+from ._core import __version__
+from ._logging import debug_logger
+from .ae import AE, ApplicationEntity, AssociationServer
+from .association import Association
+from .presentation import (
+    DEFAULT_TRANSFER_SYNTAXES,
+    PresentationContext,
+    VerificationPresentationContexts,
+    build_context,
+)
+
+__all__ = [
+    "AE",
+    "ApplicationEntity",
+    "Association",
+    "AssociationServer",
+    "DEFAULT_TRANSFER_SYNTAXES",
+    "PresentationContext",
+    "VerificationPresentationContexts",
+    "__version__",
+    "build_context",
+    "debug_logger",
+    "evt",
+]

@@ -20,7 +20,7 @@ use crate::assoc::{self, IdentityDecision};
 use crate::dimse;
 use crate::pdu::{self, Pdu, PduType, abort_reason};
 use crate::uid;
-use crate::ul::{Action, Event, Role as UlRole, State, StateMachine};
+use crate::ul::{Action, Event, EventContext, Role as UlRole, State, StateMachine};
 
 use super::config::{ClientConfig, ServerConfig};
 use super::framing::{Frame, Limits, PduReader};
@@ -55,7 +55,6 @@ enum End {
 pub(crate) struct Task {
     shared: Arc<AssocShared>,
     hooks: Arc<dyn Hooks>,
-    observed: u32,
     reader: PduReader,
     writer: OwnedWriteHalf,
     rx: UnboundedReceiver<Command>,
@@ -87,12 +86,10 @@ impl Task {
     ) -> Self {
         let _ = stream.set_nodelay(true);
         let (rd, wr) = stream.into_split();
-        let observed = hooks.observed();
         let artim = shared.timeouts.artim();
         Self {
             shared,
             hooks,
-            observed,
             reader: PduReader::new(rd, Limits::new(local_max)),
             writer: wr,
             rx,
@@ -116,7 +113,7 @@ impl Task {
 
     /// Applies an event to the state machine; `None` for a cell the table leaves empty.
     fn fsm(&mut self, event: Event) -> Option<Action> {
-        match self.fsm.on_event(event, Instant::now()) {
+        match self.fsm.on_event(event, EventContext::new(Instant::now())) {
             Ok(action) => Some(action),
             Err(e) => {
                 log::debug(format_args!("[{}] {e}", self.id()));
@@ -126,7 +123,7 @@ impl Task {
     }
 
     async fn notify(&self, event: Notification) {
-        if self.observed & event.kind().bit() == 0 {
+        if !self.observes(event.kind()) {
             return;
         }
         let hooks = Arc::clone(&self.hooks);
@@ -135,7 +132,7 @@ impl Task {
     }
 
     fn observes(&self, kind: NotificationKind) -> bool {
-        self.observed & kind.bit() != 0
+        self.hooks.observed() & kind.bit() != 0
     }
 
     /// Writes `self.out` as one write (a whole PDU, or a whole message's PDUs).
@@ -260,7 +257,7 @@ impl Task {
                 best = Some(best.map_or(d, |b| b.min(d)));
             }
         };
-        consider(self.fsm.artim_deadline());
+        consider(self.fsm.artim().deadline());
         consider(self.acse_deadline);
         consider(self.pending_echo.as_ref().and_then(|p| p.deadline));
         if matches!(self.fsm.state(), State::Sta6 | State::Sta7 | State::Sta8) {
@@ -278,7 +275,7 @@ impl Task {
 
     /// Something timed out at `now`.
     async fn on_deadline(&mut self, now: Instant) -> Option<End> {
-        if self.fsm.artim_deadline().is_some_and(|d| d <= now) {
+        if self.fsm.artim().deadline().is_some_and(|d| d <= now) {
             log::info(format_args!("[{}] ARTIM timer expired", self.id()));
             let _ = self.fsm(Event::Evt18);
             if self.shared.lifecycle() == Lifecycle::Negotiating {
@@ -339,7 +336,7 @@ impl Task {
         if self.fsm.state() != State::Sta13 {
             return;
         }
-        let deadline = self.fsm.artim_deadline().unwrap_or_else(|| Instant::now() + self.shared.timeouts.artim());
+        let deadline = self.fsm.artim().deadline().unwrap_or_else(|| Instant::now() + self.shared.timeouts.artim());
         loop {
             tokio::select! {
                 frame = self.reader.next() => match frame {
@@ -376,7 +373,7 @@ impl Task {
     async fn accept(&mut self, cfg: &ServerConfig, over_limit: bool) -> Result<(), End> {
         let _ = self.fsm(Event::Evt5);
         self.notify(Notification::ConnOpen).await;
-        let deadline = self.fsm.artim_deadline().unwrap_or_else(|| Instant::now() + self.shared.timeouts.artim());
+        let deadline = self.fsm.artim().deadline().unwrap_or_else(|| Instant::now() + self.shared.timeouts.artim());
         let frame = tokio::select! {
             frame = self.reader.next() => frame,
             _ = sleep_until(deadline.into()) => {
@@ -422,7 +419,7 @@ impl Task {
         let outcome = if over_limit {
             Err(assoc::Rejection::local_limit_exceeded())
         } else {
-            let decision = match assoc::user_identity_of(&rq) {
+            let decision = match identity_of(&rq) {
                 Some(identity) if self.hooks.handles_user_identity() => {
                     let hooks = Arc::clone(&self.hooks);
                     let shared = Arc::clone(&self.shared);
@@ -991,6 +988,16 @@ impl Task {
         log::debug(format_args!("[{}] Connection closed", self.id()));
         self.notify(Notification::ConnClose).await;
     }
+}
+
+/// The user identity sub-item of an A-ASSOCIATE-RQ, detached from the PDU.
+fn identity_of(rq: &pdu::Associate<'_>) -> Option<assoc::UserIdentity> {
+    rq.user_identity_rq().map(|u| assoc::UserIdentity {
+        identity_type: u.identity_type,
+        positive_response_requested: u.positive_response_requested != 0,
+        primary: u.primary.to_vec(),
+        secondary: u.secondary.to_vec(),
+    })
 }
 
 async fn sleep_until_opt(deadline: Option<Instant>) {

@@ -7,7 +7,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::assoc::{AcceptorConfig, RequestContext, RequestorConfig, SupportedContext, UserIdentity};
+use crate::assoc::{AcceptorConfig, RequestedContext, RequestorConfig, SupportedContext, UserIdentity};
 use crate::net::{ClientConfig, ServerConfig, Timeouts};
 
 fn get<'py, T: FromPyObjectOwned<'py>>(d: &Bound<'py, PyDict>, key: &str) -> PyResult<T> {
@@ -72,7 +72,7 @@ pub fn client_config(d: &Bound<'_, PyDict>) -> PyResult<ClientConfig> {
         called_ae_title: get(d, "called_ae_title")?,
         requested: contexts
             .into_iter()
-            .map(|(context_id, abstract_syntax, transfer_syntaxes, scu_role, scp_role)| RequestContext {
+            .map(|(context_id, abstract_syntax, transfer_syntaxes, scu_role, scp_role)| RequestedContext {
                 context_id,
                 abstract_syntax,
                 transfer_syntaxes,

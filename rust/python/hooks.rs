@@ -4,6 +4,7 @@
 //! events somebody bound a handler to.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
@@ -15,9 +16,9 @@ use super::net_py::CoreAssociation;
 
 pub struct PyHooks {
     dispatcher: Py<PyAny>,
-    observed: u32,
-    echo: bool,
-    identity: bool,
+    observed: AtomicU32,
+    echo: AtomicBool,
+    identity: AtomicBool,
 }
 
 impl PyHooks {
@@ -26,7 +27,19 @@ impl PyHooks {
         let observed: u32 = d.getattr("observed")?.extract()?;
         let echo: bool = d.getattr("handles_echo")?.extract()?;
         let identity: bool = d.getattr("handles_user_identity")?.extract()?;
-        Ok(Self { dispatcher, observed, echo, identity })
+        Ok(Self {
+            dispatcher,
+            observed: AtomicU32::new(observed),
+            echo: AtomicBool::new(echo),
+            identity: AtomicBool::new(identity),
+        })
+    }
+
+    /// Handlers were bound or unbound: what the core should deliver from now on.
+    pub fn update(&self, observed: u32, echo: bool, identity: bool) {
+        self.observed.store(observed, Ordering::Release);
+        self.echo.store(echo, Ordering::Release);
+        self.identity.store(identity, Ordering::Release);
     }
 }
 
@@ -37,7 +50,7 @@ fn report(py: Python<'_>, err: PyErr, what: &str) {
 
 impl Hooks for PyHooks {
     fn observed(&self) -> u32 {
-        self.observed
+        self.observed.load(Ordering::Acquire)
     }
 
     fn notify(&self, assoc: &Arc<AssocShared>, event: &Notification) {
@@ -72,7 +85,7 @@ impl Hooks for PyHooks {
     }
 
     fn handles_echo(&self) -> bool {
-        self.echo
+        self.echo.load(Ordering::Acquire)
     }
 
     fn c_echo(&self, assoc: &Arc<AssocShared>, request: EchoIndication) {
@@ -99,7 +112,7 @@ impl Hooks for PyHooks {
     }
 
     fn handles_user_identity(&self) -> bool {
-        self.identity
+        self.identity.load(Ordering::Acquire)
     }
 
     fn user_identity(&self, assoc: &Arc<AssocShared>, identity: &UserIdentity) -> IdentityDecision {

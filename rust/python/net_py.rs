@@ -192,6 +192,7 @@ impl CoreAssociation {
 #[pyclass(module = "fastdimse._core", frozen)]
 pub struct CoreServer {
     inner: Server,
+    hooks: Arc<PyHooks>,
 }
 
 #[pymethods]
@@ -201,8 +202,14 @@ impl CoreServer {
         let cfg = server_config(config)?;
         let hooks = Arc::new(PyHooks::new(py, dispatcher)?);
         let addr = resolve(host, port)?;
-        let inner = py.detach(|| Server::start(addr, cfg, hooks)).map_err(net_error)?;
-        Ok(Self { inner })
+        let core_hooks: Arc<dyn net::Hooks> = hooks.clone();
+        let inner = py.detach(|| Server::start(addr, cfg, core_hooks)).map_err(net_error)?;
+        Ok(Self { inner, hooks })
+    }
+
+    /// Tells the core which events now have handlers (after `bind`/`unbind`).
+    fn update_interest(&self, observed: u32, handles_echo: bool, handles_user_identity: bool) {
+        self.hooks.update(observed, handles_echo, handles_user_identity);
     }
 
     /// (host, port) actually bound (port 0 picks a free one).
