@@ -10,12 +10,16 @@ The helpers at the bottom convert between primitives and command sets given as
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any, ClassVar, Iterable, List, Mapping, Optional, Tuple, Union
 
+from pydicom import config
 from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag, Tag
 from pydicom.uid import UID
+
+LOGGER = logging.getLogger(__name__)
 
 # Command element tags (group 0000), PS3.7 Annex E.
 TAG_AFFECTED_SOP_CLASS_UID = 0x00000002
@@ -80,7 +84,10 @@ def _check_uid(value: object, name: str) -> Optional[UID]:
         raise ValueError(f"{name} must not exceed 64 characters, not {len(text)}: {text!r}")
     if not (text.isascii() and text.isprintable()):
         raise ValueError(f"{name} must be printable ASCII, not {text!r}")
-    return UID(text)
+    uid = UID(text, validation_mode=config.IGNORE)
+    if not uid.is_valid:
+        LOGGER.warning(f"Non-conformant '{name}' value '{text}'")
+    return uid
 
 
 def _check_lo(value: object, name: str) -> Optional[str]:
