@@ -162,7 +162,7 @@ class Event:
         self._is_cancelled: Callable[[int], bool]
 
         for name, value in (attrs or {}).items():
-            if hasattr(self, name):
+            if name in self.__dict__ or hasattr(type(self), name):
                 raise AttributeError(f"'Event' object already has an attribute '{name}'")
             setattr(self, name, value)
 
