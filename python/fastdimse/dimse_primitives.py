@@ -411,7 +411,7 @@ def status_dataset_from_command(
         if raw is None:
             continue
         try:
-            value = check(raw, keyword)  # type: ignore[operator]
+            value = check(raw, keyword)
         except (TypeError, ValueError):
             continue
         if value is not None:

@@ -413,10 +413,10 @@ def trigger(assoc: Any, event: EventType, attrs: Optional[Dict[str, Any]] = None
     if not isinstance(event, InterventionEvent):
         raise TypeError(f"'event' must be one of the evt.EVT_* events, not {event!r}")
 
-    binding = cast(Optional[HandlerBinding], handlers or None)
-    if binding is None or binding[0] is None:
-        binding = (_DEFAULT_HANDLERS[event], None)
-    return _call(binding, Event(assoc, event, attrs))
+    bound = cast(Optional[HandlerBinding], handlers or None)
+    if bound is None or bound[0] is None:
+        bound = (_DEFAULT_HANDLERS[event], None)
+    return _call(bound, Event(assoc, event, attrs))
 
 
 __all__ = [

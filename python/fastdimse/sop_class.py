@@ -6,7 +6,7 @@ Only the Verification SOP class is served here; any other UID maps to the base
 
 from __future__ import annotations
 
-from typing import Optional, Type
+from typing import Optional, Type, cast
 
 from pydicom.uid import UID
 
@@ -21,7 +21,7 @@ class SOPClass(UID):
     def __new__(cls, val: str) -> SOPClass:
         if isinstance(val, SOPClass):
             return val
-        return super().__new__(cls, val)
+        return cast(SOPClass, super().__new__(cls, val))
 
     @property
     def service_class(self) -> Type[ServiceClass]:
