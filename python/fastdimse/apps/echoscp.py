@@ -1,7 +1,8 @@
 """echoscp: a Verification SCP that answers every C-ECHO with Success.
 
 Options are pynetdicom's echoscp's. It runs until interrupted; Ctrl-C (or
-SIGTERM, as sent by container runtimes) stops the server cleanly.
+SIGTERM, as sent by container runtimes) stops the server cleanly with exit
+status 0, as pynetdicom's does on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from fastdimse.apps import (
 )
 
 EXIT_OK = 0
-EXIT_INTERRUPTED = 130
 
 
 def _version() -> str:
@@ -139,7 +139,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         logger.info("Interrupted, shutting down")
         ae.shutdown()
-        return EXIT_INTERRUPTED
     finally:
         signal.signal(signal.SIGTERM, previous)
     return EXIT_OK
