@@ -1,0 +1,40 @@
+"""The package logger and a one-call console setup for debugging.
+
+Every module logs under the ``fastdimse`` logger (module loggers are its
+children). A :class:`logging.NullHandler` is attached so that an application
+that configures no logging sees nothing, as the library-logging guidelines ask.
+"""
+
+from __future__ import annotations
+
+import logging
+
+LOGGER_NAME = "fastdimse"
+LOG_FORMAT = "%(levelname).1s: %(message)s"
+
+LOGGER = logging.getLogger(LOGGER_NAME)
+LOGGER.addHandler(logging.NullHandler())
+
+# Marks the handler installed by debug_logger() so that a second call replaces
+# it instead of stacking another one (and so that user handlers are left alone).
+_DEBUG_HANDLER_FLAG = "_fastdimse_debug_handler"
+
+
+def debug_logger() -> None:
+    """Print everything the package logs, down to DEBUG, on standard error.
+
+    Uses the one-letter level format of pynetdicom (``I: Association Accepted``).
+    Calling it again does not add a second handler.
+    """
+    for handler in list(LOGGER.handlers):
+        if getattr(handler, _DEBUG_HANDLER_FLAG, False):
+            LOGGER.removeHandler(handler)
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    setattr(handler, _DEBUG_HANDLER_FLAG, True)
+    LOGGER.addHandler(handler)
+    LOGGER.setLevel(logging.DEBUG)
+
+
+__all__ = ["LOGGER", "LOGGER_NAME", "LOG_FORMAT", "debug_logger"]

@@ -1,0 +1,151 @@
+"""echoscp: a Verification SCP that answers every C-ECHO with Success.
+
+Options are pynetdicom's echoscp's. It runs until interrupted; Ctrl-C (or
+SIGTERM, as sent by container runtimes) stops the server cleanly with exit
+status 0, as pynetdicom's does on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from types import FrameType
+from typing import Any, List, Optional, Sequence
+
+from fastdimse.apps import (
+    ALL_TRANSFER_SYNTAXES,
+    EXPLICIT_VR_BIG_ENDIAN,
+    EXPLICIT_VR_LITTLE_ENDIAN,
+    IMPLICIT_VR_LITTLE_ENDIAN,
+    add_general_options,
+    add_max_pdu_option,
+    add_timeout_options,
+    setup_logging,
+)
+
+EXIT_OK = 0
+
+
+def _version() -> str:
+    from fastdimse import __version__
+
+    return __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return echoscp's argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="echoscp",
+        description=(
+            "The echoscp application implements a Service Class Provider (SCP) for "
+            "the Verification SOP Class. It listens for a DICOM C-ECHO message from "
+            "a Service Class User (SCU) and sends a response. The application can be "
+            "used to verify basic DICOM connectivity."
+        ),
+        usage="echoscp [options] port",
+    )
+    params = parser.add_argument_group("Parameters")
+    params.add_argument("port", help="TCP/IP port number to listen on", type=int)
+
+    add_general_options(parser)
+
+    net = parser.add_argument_group("Network Options")
+    net.add_argument(
+        "-aet",
+        "--ae-title",
+        metavar="[a]etitle",
+        help="set my AE title (default: ECHOSCP)",
+        type=str,
+        default="ECHOSCP",
+    )
+    add_timeout_options(net)
+    add_max_pdu_option(net)
+    net.add_argument(
+        "-ba",
+        "--bind-address",
+        metavar="[a]ddress",
+        help=(
+            "The address of the network interface to listen on. If unset, listen on all interfaces."
+        ),
+        default="",
+    )
+
+    ts = parser.add_argument_group("Preferred Transfer Syntaxes").add_mutually_exclusive_group()
+    ts.add_argument(
+        "-x=", "--prefer-uncompr", help="prefer explicit VR local byte order", action="store_true"
+    )
+    ts.add_argument(
+        "-xe", "--prefer-little", help="prefer explicit VR little endian TS", action="store_true"
+    )
+    ts.add_argument(
+        "-xb", "--prefer-big", help="prefer explicit VR big endian TS", action="store_true"
+    )
+    ts.add_argument(
+        "-xi", "--implicit", help="accept implicit VR little endian TS only", action="store_true"
+    )
+    return parser
+
+
+def supported_transfer_syntaxes(args: argparse.Namespace) -> List[str]:
+    """The transfer syntaxes to accept, in order of preference, from -x=/-xe/-xb/-xi."""
+    syntaxes = list(ALL_TRANSFER_SYNTAXES)
+    if args.prefer_uncompr:
+        syntaxes.remove(IMPLICIT_VR_LITTLE_ENDIAN)
+        syntaxes.append(IMPLICIT_VR_LITTLE_ENDIAN)
+    elif args.prefer_little:
+        syntaxes.remove(EXPLICIT_VR_LITTLE_ENDIAN)
+        syntaxes.insert(0, EXPLICIT_VR_LITTLE_ENDIAN)
+    elif args.prefer_big:
+        syntaxes.remove(EXPLICIT_VR_BIG_ENDIAN)
+        syntaxes.insert(0, EXPLICIT_VR_BIG_ENDIAN)
+    elif args.implicit:
+        syntaxes = [IMPLICIT_VR_LITTLE_ENDIAN]
+    return syntaxes
+
+
+def _raise_keyboard_interrupt(signum: int, frame: Optional[FrameType]) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run echoscp with `argv` (default: the command line) until interrupted."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--version" in argv:
+        print(f"echoscp.py v{_version()}")
+        return EXIT_OK
+    args = build_parser().parse_args(argv)
+
+    logger = setup_logging(args, "echoscp")
+    logger.debug(f"echoscp.py v{_version()}")
+    logger.debug("")
+
+    from fastdimse import AE
+    from fastdimse.sop_class import Verification
+
+    ae: Any = AE(ae_title=args.ae_title)
+    ae.add_supported_context(Verification, supported_transfer_syntaxes(args))
+    ae.maximum_pdu_size = args.max_pdu
+    ae.network_timeout = args.network_timeout
+    ae.acse_timeout = args.acse_timeout
+    ae.dimse_timeout = args.dimse_timeout
+
+    # No EVT_C_ECHO handler is bound: the default one answers 0x0000, and with
+    # no Python handler the core can answer without entering the interpreter.
+    previous = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    try:
+        ae.start_server((args.bind_address, args.port), block=True)
+    except KeyboardInterrupt:
+        logger.info("Interrupted, shutting down")
+        ae.shutdown()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return EXIT_OK
+
+
+__all__ = ["main", "build_parser"]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
