@@ -223,7 +223,6 @@ class Association:
         if not isinstance(msg_id, int) or isinstance(msg_id, bool) or not 0 <= msg_id <= 0xFFFF:
             raise ValueError(f"msg_id must be an int between 0 and 65535, not {msg_id!r}")
         context = self._verification_context()
-        LOGGER.info(f"Sending Echo Request: MsgID {msg_id}")
         outcome = self._core.echo(msg_id, context.context_id)
         if outcome is None:
             return Dataset()

@@ -5,6 +5,7 @@
 //! [`Command`]s; it never polls: it sleeps in one `select!` on the socket, the command
 //! queue and the nearest deadline.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::mpsc::SyncSender;
@@ -36,6 +37,10 @@ const SOURCE_PROVIDER: u8 = 2;
 const STATUS_SUCCESS: u16 = 0x0000;
 const STATUS_SOP_CLASS_NOT_SUPPORTED: u16 = 0x0122;
 const STATUS_UNRECOGNIZED_OPERATION: u16 = 0x0211;
+
+/// Largest data set accepted in a message: Verification carries none, so this only bounds
+/// what a misbehaving peer can make us buffer.
+const MAX_DATASET: usize = 1 << 20;
 
 /// The SCU's request in flight.
 struct PendingEcho {
@@ -94,7 +99,7 @@ impl Task {
             writer: wr,
             rx,
             fsm: StateMachine::new(role, artim),
-            assembler: dimse::Assembler::new(),
+            assembler: dimse::Assembler::new(MAX_DATASET),
             out: Vec::with_capacity(256),
             last_rx: Instant::now(),
             acse_deadline: None,
@@ -194,7 +199,7 @@ impl Task {
 
     /// AA-8 (or AA-1 in Sta2): a protocol error detected here. Sends A-ABORT with the
     /// provider source and `reason`, tells the user, and waits for the close in Sta13.
-    async fn provider_abort(&mut self, event: Event, reason: u8, why: std::fmt::Arguments<'_>) -> End {
+    async fn provider_abort(&mut self, event: Event, reason: u8, why: String) -> End {
         log::error(format_args!("[{}] {why}", self.id()));
         if let Some(action) = self.fsm(event) {
             if matches!(action, Action::Aa6) {
@@ -214,7 +219,7 @@ impl Task {
                 self.provider_abort(
                     Event::Evt19,
                     abort_reason::UNRECOGNIZED_PDU,
-                    format_args!("Unrecognised PDU type 0x{t:02X} received"),
+                    format!("Unrecognised PDU type 0x{t:02X} received"),
                 )
                 .await
             }
@@ -223,7 +228,7 @@ impl Task {
                 self.provider_abort(
                     Event::Evt19,
                     abort_reason::INVALID_PDU_PARAMETER_VALUE,
-                    format_args!("{name} of {length} bytes exceeds the maximum of {limit}"),
+                    format!("{name} of {length} bytes exceeds the maximum of {limit}"),
                 )
                 .await
             }
@@ -299,7 +304,7 @@ impl Task {
                 self.provider_abort(
                     Event::Evt19,
                     abort_reason::NOT_SPECIFIED,
-                    format_args!("The peer stalled in the middle of a PDU"),
+                    format!("The peer stalled in the middle of a PDU"),
                 )
                 .await,
             );
@@ -401,7 +406,7 @@ impl Task {
                 .provider_abort(
                     event,
                     abort_reason::UNEXPECTED_PDU,
-                    format_args!("Expected an A-ASSOCIATE-RQ, received PDU type 0x{pdu_type:02X}"),
+                    format!("Expected an A-ASSOCIATE-RQ, received PDU type 0x{pdu_type:02X}"),
                 )
                 .await);
         }
@@ -410,7 +415,7 @@ impl Task {
             Ok(_) => return Err(End::Close),
             Err(e) => {
                 let reason = e.abort_reason();
-                return Err(self.provider_abort(Event::Evt19, reason, format_args!("Invalid A-ASSOCIATE-RQ: {e}")).await);
+                return Err(self.provider_abort(Event::Evt19, reason, format!("Invalid A-ASSOCIATE-RQ: {e}")).await);
             }
         };
         let _ = self.fsm(Event::Evt6);
@@ -493,7 +498,7 @@ impl Task {
             }
         };
         self.last_rx = Instant::now();
-        let (pdu_type, len) = match frame {
+        let (_, len) = match frame {
             Ok(Frame::Pdu { pdu_type, len }) => (pdu_type, len),
             Ok(Frame::Closed { .. }) | Err(_) => {
                 log::error(format_args!("Association request failed: the peer closed the connection"));
@@ -550,12 +555,12 @@ impl Task {
             Ok(other) => {
                 let event = Event::for_pdu_type(other.pdu_type() as u8);
                 Err(self
-                    .provider_abort(event, abort_reason::UNEXPECTED_PDU, format_args!("Unexpected {} while requesting an association", other.pdu_type().name()))
+                    .provider_abort(event, abort_reason::UNEXPECTED_PDU, format!("Unexpected {} while requesting an association", other.pdu_type().name()))
                     .await)
             }
             Err(e) => {
                 let reason = e.abort_reason();
-                Err(self.provider_abort(Event::Evt19, reason, format_args!("Invalid PDU: {e}")).await)
+                Err(self.provider_abort(Event::Evt19, reason, format!("Invalid PDU: {e}")).await)
             }
         }
     }
@@ -625,7 +630,7 @@ impl Task {
             Some(t @ (PduType::AssociateRq | PduType::AssociateAc | PduType::AssociateRj)) => {
                 let event = Event::for_pdu_type(t as u8);
                 Some(
-                    self.provider_abort(event, abort_reason::UNEXPECTED_PDU, format_args!("Unexpected {} received", t.name()))
+                    self.provider_abort(event, abort_reason::UNEXPECTED_PDU, format!("Unexpected {} received", t.name()))
                         .await,
                 )
             }
@@ -634,7 +639,7 @@ impl Task {
     }
 
     async fn unexpected(&mut self, event: Event, what: &str) -> End {
-        self.provider_abort(event, abort_reason::UNEXPECTED_PDU, format_args!("Unexpected {what} received")).await
+        self.provider_abort(event, abort_reason::UNEXPECTED_PDU, format!("Unexpected {what} received")).await
     }
 
     /// DT-2 / AR-6: every PDV of the P-DATA-TF, every message it completes.
@@ -664,7 +669,7 @@ impl Task {
                     break;
                 }
                 match self.assembler.push(pdv.context_id, pdv.message_control, &pdv.data) {
-                    Ok(Some(msg)) => messages.push((msg.context_id, msg.command)),
+                    Ok(Some(msg)) => messages.push((msg.context_id, msg.command.to_vec())),
                     Ok(None) => {}
                     Err(e) => {
                         failure = Some((abort_reason::INVALID_PDU_PARAMETER_VALUE, format!("Invalid DIMSE fragment: {e}")));
@@ -677,7 +682,7 @@ impl Task {
             }
         }
         if let Some((reason, why)) = failure {
-            return Some(self.provider_abort(Event::Evt19, reason, format_args!("{why}")).await);
+            return Some(self.provider_abort(Event::Evt19, reason, why).await);
         }
         for (context_id, command) in messages {
             if let Some(end) = self.on_message(context_id, command).await {
@@ -743,7 +748,7 @@ impl Task {
                 let affected = set.get_str(dimse::tags::AFFECTED_SOP_CLASS_UID).map(|s| s.to_vec());
                 drop(set);
                 log::warning(format_args!("Received unsupported {} (MsgID {message_id})", other.name()));
-                let rsp_field = other.response().unwrap_or(0x8000 | other as u16);
+                let rsp_field = 0x8000 | other.value();
                 let mut rsp = dimse::CommandSet::new();
                 if let Some(a) = affected {
                     rsp.set_uid(dimse::tags::AFFECTED_SOP_CLASS_UID, &a);
@@ -807,7 +812,7 @@ impl Task {
 
     async fn send_echo_rsp(&mut self, context_id: u8, message_id: u16, affected: &[u8], status: u16) -> Option<End> {
         let mut command = Vec::with_capacity(78);
-        dimse::CEchoRsp::success(message_id).with_affected_sop_class_uid(affected).with_status(status).encode(&mut command);
+        dimse::CEchoRsp::new(message_id, affected, status).encode(&mut command);
         self.write_message(context_id, command).await
     }
 
@@ -850,7 +855,7 @@ impl Task {
                 let deadline = self.shared.timeouts.dimse.map(|t| Instant::now() + t);
                 self.pending_echo = Some(PendingEcho { message_id, reply, deadline });
                 let mut command = Vec::with_capacity(68);
-                dimse::CEchoRq::new(message_id).encode(&mut command);
+                dimse::CEchoRq { message_id, affected_sop_class_uid: Cow::Borrowed(uid::VERIFICATION.as_bytes()) }.encode(&mut command);
                 self.write_message(context_id, command).await
             }
             Command::Release { reply } => {
@@ -892,7 +897,6 @@ impl Task {
                 }
                 None
             }
-            Command::NotifyDone => None,
         }
     }
 

@@ -5,7 +5,6 @@
 //! announces more than the limit for its type is refused as soon as the header is in.
 
 use std::io;
-use std::time::Duration;
 
 use tokio::io::AsyncReadExt;
 use tokio::net::tcp::OwnedReadHalf;
@@ -118,6 +117,10 @@ impl PduReader {
             if self.start == self.end {
                 self.start = 0;
                 self.end = 0;
+                if self.buf.len() > 4 * READ_CHUNK {
+                    // A large PDU is done: an idle association keeps only a small buffer.
+                    self.buf = vec![0; READ_CHUNK];
+                }
             }
         }
         loop {
@@ -143,17 +146,4 @@ impl PduReader {
             self.end += n;
         }
     }
-
-    /// Shrinks an idle association's buffer back to its initial size.
-    pub fn shrink_if_idle(&mut self) {
-        if self.start == self.end && self.pending_consume == 0 && self.buf.len() > READ_CHUNK {
-            self.buf.truncate(READ_CHUNK);
-            self.buf.shrink_to_fit();
-            self.start = 0;
-            self.end = 0;
-        }
-    }
 }
-
-/// Time a peer may take to finish a PDU it has started, when no network timeout is set.
-pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(60);

@@ -45,7 +45,7 @@ impl Server {
     pub fn start(bind: SocketAddr, cfg: ServerConfig, hooks: Arc<dyn Hooks>) -> Result<Self, NetError> {
         let socket = Socket::new(Domain::for_address(bind), Type::STREAM, Some(Protocol::TCP))?;
         socket.set_reuse_address(true)?;
-        socket.set_nodelay(true)?;
+        socket.set_tcp_nodelay(true)?;
         socket.bind(&bind.into())?;
         socket.listen(1024)?;
         socket.set_nonblocking(true)?;

@@ -5,7 +5,7 @@ use std::any::Any;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -112,8 +112,6 @@ pub(crate) enum Command {
     Abort { reply: Option<SyncSender<()>> },
     /// A handler running on a blocking thread has returned.
     HandlerDone,
-    /// A notification delivered on a blocking thread has returned.
-    NotifyDone,
 }
 
 /// State shared between an association's task and the threads using it.
@@ -254,9 +252,5 @@ impl AssocShared {
 
     pub(crate) fn handler_done(&self) {
         let _ = self.tx.send(Command::HandlerDone);
-    }
-
-    pub(crate) fn notify_done(&self) {
-        let _ = self.tx.send(Command::NotifyDone);
     }
 }

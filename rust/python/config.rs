@@ -14,7 +14,7 @@ fn get<'py, T: FromPyObjectOwned<'py>>(d: &Bound<'py, PyDict>, key: &str) -> PyR
     let item = d
         .get_item(key)?
         .ok_or_else(|| PyValueError::new_err(format!("missing setting '{key}'")))?;
-    item.extract::<T>().map_err(|e| PyTypeError::new_err(format!("setting '{key}' = {item}: {e}")))
+    item.extract::<T>().map_err(|_| PyTypeError::new_err(format!("setting '{key}' has the wrong type: {item}")))
 }
 
 fn timeout(d: &Bound<'_, PyDict>, key: &str) -> PyResult<Option<Duration>> {

@@ -26,10 +26,6 @@ impl CoreAssociation {
     }
 }
 
-fn lossy(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 #[pymethods]
 impl CoreAssociation {
     /// Process-wide unique ID of the association.
@@ -122,7 +118,7 @@ impl CoreAssociation {
     #[pyo3(signature = (message_id, context_id=None))]
     fn echo<'py>(&self, py: Python<'py>, message_id: u16, context_id: Option<u8>) -> PyResult<Option<(u16, Bound<'py, PyBytes>)>> {
         let rx = self.inner.start_echo(message_id, context_id).map_err(net_error)?;
-        match wait::recv(py, &rx)? {
+        match wait::recv(py, rx)? {
             Some(EchoOutcome::Response { status, command }) => Ok(Some((status, PyBytes::new(py, &command)))),
             Some(EchoOutcome::Timeout | EchoOutcome::Aborted) | None => Ok(None),
         }
@@ -137,7 +133,7 @@ impl CoreAssociation {
         let mut id = first_message_id;
         for _ in 0..count {
             let rx = self.inner.start_echo(id, Some(context_id)).map_err(net_error)?;
-            match wait::recv(py, &rx)? {
+            match wait::recv(py, rx)? {
                 Some(EchoOutcome::Response { status: 0, .. }) => ok += 1,
                 Some(EchoOutcome::Response { .. }) => {}
                 _ => break,
@@ -172,13 +168,13 @@ impl CoreAssociation {
             return Ok(false);
         }
         let rx = self.inner.start_release().map_err(net_error)?;
-        Ok(matches!(wait::recv(py, &rx)?, Some(ReleaseOutcome::Released)))
+        Ok(matches!(wait::recv(py, rx)?, Some(ReleaseOutcome::Released)))
     }
 
     /// Aborts the association (A-ABORT, service-user source) and waits until it is sent.
     fn abort(&self, py: Python<'_>) -> PyResult<()> {
         if let Some(rx) = self.inner.start_abort() {
-            wait::recv(py, &rx)?;
+            wait::recv(py, rx)?;
         }
         Ok(())
     }
@@ -254,7 +250,7 @@ fn associate(py: Python<'_>, host: &str, port: u16, config: &Bound<'_, PyDict>, 
     let cfg = client_config(config)?;
     let hooks = Arc::new(PyHooks::new(py, dispatcher)?);
     let rx = net::start_associate(host, port, cfg, hooks).map_err(net_error)?;
-    match wait::recv(py, &rx)? {
+    match wait::recv(py, rx)? {
         Some(Ok(shared)) => CoreAssociation::wrap(py, shared),
         Some(Err(e)) => Err(net_error(e)),
         None => Err(net_error(net::NetError::Closed)),

@@ -10,9 +10,12 @@ const SIGNAL_CHECK: Duration = Duration::from_millis(50);
 
 /// Receives from `rx` with the GIL released. `Ok(None)` if the sender went away.
 /// A KeyboardInterrupt (or any exception a signal handler raises) is returned as `Err`.
-pub fn recv<T: Send>(py: Python<'_>, rx: &Receiver<T>) -> PyResult<Option<T>> {
+pub fn recv<T: Send>(py: Python<'_>, rx: Receiver<T>) -> PyResult<Option<T>> {
+    let mut rx = rx;
     loop {
-        match py.detach(|| rx.recv_timeout(SIGNAL_CHECK)) {
+        let (result, back) = py.detach(move || (rx.recv_timeout(SIGNAL_CHECK), rx));
+        rx = back;
+        match result {
             Ok(value) => return Ok(Some(value)),
             Err(RecvTimeoutError::Disconnected) => return Ok(None),
             Err(RecvTimeoutError::Timeout) => py.check_signals()?,
