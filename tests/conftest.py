@@ -1,0 +1,55 @@
+"""Shared fixtures: free ports, servers that stop themselves, real peers when installed."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from typing import Any, Callable, Iterator, List
+
+import pytest
+
+VERIFICATION = "1.2.840.10008.1.1"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now (the OS picks it)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def fastdimse_server() -> Iterator[Callable[..., Any]]:
+    """Start fastdimse servers (non-blocking) that are shut down after the test.
+
+    ``fastdimse_server(ae=None, handlers=None, **ae_settings)`` returns the server; its
+    port is ``server.server_address[1]``.
+    """
+    from fastdimse import AE
+
+    servers: List[Any] = []
+
+    def start(ae: Any = None, handlers: Any = None, **settings: Any) -> Any:
+        if ae is None:
+            ae = AE(ae_title="FASTSCP")
+            ae.add_supported_context(VERIFICATION)
+        for key, value in settings.items():
+            setattr(ae, key, value)
+        server = ae.start_server(("127.0.0.1", 0), block=False, evt_handlers=handlers or [])
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.shutdown()
+
+
+needs_dcmtk = pytest.mark.skipif(
+    shutil.which("echoscu") is None or shutil.which("storescp") is None,
+    reason="DCMTK (echoscu, storescp) is not installed: run scripts/setup.sh",
+)
