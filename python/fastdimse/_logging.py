@@ -15,6 +15,33 @@ LOG_FORMAT = "%(levelname).1s: %(message)s"
 LOGGER = logging.getLogger(LOGGER_NAME)
 LOGGER.addHandler(logging.NullHandler())
 
+
+def _watch_levels() -> None:
+    """Keep the Rust core's copy of the logging levels current.
+
+    Records from the core reach Python logging through a bridge that caches each
+    logger's level, so that a disabled level costs no GIL acquisition on the I/O
+    threads. Python calls ``manager._clear_cache()`` whenever any logger's level
+    changes (``setLevel``, ``basicConfig``, pytest's ``caplog``); wrapping it tells the
+    core to forget its cached levels at that moment.
+    """
+    from ._core import reset_log_cache
+
+    manager = logging.Logger.manager
+    original = manager._clear_cache
+    if getattr(original, "_fastdimse", False):
+        return
+
+    def clear_cache() -> None:
+        original()
+        reset_log_cache()
+
+    clear_cache._fastdimse = True  # type: ignore[attr-defined]
+    manager._clear_cache = clear_cache  # type: ignore[method-assign]
+
+
+_watch_levels()
+
 # Marks the handler installed by debug_logger() so that a second call replaces
 # it instead of stacking another one (and so that user handlers are left alone).
 _DEBUG_HANDLER_FLAG = "_fastdimse_debug_handler"
