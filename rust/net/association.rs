@@ -167,12 +167,14 @@ impl Task {
         let _ = self.writer.shutdown().await;
     }
 
-    fn log_aborted(&mut self, by_peer: bool, source: u8) {
+    fn log_aborted(&mut self, source: u8) {
         if self.ended_logged {
             return;
         }
         self.ended_logged = true;
-        if by_peer && source != SOURCE_PROVIDER {
+        // pynetdicom's wording: a service-user abort (ours or the peer's) is an A-ABORT,
+        // anything the provider initiated (protocol error, lost connection) an A-P-ABORT.
+        if source == SOURCE_USER {
             log::info(format_args!("Association Aborted"));
         } else {
             log::info(format_args!("Association Aborted (A-P-ABORT)"));
@@ -192,7 +194,7 @@ impl Task {
             let _ = r.try_send(ReleaseOutcome::Aborted);
         }
         if was_live || self.shared.role == Role::Requestor {
-            self.log_aborted(by_peer, source);
+            self.log_aborted(source);
             self.notify(Notification::Aborted { by_peer, source, reason }).await;
         }
     }
