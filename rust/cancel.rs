@@ -187,7 +187,12 @@ mod tests {
         }
         let (a, b) = (a.join().unwrap(), b.join().unwrap());
         for round in 0..ROUNDS {
-            assert!(a[round] ^ b[round], "round {round}: a={} b={}", a[round], b[round]);
+            assert!(
+                a[round] ^ b[round],
+                "round {round}: a={} b={}",
+                a[round],
+                b[round]
+            );
         }
     }
 

@@ -134,7 +134,11 @@ fn c_echo_rq_matches_both_implementations() {
             message_id: 1,
             affected_sop_class_uid: Cow::Borrowed(VERIFICATION),
         };
-        assert_eq!(hex::encode(encoded(|o| rq.encode(o))), hex::encode(&raw), "{name}");
+        assert_eq!(
+            hex::encode(encoded(|o| rq.encode(o))),
+            hex::encode(&raw),
+            "{name}"
+        );
         let cmd = decode_command_set(&raw).unwrap();
         assert_eq!(CEchoRq::decode(&cmd).unwrap(), rq);
     }
@@ -142,7 +146,10 @@ fn c_echo_rq_matches_both_implementations() {
 
 #[test]
 fn c_echo_rq_message_ids_from_repeat_vector() {
-    let raws = command_sets(&load_vector("echo_repeat3__dcmtk_echoscu__dcmtk_storescp"), 0x0030);
+    let raws = command_sets(
+        &load_vector("echo_repeat3__dcmtk_echoscu__dcmtk_storescp"),
+        0x0030,
+    );
     assert_eq!(raws.len(), 3);
     for (i, raw) in raws.iter().enumerate() {
         let cmd = decode_command_set(raw).unwrap();
@@ -176,7 +183,11 @@ fn c_echo_rsp_0210_with_error_comment() {
             error_comment: Some(Cow::Borrowed(b"Duplicate invocation (test)")),
             ..CEchoRsp::new(1, VERIFICATION, 0x0210)
         };
-        assert_eq!(hex::encode(encoded(|o| rsp.encode(o))), hex::encode(&raw), "{name}");
+        assert_eq!(
+            hex::encode(encoded(|o| rsp.encode(o))),
+            hex::encode(&raw),
+            "{name}"
+        );
         let cmd = decode_command_set(&raw).unwrap();
         assert_eq!(CEchoRsp::decode(&cmd).unwrap(), rsp);
     }
@@ -184,8 +195,11 @@ fn c_echo_rsp_0210_with_error_comment() {
 
 #[test]
 fn c_echo_rsp_0122() {
-    let raw = command_sets(&load_vector("echo_status_0122__dcmtk_echoscu__pynetdicom_scp"), 0x8030)
-        .remove(0);
+    let raw = command_sets(
+        &load_vector("echo_status_0122__dcmtk_echoscu__pynetdicom_scp"),
+        0x8030,
+    )
+    .remove(0);
     let cmd = decode_command_set(&raw).unwrap();
     let rsp = CEchoRsp::decode(&cmd).unwrap();
     assert_eq!(rsp.status, 0x0122);
@@ -220,7 +234,10 @@ fn c_echo_rsp_with_every_optional_element_round_trips() {
     };
     let raw = encoded(|o| bare.encode(o));
     assert_eq!(raw.len(), 78 - 26);
-    assert_eq!(CEchoRsp::decode(&decode_command_set(&raw).unwrap()).unwrap(), bare);
+    assert_eq!(
+        CEchoRsp::decode(&decode_command_set(&raw).unwrap()).unwrap(),
+        bare
+    );
 }
 
 #[test]
@@ -332,7 +349,10 @@ fn command_set_builder_matches_typed_encoder() {
     assert_eq!(cmd.encoded_len(), 68);
     assert_eq!(cmd.command_field(), Some(0x0030));
     assert_eq!(cmd.has_data_set(), Some(false));
-    assert_eq!(cmd.get_str(tags::AFFECTED_SOP_CLASS_UID), Some(VERIFICATION));
+    assert_eq!(
+        cmd.get_str(tags::AFFECTED_SOP_CLASS_UID),
+        Some(VERIFICATION)
+    );
     assert_eq!(cmd.get(tags::AFFECTED_SOP_CLASS_UID).unwrap().len(), 18);
 }
 
@@ -375,7 +395,10 @@ fn odd_raw_value_is_padded_on_encode() {
     cmd.set_raw(tags::AFFECTED_SOP_INSTANCE_UID, &b"1.2.3"[..]);
     let raw = encoded(|o| cmd.encode(o));
     let back = decode_command_set(&raw).unwrap();
-    assert_eq!(back.get(tags::AFFECTED_SOP_INSTANCE_UID), Some(&b"1.2.3\0"[..]));
+    assert_eq!(
+        back.get(tags::AFFECTED_SOP_INSTANCE_UID),
+        Some(&b"1.2.3\0"[..])
+    );
 }
 
 // ---------------------------------------------------------------- malformed input
@@ -430,7 +453,10 @@ fn missing_group_length() {
     let raw = echo_rq();
     let err = decode_command_set(&raw[12..]).unwrap_err();
     assert_eq!(err, DimseError::MissingGroupLength { found: Some(2) });
-    assert!(err.to_string().contains("(0000,0002) AffectedSOPClassUID"), "{err}");
+    assert!(
+        err.to_string().contains("(0000,0002) AffectedSOPClassUID"),
+        "{err}"
+    );
     // Group length with a 2-byte value.
     let mut bad = element(0, &[0, 0]);
     bad.extend(element(0x0100, &[0x30, 0]));
@@ -503,11 +529,7 @@ fn truncated_element() {
 
 #[test]
 fn non_ascending_tags() {
-    let body = [
-        element(0x0110, &[1, 0]),
-        element(0x0100, &[0x30, 0]),
-    ]
-    .concat();
+    let body = [element(0x0110, &[1, 0]), element(0x0100, &[0x30, 0])].concat();
     let err = decode_command_set(&with_group_length(&body)).unwrap_err();
     assert_eq!(
         err,
@@ -517,12 +539,19 @@ fn non_ascending_tags() {
             previous: 0x0110
         }
     );
-    assert!(err.to_string().contains("(0000,0100) CommandField"), "{err}");
+    assert!(
+        err.to_string().contains("(0000,0100) CommandField"),
+        "{err}"
+    );
     // A repeated tag is not ascending either.
     let body = [element(0x0100, &[0x30, 0]), element(0x0100, &[0x30, 0])].concat();
     assert!(matches!(
         decode_command_set(&with_group_length(&body)),
-        Err(DimseError::NotAscending { tag: 0x0100, previous: 0x0100, .. })
+        Err(DimseError::NotAscending {
+            tag: 0x0100,
+            previous: 0x0100,
+            ..
+        })
     ));
     // A second group length after the first.
     let body = element(0, &[0, 0, 0, 0]);

@@ -16,12 +16,20 @@ fn check_elements(name: &str, raw: &[u8], expected: &[Value]) {
     // The vector lists CommandGroupLength first; the CommandSet keeps it implicit.
     let (first, rest) = expected.split_first().expect("elements");
     assert_eq!(parse_tag(first["tag"].as_str().unwrap()), 0);
-    assert_eq!(first["value"].as_u64().unwrap() as usize, raw.len() - 12, "{name}");
+    assert_eq!(
+        first["value"].as_u64().unwrap() as usize,
+        raw.len() - 12,
+        "{name}"
+    );
     assert_eq!(cmd.elements().len(), rest.len(), "{name}: element count");
     for (got, want) in cmd.elements().iter().zip(rest) {
         let tag = parse_tag(want["tag"].as_str().unwrap());
         assert_eq!(got.tag, tag, "{name}");
-        assert_eq!(got.value.len() as u64, want["length"].as_u64().unwrap(), "{name} {tag:08X}");
+        assert_eq!(
+            got.value.len() as u64,
+            want["length"].as_u64().unwrap(),
+            "{name} {tag:08X}"
+        );
         let info = lookup(tag).unwrap_or_else(|| panic!("{name}: {tag:08X} not in dictionary"));
         assert_eq!(info.keyword, want["keyword"].as_str().unwrap());
         assert_eq!(info.vr.as_str(), want["vr"].as_str().unwrap());
@@ -83,7 +91,10 @@ fn collect(name: &str, vector: &Value, dir: &str) -> Vec<Seen> {
         let decoded = pdu["decode"]["pdvs"].as_array().unwrap();
         assert_eq!(pdvs.len(), decoded.len(), "{name}");
         for (pdv, dec) in pdvs.iter().zip(decoded) {
-            assert_eq!(hex::encode(&pdv.fragment), dec["fragment_hex"].as_str().unwrap());
+            assert_eq!(
+                hex::encode(&pdv.fragment),
+                dec["fragment_hex"].as_str().unwrap()
+            );
             let done = assembler
                 .push(pdv.context_id, pdv.control, &pdv.fragment)
                 .unwrap_or_else(|e| panic!("{name} {dir}: {e}"))
@@ -132,7 +143,10 @@ fn collect(name: &str, vector: &Value, dir: &str) -> Vec<Seen> {
             }
         }
     }
-    assert!(pending_command.is_none(), "{name}: data set never completed");
+    assert!(
+        pending_command.is_none(),
+        "{name}: data set never completed"
+    );
     assert!(assembler.is_idle());
     seen
 }

@@ -18,7 +18,11 @@ pub fn load_vectors() -> Vec<(String, Value)> {
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     files.sort();
-    assert!(files.len() >= 40, "expected the vector set, found {}", files.len());
+    assert!(
+        files.len() >= 40,
+        "expected the vector set, found {}",
+        files.len()
+    );
     files
         .into_iter()
         .map(|p| {
