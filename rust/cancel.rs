@@ -187,39 +187,54 @@ mod tests {
         }
         let (a, b) = (a.join().unwrap(), b.join().unwrap());
         for round in 0..ROUNDS {
-            assert!(a[round] ^ b[round], "round {round}: a={} b={}", a[round], b[round]);
+            assert!(
+                a[round] ^ b[round],
+                "round {round}: a={} b={}",
+                a[round],
+                b[round]
+            );
         }
     }
 
-    /// A recording thread and a taking thread run at once: the taker spins until it has
-    /// consumed every ID the recorder produced, one at a time, while the recorder waits for
-    /// each to be consumed. Lost or duplicated cancels hang or fail the count.
+    /// A recording thread and a polling handler thread run at once, as in an association:
+    /// the recorder records each ID (amid stray cancels for other IDs) and waits until the
+    /// handler has seen it; the handler polls `take` until it does, then checks it is gone.
+    /// A lost cancel trips the spin bound, a duplicated one the second `take`.
     #[test]
     fn record_and_take_from_two_threads() {
         const N: u16 = 5000;
+        const SPIN_LIMIT: u64 = 1 << 32;
         let tracker = Arc::new(CancelTracker::new());
+        let consumed = Arc::new(AtomicU32::new(0));
         let barrier = Arc::new(Barrier::new(2));
         let recorder = {
-            let (tracker, barrier) = (tracker.clone(), barrier.clone());
+            let (tracker, consumed, barrier) = (tracker.clone(), consumed.clone(), barrier.clone());
             thread::spawn(move || {
                 barrier.wait();
                 for id in 0..N {
                     tracker.record(id);
-                    // Stray cancels for other IDs interleave with the real ones.
                     tracker.record(N + (id % 4));
+                    let mut spins = 0u64;
+                    while consumed.load(Ordering::Acquire) <= u32::from(id) {
+                        spins += 1;
+                        assert!(spins < SPIN_LIMIT, "handler never consumed {id}");
+                        std::hint::spin_loop();
+                    }
                 }
             })
         };
         barrier.wait();
-        let mut taken = 0u32;
         for id in 0..N {
+            let mut spins = 0u64;
             while !tracker.take(id) {
+                spins += 1;
+                assert!(spins < SPIN_LIMIT, "cancel for {id} lost");
                 std::hint::spin_loop();
             }
-            taken += 1;
             assert!(!tracker.take(id), "id {id} taken twice");
+            consumed.store(u32::from(id) + 1, Ordering::Release);
         }
         recorder.join().unwrap();
-        assert_eq!(taken, u32::from(N));
+        assert!((N..N + 4).all(|id| tracker.take(id)));
     }
 }

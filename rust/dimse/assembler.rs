@@ -185,7 +185,12 @@ impl Assembler {
         }))
     }
 
-    fn step(&mut self, context_id: u8, control: u8, fragment: &[u8]) -> Result<Completed, DimseError> {
+    fn step(
+        &mut self,
+        context_id: u8,
+        control: u8,
+        fragment: &[u8],
+    ) -> Result<Completed, DimseError> {
         let is_command = control & mch::COMMAND != 0;
         let is_last = control & mch::LAST != 0;
         match self.state {

@@ -105,7 +105,11 @@ static DICTIONARY: [ElementInfo; 24] = {
         row(REQUESTED_SOP_CLASS_UID, Vr::UI, "RequestedSOPClassUID"),
         row(COMMAND_FIELD, Vr::US, "CommandField"),
         row(MESSAGE_ID, Vr::US, "MessageID"),
-        row(MESSAGE_ID_BEING_RESPONDED_TO, Vr::US, "MessageIDBeingRespondedTo"),
+        row(
+            MESSAGE_ID_BEING_RESPONDED_TO,
+            Vr::US,
+            "MessageIDBeingRespondedTo",
+        ),
         row(MOVE_DESTINATION, Vr::AE, "MoveDestination"),
         row(PRIORITY, Vr::US, "Priority"),
         row(COMMAND_DATA_SET_TYPE, Vr::US, "CommandDataSetType"),
@@ -114,16 +118,44 @@ static DICTIONARY: [ElementInfo; 24] = {
         row(ERROR_COMMENT, Vr::LO, "ErrorComment"),
         row(ERROR_ID, Vr::US, "ErrorID"),
         row(AFFECTED_SOP_INSTANCE_UID, Vr::UI, "AffectedSOPInstanceUID"),
-        row(REQUESTED_SOP_INSTANCE_UID, Vr::UI, "RequestedSOPInstanceUID"),
+        row(
+            REQUESTED_SOP_INSTANCE_UID,
+            Vr::UI,
+            "RequestedSOPInstanceUID",
+        ),
         row(EVENT_TYPE_ID, Vr::US, "EventTypeID"),
         row(ATTRIBUTE_IDENTIFIER_LIST, Vr::AT, "AttributeIdentifierList"),
         row(ACTION_TYPE_ID, Vr::US, "ActionTypeID"),
-        row(NUMBER_OF_REMAINING_SUBOPERATIONS, Vr::US, "NumberOfRemainingSuboperations"),
-        row(NUMBER_OF_COMPLETED_SUBOPERATIONS, Vr::US, "NumberOfCompletedSuboperations"),
-        row(NUMBER_OF_FAILED_SUBOPERATIONS, Vr::US, "NumberOfFailedSuboperations"),
-        row(NUMBER_OF_WARNING_SUBOPERATIONS, Vr::US, "NumberOfWarningSuboperations"),
-        row(MOVE_ORIGINATOR_APPLICATION_ENTITY_TITLE, Vr::AE, "MoveOriginatorApplicationEntityTitle"),
-        row(MOVE_ORIGINATOR_MESSAGE_ID, Vr::US, "MoveOriginatorMessageID"),
+        row(
+            NUMBER_OF_REMAINING_SUBOPERATIONS,
+            Vr::US,
+            "NumberOfRemainingSuboperations",
+        ),
+        row(
+            NUMBER_OF_COMPLETED_SUBOPERATIONS,
+            Vr::US,
+            "NumberOfCompletedSuboperations",
+        ),
+        row(
+            NUMBER_OF_FAILED_SUBOPERATIONS,
+            Vr::US,
+            "NumberOfFailedSuboperations",
+        ),
+        row(
+            NUMBER_OF_WARNING_SUBOPERATIONS,
+            Vr::US,
+            "NumberOfWarningSuboperations",
+        ),
+        row(
+            MOVE_ORIGINATOR_APPLICATION_ENTITY_TITLE,
+            Vr::AE,
+            "MoveOriginatorApplicationEntityTitle",
+        ),
+        row(
+            MOVE_ORIGINATOR_MESSAGE_ID,
+            Vr::US,
+            "MoveOriginatorMessageID",
+        ),
     ]
 };
 

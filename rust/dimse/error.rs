@@ -29,7 +29,11 @@ pub enum DimseError {
         previous: u32,
     },
     /// An element has an odd value length; Implicit VR Little Endian values are even.
-    OddLength { offset: usize, tag: u32, length: u32 },
+    OddLength {
+        offset: usize,
+        tag: u32,
+        length: u32,
+    },
     /// The first element is not CommandGroupLength (0000,0000) with a 4-byte value.
     MissingGroupLength { found: Option<u32> },
     /// CommandGroupLength disagrees with the number of bytes that follow it.

@@ -37,7 +37,8 @@ pub fn max_fragment_len(peer_max: u32) -> Option<usize> {
 /// 7, as pynetdicom sends), and 1 byte where even that is zero (1..=6: nothing fits, so the
 /// PDU is one byte over the limit rather than the message never being sent).
 fn fragment_len(peer_max: u32) -> usize {
-    max_fragment_len(peer_max).unwrap_or_else(|| peer_max.saturating_sub(PDV_OVERHEAD).max(1) as usize)
+    max_fragment_len(peer_max)
+        .unwrap_or_else(|| peer_max.saturating_sub(PDV_OVERHEAD).max(1) as usize)
 }
 
 /// Appends one P-DATA-TF PDU holding one PDV.

@@ -60,10 +60,7 @@ impl<'a> CEchoRq<'a> {
         cmd.require_us(tags::COMMAND_DATA_SET_TYPE)?;
         Ok(CEchoRq {
             message_id: cmd.require_us(tags::MESSAGE_ID)?,
-            affected_sop_class_uid: Cow::Borrowed(require_str(
-                cmd,
-                tags::AFFECTED_SOP_CLASS_UID,
-            )?),
+            affected_sop_class_uid: Cow::Borrowed(require_str(cmd, tags::AFFECTED_SOP_CLASS_UID)?),
         })
     }
 }
@@ -152,9 +149,7 @@ impl<'a> CEchoRsp<'a> {
         };
         Ok(CEchoRsp {
             message_id_being_responded_to: cmd.require_us(tags::MESSAGE_ID_BEING_RESPONDED_TO)?,
-            affected_sop_class_uid: cmd
-                .get_str(tags::AFFECTED_SOP_CLASS_UID)
-                .map(Cow::Borrowed),
+            affected_sop_class_uid: cmd.get_str(tags::AFFECTED_SOP_CLASS_UID).map(Cow::Borrowed),
             status: cmd.require_us(tags::STATUS)?,
             error_comment: cmd.get_str(tags::ERROR_COMMENT).map(Cow::Borrowed),
             error_id,
