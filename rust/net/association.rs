@@ -174,6 +174,8 @@ impl Task {
         self.ended_logged = true;
         if by_peer && source != SOURCE_PROVIDER {
             log::info(format_args!("Association Aborted"));
+        } else if !by_peer && source == SOURCE_USER {
+            // Our own A-ABORT: "Aborting Association" said it (an A-P-ABORT is the provider's).
         } else {
             log::info(format_args!("Association Aborted (A-P-ABORT)"));
         }
@@ -514,6 +516,7 @@ impl Task {
                 let _ = self.fsm(Event::Evt3);
                 match assoc::process_ac(&cfg.requestor, &rq, &ac) {
                     Ok(est) => {
+                        let any_accepted = est.contexts.iter().any(|c| c.result == 0);
                         self.shared.set_info(AssocInfo {
                             contexts: est.contexts,
                             peer_max_pdu_length: est.peer_max_pdu_length,
@@ -525,6 +528,12 @@ impl Task {
                             user_identity: None,
                             user_identity_response: est.user_identity_response,
                         });
+                        if !any_accepted {
+                            // Nothing can be sent on it: abort, as pynetdicom's requestor does.
+                            self.notify(Notification::Accepted).await;
+                            log::error(format_args!("No accepted presentation contexts"));
+                            return Err(self.local_abort().await);
+                        }
                         log::info(format_args!("Association Accepted"));
                         self.shared.set_lifecycle(Lifecycle::Established);
                         self.notify(Notification::Accepted).await;
