@@ -260,6 +260,49 @@ def test_no_verification_context_accepted(server: Callable[..., Any]) -> None:
         srv.shutdown()
 
 
+def test_no_context_accepted_aborts(server: Callable[..., Any], caplog: pytest.LogCaptureFixture) -> None:
+    """An A-ASSOCIATE-AC that accepts nothing leaves nothing to send on: the requestor
+    aborts, as pynetdicom's does (EVT_ACCEPTED, then EVT_ABORTED)."""
+    caplog.set_level(logging.INFO, logger="fastdimse")
+    scp_aborted = threading.Event()
+    srv = server([(evt.EVT_ABORTED, lambda e: scp_aborted.set())], syntaxes=[IMPLICIT])
+    events: List[str] = []
+    closed = threading.Event()
+
+    def note(event: Any) -> None:
+        events.append(event.event.name)
+        if event.event is evt.EVT_CONN_CLOSE:
+            closed.set()
+
+    handlers = [(e, note) for e in (evt.EVT_ACCEPTED, evt.EVT_ESTABLISHED, evt.EVT_ABORTED, evt.EVT_CONN_CLOSE)]
+    assoc = scu(EXPLICIT_BIG).associate("127.0.0.1", srv.server_address[1], evt_handlers=handlers)
+    assert not assoc.is_established and assoc.is_aborted and not assoc.is_rejected
+    assert [(c.context_id, c.result) for c in assoc.rejected_contexts] == [(1, 4)]
+    assert assoc.accepted_contexts == []
+    with pytest.raises(RuntimeError):
+        assoc.send_c_echo()
+    assert closed.wait(2) and scp_aborted.wait(2)
+    assert events == ["EVT_ACCEPTED", "EVT_ABORTED", "EVT_CONN_CLOSE"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "fastdimse"]
+    assert "No accepted presentation contexts" in messages
+    assert "Association Accepted" not in messages
+
+
+def test_local_abort_log_wording(server: Callable[..., Any], caplog: pytest.LogCaptureFixture) -> None:
+    """Our own abort says "Aborting Association"; the peer logs "Association Aborted".
+    Neither is an A-P-ABORT (that one is the provider's)."""
+    caplog.set_level(logging.INFO, logger="fastdimse")
+    scp_aborted = threading.Event()
+    srv = server([(evt.EVT_ABORTED, lambda e: scp_aborted.set())])
+    assoc = scu().associate("127.0.0.1", srv.server_address[1])
+    assoc.abort()
+    assert scp_aborted.wait(2)
+    messages = [r.getMessage() for r in caplog.records if r.name == "fastdimse"]
+    assert messages.count("Aborting Association") == 1
+    assert messages.count("Association Aborted") == 1  # the SCP's, for the A-ABORT it received
+    assert "Association Aborted (A-P-ABORT)" not in messages
+
+
 # ---------------------------------------------------------------------------------------------
 # negotiated parameters
 

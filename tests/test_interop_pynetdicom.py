@@ -114,6 +114,13 @@ class PynetdicomSCP:
         )
         self.port = self.server.server_address[1]
 
+    def settle(self) -> None:
+        """Wait until the associations of earlier tests have ended (their threads exit a
+        little after the release or abort), so that limits count only this test's."""
+        for assoc in self.ae.active_associations:
+            assoc.join(5)
+        assert self.ae.active_associations == []
+
     def reset(self) -> None:
         self.echo = lambda event: 0x0000
         self.user_id = lambda event: (True, None)
@@ -388,6 +395,7 @@ def test_pynetdicom_rejections_seen_by_our_scu(
 
 
 def test_pynetdicom_association_limit_seen_by_our_scu(pyndscp: PynetdicomSCP) -> None:
+    pyndscp.settle()
     pyndscp.ae.maximum_associations = 1
     first = our_scu().associate("127.0.0.1", pyndscp.port, ae_title="PYNDSCP")
     try:
