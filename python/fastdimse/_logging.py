@@ -18,7 +18,6 @@ LOGGER = logging.getLogger(LOGGER_NAME)
 LOGGER.addHandler(logging.NullHandler())
 
 
-
 def _follow_level_changes() -> None:
     """Make the Rust core see every change of a logging level.
 
@@ -37,8 +36,8 @@ def _follow_level_changes() -> None:
         clear()
         _core.reset_log_cache()
 
-    setattr(clear_cache, "_fastdimse_hook", True)
-    manager._clear_cache = clear_cache  # type: ignore[method-assign]
+    clear_cache._fastdimse_hook = True  # type: ignore[attr-defined]
+    manager._clear_cache = clear_cache  # type: ignore[attr-defined]
 
 
 _follow_level_changes()
