@@ -15,13 +15,13 @@ import datetime
 import logging
 import socket
 import threading
+import warnings
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
-import pytest
-from pydicom.dataset import Dataset
-
 import fastdimse
+import pytest
 from fastdimse import AE, evt
+from pydicom.dataset import Dataset
 
 VERIFICATION = "1.2.840.10008.1.1"
 IMPLICIT = "1.2.840.10008.1.2"
@@ -42,7 +42,9 @@ NOTIFICATIONS = [
 def status_ds(code: Any = None, **elements: Any) -> Dataset:
     ds = Dataset()
     if code is not None:
-        ds.Status = code
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pydicom warns about out-of-range US values
+            ds.Status = code
     for keyword, value in elements.items():
         setattr(ds, keyword, value)
     return ds
@@ -122,12 +124,24 @@ OUTCOMES = [
     ),
     (
         "ds-extra-elements",
-        status_ds(0xC000, ErrorComment="failed", PatientName="Doe^John", ErrorID=3, OffendingElement=[0x00100010]),
+        status_ds(
+            0xC000,
+            ErrorComment="failed",
+            PatientName="Doe^John",
+            ErrorID=3,
+            OffendingElement=[0x00100010],
+        ),
         {"Status": 0xC000, "ErrorComment": "failed"},
         logging.WARNING,
         "PatientName",
     ),
-    ("ds-no-status", status_ds(None, ErrorComment="no status"), {"Status": 0x0000}, logging.ERROR, "Status"),
+    (
+        "ds-no-status",
+        status_ds(None, ErrorComment="no status"),
+        {"Status": 0x0000},
+        logging.ERROR,
+        "Status",
+    ),
     ("ds-status-negative", status_ds(-1), {"Status": 0x0000}, logging.ERROR, "-1"),
     ("ds-status-too-big", status_ds(0x10000), {"Status": 0x0000}, logging.ERROR, "65536"),
     ("raises", _raise, {"Status": 0x0000}, logging.ERROR, "handler failed"),
@@ -139,7 +153,9 @@ OUTCOMES = [
 ]
 
 
-@pytest.mark.parametrize("answer, expected, level, text", [o[1:] for o in OUTCOMES], ids=[o[0] for o in OUTCOMES])
+@pytest.mark.parametrize(
+    "answer, expected, level, text", [o[1:] for o in OUTCOMES], ids=[o[0] for o in OUTCOMES]
+)
 def test_handler_outcome_reaches_scu(
     server: Callable[..., Any],
     caplog: pytest.LogCaptureFixture,
@@ -167,7 +183,11 @@ def test_handler_outcome_reaches_scu(
     assert assoc.is_released
     assert calls == [11]
     if level is None:
-        assert not [r for r in caplog.records if r.levelno >= logging.WARNING and r.name.startswith("fastdimse")]
+        assert not [
+            r
+            for r in caplog.records
+            if r.levelno >= logging.WARNING and r.name.startswith("fastdimse")
+        ]
     else:
         matching = [r for r in caplog.records if r.levelno == level and text in r.getMessage()]
         assert matching, [(r.levelname, r.getMessage()) for r in caplog.records]
@@ -275,7 +295,11 @@ def test_echo_event_attributes(server: Callable[..., Any]) -> None:
                 "is_established": a.is_established,
                 "requestor_aet": a.requestor.ae_title,
                 "acceptor_aet": a.acceptor.ae_title,
-                "context": (event.context.context_id, event.context.abstract_syntax, event.context.transfer_syntax),
+                "context": (
+                    event.context.context_id,
+                    event.context.abstract_syntax,
+                    event.context.transfer_syntax,
+                ),
                 "msg_id": event.request.MessageID,
                 "message_id": event.message_id,
                 "affected": event.request.AffectedSOPClassUID,
@@ -315,7 +339,7 @@ def test_message_id_on_a_notification_raises(server: Callable[..., Any]) -> None
 
     def on_established(event: Any) -> None:
         try:
-            event.message_id
+            _ = event.message_id
         except AttributeError as exc:
             got.append(str(exc))
         got.append(str(event.is_cancelled))
@@ -331,7 +355,9 @@ def test_message_id_on_a_notification_raises(server: Callable[..., Any]) -> None
 # notification events
 
 
-def recorder(side: str, log: List[Tuple[str, str]], lock: threading.Lock) -> Tuple[list, threading.Event]:
+def recorder(
+    side: str, log: List[Tuple[str, str]], lock: threading.Lock
+) -> Tuple[list, threading.Event]:
     closed = threading.Event()
 
     def note(event: Any) -> None:
@@ -402,7 +428,9 @@ def test_notifications_on_rejection(server: Callable[..., Any]) -> None:
     scp_handlers, scp_closed = recorder("scp", log, lock)
     scu_handlers, scu_closed = recorder("scu", log, lock)
     srv = server(scp_handlers, require_called_aet=True)
-    assoc = scu().associate("127.0.0.1", srv.server_address[1], ae_title="NOTYOU", evt_handlers=scu_handlers)
+    assoc = scu().associate(
+        "127.0.0.1", srv.server_address[1], ae_title="NOTYOU", evt_handlers=scu_handlers
+    )
     assert assoc.is_rejected and assoc.rejection == (1, 1, 7)
     assert scu_closed.wait(2) and scp_closed.wait(2)
     assert side(log, "scu") == ["EVT_CONN_OPEN", "EVT_REQUESTED", "EVT_REJECTED", "EVT_CONN_CLOSE"]
@@ -501,7 +529,9 @@ def test_active_associations_and_server_shutdown(server: Callable[..., Any]) -> 
     active = srv.active_associations
     assert len(active) == 2
     assert all(a.is_acceptor and a.is_established for a in active)
-    assert sorted(a.requestor.port for a in active) == sorted([a1.requestor.port, a2.requestor.port])
+    assert sorted(a.requestor.port for a in active) == sorted(
+        [a1.requestor.port, a2.requestor.port]
+    )
     a1.release()
     # Releasing one leaves the other. (The released one may stay listed until its connection
     # is closed, as a pynetdicom association thread does, but it is no longer established.)
@@ -541,7 +571,9 @@ def test_ae_shutdown_stops_every_server() -> None:
 # logging
 
 
-def test_pynetdicom_log_wording_at_info(server: Callable[..., Any], caplog: pytest.LogCaptureFixture) -> None:
+def test_pynetdicom_log_wording_at_info(
+    server: Callable[..., Any], caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="fastdimse")
     scp_aborted = threading.Event()
     srv = server([(evt.EVT_ABORTED, lambda e: scp_aborted.set())])
@@ -568,7 +600,9 @@ def test_pynetdicom_log_wording_at_info(server: Callable[..., Any], caplog: pyte
     assert all(r.levelno >= logging.INFO for r in caplog.records)
 
 
-def test_log_level_changes_are_seen_by_the_core(server: Callable[..., Any], caplog: pytest.LogCaptureFixture) -> None:
+def test_log_level_changes_are_seen_by_the_core(
+    server: Callable[..., Any], caplog: pytest.LogCaptureFixture
+) -> None:
     """Records from the Rust core follow the Python level even when it is lowered after
     the core has logged (its log bridge caches levels: they must be refreshed)."""
     fastdimse._core.reset_log_cache()  # start as a fresh process would
@@ -582,10 +616,16 @@ def test_log_level_changes_are_seen_by_the_core(server: Callable[..., Any], capl
     assert not [r for r in caplog.records if r.levelno < logging.INFO]
     caplog.set_level(logging.DEBUG, logger="fastdimse")
     second = server()
-    assert [r for r in caplog.records if r.getMessage() == f"Listening on 127.0.0.1:{second.server_address[1]}"]
+    assert [
+        r
+        for r in caplog.records
+        if r.getMessage() == f"Listening on 127.0.0.1:{second.server_address[1]}"
+    ]
 
 
-def test_debug_logger_shows_core_debug_records(server: Callable[..., Any], capfd: pytest.CaptureFixture[str]) -> None:
+def test_debug_logger_shows_core_debug_records(
+    server: Callable[..., Any], capfd: pytest.CaptureFixture[str]
+) -> None:
     logger = logging.getLogger("fastdimse")
     level, handlers = logger.level, list(logger.handlers)
     try:

@@ -14,12 +14,11 @@ import threading
 import time
 from typing import Any, Callable, Iterator, List, Optional
 
-import pytest
-from pydicom.dataset import Dataset
-
 import fastdimse
+import pytest
 from fastdimse import AE, evt
 from fastdimse.presentation import build_context
+from pydicom.dataset import Dataset
 
 VERIFICATION = "1.2.840.10008.1.1"
 CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
@@ -32,7 +31,9 @@ EXPLICIT_BIG = "1.2.840.10008.1.2.2"
 def server() -> Iterator[Callable[..., Any]]:
     servers: List[Any] = []
 
-    def start(handlers: Optional[list] = None, syntaxes: Optional[List[str]] = None, **settings: Any) -> Any:
+    def start(
+        handlers: Optional[list] = None, syntaxes: Optional[List[str]] = None, **settings: Any
+    ) -> Any:
         ae = AE(ae_title="OURSCP")
         ae.add_supported_context(VERIFICATION, syntaxes or [EXPLICIT_LITTLE, IMPLICIT])
         ae.acse_timeout = 2
@@ -104,7 +105,12 @@ def test_ae_setting_checks_name_the_value(name: str, value: Any, error: type, te
 def test_ae_defaults_are_pynetdicoms() -> None:
     ae = AE()
     assert ae.ae_title == "PYNETDICOM"
-    assert (ae.acse_timeout, ae.dimse_timeout, ae.network_timeout, ae.connection_timeout) == (30, 30, 60, None)
+    assert (ae.acse_timeout, ae.dimse_timeout, ae.network_timeout, ae.connection_timeout) == (
+        30,
+        30,
+        60,
+        None,
+    )
     assert ae.maximum_associations == 10
     assert ae.maximum_pdu_size == 16382
     assert ae.require_called_aet is False and ae.require_calling_aet == []
@@ -114,7 +120,12 @@ def test_ae_defaults_are_pynetdicoms() -> None:
     ae.dimse_timeout = None
     ae.ae_title = "A" * 16
     ae.maximum_pdu_size = 0
-    assert (ae.acse_timeout, ae.dimse_timeout, ae.ae_title, ae.maximum_pdu_size) == (0, None, "A" * 16, 0)
+    assert (ae.acse_timeout, ae.dimse_timeout, ae.ae_title, ae.maximum_pdu_size) == (
+        0,
+        None,
+        "A" * 16,
+        0,
+    )
 
 
 def test_requested_contexts_limit_is_128() -> None:
@@ -260,7 +271,9 @@ def test_no_verification_context_accepted(server: Callable[..., Any]) -> None:
         srv.shutdown()
 
 
-def test_no_context_accepted_aborts(server: Callable[..., Any], caplog: pytest.LogCaptureFixture) -> None:
+def test_no_context_accepted_aborts(
+    server: Callable[..., Any], caplog: pytest.LogCaptureFixture
+) -> None:
     """An A-ASSOCIATE-AC that accepts nothing leaves nothing to send on: the requestor
     aborts, as pynetdicom's does (EVT_ACCEPTED, then EVT_ABORTED)."""
     caplog.set_level(logging.INFO, logger="fastdimse")
@@ -274,7 +287,10 @@ def test_no_context_accepted_aborts(server: Callable[..., Any], caplog: pytest.L
         if event.event is evt.EVT_CONN_CLOSE:
             closed.set()
 
-    handlers = [(e, note) for e in (evt.EVT_ACCEPTED, evt.EVT_ESTABLISHED, evt.EVT_ABORTED, evt.EVT_CONN_CLOSE)]
+    handlers = [
+        (e, note)
+        for e in (evt.EVT_ACCEPTED, evt.EVT_ESTABLISHED, evt.EVT_ABORTED, evt.EVT_CONN_CLOSE)
+    ]
     assoc = scu(EXPLICIT_BIG).associate("127.0.0.1", srv.server_address[1], evt_handlers=handlers)
     assert not assoc.is_established and assoc.is_aborted and not assoc.is_rejected
     assert [(c.context_id, c.result) for c in assoc.rejected_contexts] == [(1, 4)]
@@ -288,7 +304,9 @@ def test_no_context_accepted_aborts(server: Callable[..., Any], caplog: pytest.L
     assert "Association Accepted" not in messages
 
 
-def test_local_abort_log_wording(server: Callable[..., Any], caplog: pytest.LogCaptureFixture) -> None:
+def test_local_abort_log_wording(
+    server: Callable[..., Any], caplog: pytest.LogCaptureFixture
+) -> None:
     """Our own abort says "Aborting Association"; the peer logs "Association Aborted".
     Neither is an A-P-ABORT (that one is the provider's)."""
     caplog.set_level(logging.INFO, logger="fastdimse")
@@ -318,7 +336,12 @@ def test_accepted_context_details(server: Callable[..., Any]) -> None:
         assert assoc.is_established
         (accepted,) = assoc.accepted_contexts
         # The acceptor's order of preference decides the transfer syntax.
-        assert (accepted.context_id, accepted.abstract_syntax, accepted.transfer_syntax, accepted.result) == (
+        assert (
+            accepted.context_id,
+            accepted.abstract_syntax,
+            accepted.transfer_syntax,
+            accepted.result,
+        ) == (
             1,
             VERIFICATION,
             [EXPLICIT_LITTLE],
@@ -335,7 +358,10 @@ def test_accepted_context_details(server: Callable[..., Any]) -> None:
         assert assoc.requestor.maximum_length == 32768
         assert assoc.acceptor.maximum_length == 16382
         assert assoc.acceptor.implementation_class_uid == fastdimse._core.IMPLEMENTATION_CLASS_UID
-        assert assoc.acceptor.implementation_version_name == fastdimse._core.IMPLEMENTATION_VERSION_NAME
+        assert (
+            assoc.acceptor.implementation_version_name
+            == fastdimse._core.IMPLEMENTATION_VERSION_NAME
+        )
         assert assoc.acceptor.port == srv.server_address[1]
         assert assoc.requestor.address == "127.0.0.1"
         assert assoc.send_c_echo().Status == 0x0000
@@ -378,13 +404,18 @@ def test_send_c_echo_returns_dataset_with_status(server: Callable[..., Any]) -> 
     try:
         rsp = assoc.send_c_echo()
         assert isinstance(rsp, Dataset)
-        assert [(e.tag, e.VR, e.value) for e in rsp] == [(0x00000900, "US", 0xC001), (0x00000902, "LO", "id 1")]
+        assert [(e.tag, e.VR, e.value) for e in rsp] == [
+            (0x00000900, "US", 0xC001),
+            (0x00000902, "LO", "id 1"),
+        ]
         assert assoc.send_c_echo(msg_id=0xFFFF).ErrorComment == "id 65535"
     finally:
         assoc.release()
 
 
-def test_dimse_timeout_returns_empty_and_aborts(server: Callable[..., Any], caplog: pytest.LogCaptureFixture) -> None:
+def test_dimse_timeout_returns_empty_and_aborts(
+    server: Callable[..., Any], caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="fastdimse")
     release = threading.Event()
     scp_aborted = threading.Event()
@@ -396,7 +427,9 @@ def test_dimse_timeout_returns_empty_and_aborts(server: Callable[..., Any], capl
     srv = server([(evt.EVT_C_ECHO, slow), (evt.EVT_ABORTED, lambda e: scp_aborted.set())])
     aborted = threading.Event()
     assoc = scu(dimse_timeout=0.3).associate(
-        "127.0.0.1", srv.server_address[1], evt_handlers=[(evt.EVT_ABORTED, lambda e: aborted.set())]
+        "127.0.0.1",
+        srv.server_address[1],
+        evt_handlers=[(evt.EVT_ABORTED, lambda e: aborted.set())],
     )
     try:
         started = time.monotonic()
@@ -413,12 +446,16 @@ def test_dimse_timeout_returns_empty_and_aborts(server: Callable[..., Any], capl
     assert "Aborting Association" in messages
 
 
-def test_peer_abort_seen_by_scu(server: Callable[..., Any], caplog: pytest.LogCaptureFixture) -> None:
+def test_peer_abort_seen_by_scu(
+    server: Callable[..., Any], caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="fastdimse")
     srv = server()
     aborted = threading.Event()
     assoc = scu().associate(
-        "127.0.0.1", srv.server_address[1], evt_handlers=[(evt.EVT_ABORTED, lambda e: aborted.set())]
+        "127.0.0.1",
+        srv.server_address[1],
+        evt_handlers=[(evt.EVT_ABORTED, lambda e: aborted.set())],
     )
     (acceptor,) = srv.active_associations
     acceptor.abort()
@@ -472,7 +509,12 @@ def test_send_c_cancel_default_context(server: Callable[..., Any]) -> None:
         return 0xFE00 if event.is_cancelled else 0x0000
 
     def on_recv(event: Any) -> None:
-        received.append((event.message.__class__.__name__, getattr(event.message, "MessageIDBeingRespondedTo", None)))
+        received.append(
+            (
+                event.message.__class__.__name__,
+                getattr(event.message, "MessageIDBeingRespondedTo", None),
+            )
+        )
         # Messages are handled in order: when the second cancel arrives the first is recorded.
         if received[-1][1] == 99:
             go.set()

@@ -17,11 +17,10 @@ import threading
 import time
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
-import pytest
-from pydicom.dataset import Dataset
-
 import fastdimse
+import pytest
 from fastdimse import AE, evt
+from pydicom.dataset import Dataset
 
 VERIFICATION = "1.2.840.10008.1.1"
 IMPLICIT = "1.2.840.10008.1.2"
@@ -124,9 +123,11 @@ def apps() -> Iterator[List[AppProcess]]:
 
 def start_echoscp(apps: List[AppProcess], *options: str) -> Tuple[AppProcess, int]:
     """Start our echoscp on an OS-chosen port (port 0); returns (process, port)."""
-    app = AppProcess([sys.executable, "-m", "fastdimse", "echoscp", "-d", "-ba", "127.0.0.1", *options, "0"])
+    app = AppProcess(
+        [sys.executable, "-m", "fastdimse", "echoscp", "-d", "-ba", "127.0.0.1", *options, "0"]
+    )
     apps.append(app)
-    line = app.wait_for(lambda l: "Listening on 127.0.0.1:" in l)
+    line = app.wait_for(lambda line: "Listening on 127.0.0.1:" in line)
     assert line is not None, app.lines
     return app, int(line.rsplit(":", 1)[1])
 
@@ -166,7 +167,9 @@ class Seen:
             {
                 "calling": a.requestor.ae_title,
                 "peer_max": a.requestor.maximum_length,
-                "contexts": [(c.abstract_syntax, c.transfer_syntax[0]) for c in a.accepted_contexts],
+                "contexts": [
+                    (c.abstract_syntax, c.transfer_syntax[0]) for c in a.accepted_contexts
+                ],
             }
         )
 
@@ -203,7 +206,7 @@ def test_echoscp_answers_dcmtk_echoscu(apps: List[AppProcess]) -> None:
     assert proc.returncode == 0, out
     assert out.count("Received Echo Response (Success)") == 3
     assert "Releasing Association" in out
-    assert app.wait_for(lambda l: "Received Echo Request (MsgID 3)" in l) is not None
+    assert app.wait_for(lambda line: "Received Echo Request (MsgID 3)" in line) is not None
     assert app.stop(signal.SIGTERM) == 0
 
 
@@ -218,8 +221,10 @@ def test_echoscp_answers_our_echoscu_and_stops_on_ctrl_c(apps: List[AppProcess])
         (3, 3, 0, "Success"),
     ]
     assert all(r["status_hex"] == "0x0000" and r["latency_ms"] >= 0 for r in records)
-    assert all((r["addr"], r["port"], r["called_aet"]) == ("127.0.0.1", port, "MYSCP") for r in records)
-    assert app.wait_for(lambda l: "Association Released" in l) is not None
+    assert all(
+        (r["addr"], r["port"], r["called_aet"]) == ("127.0.0.1", port, "MYSCP") for r in records
+    )
+    assert app.wait_for(lambda line: "Association Released" in line) is not None
     # Ctrl-C stops the blocking server cleanly.
     assert app.stop(signal.SIGINT) == 0
     assert not any("Traceback" in line for line in app.lines), app.lines
@@ -252,7 +257,12 @@ def test_echoscu_no_association_exit_code() -> None:
     code, out, err = run_echoscu("127.0.0.1", str(port), "--json")
     assert code == 1
     (record,) = json_lines(out)
-    assert (record["port"], record["echo"], record["status"], record["latency_ms"]) == (port, None, None, None)
+    assert (record["port"], record["echo"], record["status"], record["latency_ms"]) == (
+        port,
+        None,
+        None,
+        None,
+    )
     assert record["error"]
 
 
@@ -328,9 +338,13 @@ def test_echoscu_transfer_syntax_and_pdu_options(
     # Endian first, but the acceptor's order of preference decides.
     srv = server(seen.handlers())
     srv_port = str(srv.server_address[1])
-    code, _, err = run_echoscu("127.0.0.1", srv_port, *options, "-pdu", "4096", "-ta", "5", "-td", "5")
+    code, _, err = run_echoscu(
+        "127.0.0.1", srv_port, *options, "-pdu", "4096", "-ta", "5", "-td", "5"
+    )
     assert code == 0, err
-    assert seen.accepted == [{"calling": "ECHOSCU", "peer_max": 4096, "contexts": [(VERIFICATION, syntax)]}]
+    assert seen.accepted == [
+        {"calling": "ECHOSCU", "peer_max": 4096, "contexts": [(VERIFICATION, syntax)]}
+    ]
     assert seen.echoes == [(1, syntax)]
 
 
@@ -366,7 +380,7 @@ def test_echoscu_against_pynetdicom_echoscp_app(apps: List[AppProcess]) -> None:
     code, out, err = run_echoscu("127.0.0.1", str(port), "--repeat", "2", "--json")
     assert code == 0, err
     assert [(r["message_id"], r["status"]) for r in json_lines(out)] == [(1, 0), (2, 0)]
-    assert app.wait_for(lambda l: "Received Echo Request" in l) is not None
+    assert app.wait_for(lambda line: "Received Echo Request" in line) is not None
 
 
 def test_dispatcher_and_versions() -> None:
@@ -376,10 +390,18 @@ def test_dispatcher_and_versions() -> None:
         (["echoscp", "--version"], f"echoscp.py v{fastdimse.__version__}"),
     ):
         proc = subprocess.run(
-            [sys.executable, "-m", "fastdimse", *argv], capture_output=True, text=True, timeout=20, env=ENV
+            [sys.executable, "-m", "fastdimse", *argv],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            env=ENV,
         )
         assert (proc.returncode, proc.stdout.strip()) == (0, expected)
     proc = subprocess.run(
-        [sys.executable, "-m", "fastdimse", "nope"], capture_output=True, text=True, timeout=20, env=ENV
+        [sys.executable, "-m", "fastdimse", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        env=ENV,
     )
     assert proc.returncode == 2 and "unknown app 'nope'" in proc.stderr

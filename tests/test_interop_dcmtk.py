@@ -18,9 +18,8 @@ import time
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
-from pydicom.dataset import Dataset
-
 from fastdimse import AE, evt
+from pydicom.dataset import Dataset
 
 VERIFICATION = "1.2.840.10008.1.1"
 IMPLICIT = "1.2.840.10008.1.2"
@@ -89,14 +88,18 @@ class Recorder:
 
     def on_echo(self, event: Any) -> Any:
         ctx = event.context
-        self.echoes.append((event.message_id, ctx.context_id, ctx.abstract_syntax, ctx.transfer_syntax))
+        self.echoes.append(
+            (event.message_id, ctx.context_id, ctx.abstract_syntax, ctx.transfer_syntax)
+        )
         return self.answer
 
     def on_accepted(self, event: Any) -> None:
         assoc = event.assoc
         self.accepted.append(
             {
-                "accepted": [(c.context_id, c.abstract_syntax, c.result) for c in assoc.accepted_contexts],
+                "accepted": [
+                    (c.context_id, c.abstract_syntax, c.result) for c in assoc.accepted_contexts
+                ],
                 "rejected": [(c.context_id, c.result) for c in assoc.rejected_contexts],
                 "our_max": assoc.acceptor.maximum_length,
                 "peer_max": assoc.requestor.maximum_length,
@@ -124,7 +127,9 @@ def our_scp() -> Iterator[Callable[..., Tuple[int, Recorder]]]:
     """Start our SCP with a Recorder's handlers; returns (port, recorder)."""
     servers: List[Any] = []
 
-    def start(answer: Any = 0x0000, syntaxes: Optional[List[str]] = None, **settings: Any) -> Tuple[int, Recorder]:
+    def start(
+        answer: Any = 0x0000, syntaxes: Optional[List[str]] = None, **settings: Any
+    ) -> Tuple[int, Recorder]:
         ae = AE(ae_title="OURSCP")
         ae.add_supported_context(VERIFICATION, syntaxes or [IMPLICIT])
         ae.acse_timeout = 5
@@ -390,7 +395,10 @@ def test_our_scu_echo_and_release_with_storescp(storescp: Callable[..., StoreSCP
     scp = storescp()
     released = threading.Event()
     assoc = our_scu().associate(
-        "127.0.0.1", scp.port, ae_title="STORESCP", evt_handlers=[(evt.EVT_RELEASED, lambda e: released.set())]
+        "127.0.0.1",
+        scp.port,
+        ae_title="STORESCP",
+        evt_handlers=[(evt.EVT_RELEASED, lambda e: released.set())],
     )
     assert assoc.is_established
     assert assoc.acceptor.ae_title == "STORESCP"
@@ -436,7 +444,10 @@ def test_our_scu_rejected_by_storescp_refuse(storescp: Callable[..., StoreSCP]) 
     scp = storescp("--refuse")
     rejected = threading.Event()
     assoc = our_scu().associate(
-        "127.0.0.1", scp.port, ae_title="STORESCP", evt_handlers=[(evt.EVT_REJECTED, lambda e: rejected.set())]
+        "127.0.0.1",
+        scp.port,
+        ae_title="STORESCP",
+        evt_handlers=[(evt.EVT_REJECTED, lambda e: rejected.set())],
     )
     assert assoc.is_rejected
     assert not assoc.is_established and not assoc.is_aborted and not assoc.is_released
@@ -457,4 +468,3 @@ def test_our_scu_calls_storescp_twice_on_one_process(storescp: Callable[..., Sto
         assoc.release()
         assert assoc.is_released
     assert scp.wait_for_line("Association Release")
-

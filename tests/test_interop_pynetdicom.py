@@ -19,11 +19,10 @@ import pytest
 from pydicom.dataset import Dataset
 
 pynetdicom = pytest.importorskip("pynetdicom")
+from fastdimse import AE, evt  # noqa: E402
 from pynetdicom import AE as PAE  # noqa: E402
 from pynetdicom import evt as pevt  # noqa: E402
 from pynetdicom.pdu_primitives import UserIdentityNegotiation  # noqa: E402
-
-from fastdimse import AE, evt  # noqa: E402
 
 VERIFICATION = "1.2.840.10008.1.1"
 CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
@@ -49,7 +48,9 @@ def elements(ds: Dataset) -> Dict[str, Any]:
     return {elem.keyword: elem.value for elem in ds}
 
 
-def our_scu(ae_title: str = "OURSCU", contexts: Optional[List[Tuple[str, List[str]]]] = None) -> Any:
+def our_scu(
+    ae_title: str = "OURSCU", contexts: Optional[List[Tuple[str, List[str]]]] = None
+) -> Any:
     ae = AE(ae_title=ae_title)
     for abstract, syntaxes in contexts or [(VERIFICATION, [IMPLICIT])]:
         ae.add_requested_context(abstract, syntaxes)
@@ -76,7 +77,9 @@ def our_server() -> Iterator[Callable[..., Any]]:
     """Start our SCP (non-blocking); every server is shut down after the test."""
     servers: List[Any] = []
 
-    def start(handlers: Optional[list] = None, syntaxes: Optional[List[str]] = None, **settings: Any) -> Any:
+    def start(
+        handlers: Optional[list] = None, syntaxes: Optional[List[str]] = None, **settings: Any
+    ) -> Any:
         ae = AE(ae_title="OURSCP")
         ae.add_supported_context(VERIFICATION, syntaxes or [IMPLICIT])
         ae.acse_timeout = 2
@@ -151,7 +154,9 @@ def pyndscp(pyndscp_module: PynetdicomSCP) -> Iterator[PynetdicomSCP]:
 # pynetdicom SCU -> our SCP
 
 
-def test_pynetdicom_scu_gets_exact_statuses_from_our_handler(our_server: Callable[..., Any]) -> None:
+def test_pynetdicom_scu_gets_exact_statuses_from_our_handler(
+    our_server: Callable[..., Any],
+) -> None:
     answers = {
         1: 0x0000,
         2: 0x0122,
@@ -206,7 +211,9 @@ def test_our_rejections_seen_by_pynetdicom(
 ) -> None:
     rejected = threading.Event()
     server = our_server([(evt.EVT_REJECTED, lambda event: rejected.set())], **settings)
-    assoc = pynetdicom_scu(scu_title).associate("127.0.0.1", server.server_address[1], ae_title=called)
+    assoc = pynetdicom_scu(scu_title).associate(
+        "127.0.0.1", server.server_address[1], ae_title=called
+    )
     assert assoc.is_rejected and not assoc.is_established
     rsp = assoc.acceptor.primitive
     assert (rsp.result, rsp.result_source, rsp.diagnostic) == expected
@@ -236,23 +243,36 @@ def test_mixed_context_results_pynetdicom_scu_to_our_scp(our_server: Callable[..
     def on_accepted(event: Any) -> None:
         ours.append(
             (
-                [(c.context_id, c.abstract_syntax, c.transfer_syntax[0], c.result) for c in event.assoc.accepted_contexts],
-                [(c.context_id, c.abstract_syntax, c.result) for c in event.assoc.rejected_contexts],
+                [
+                    (c.context_id, c.abstract_syntax, c.transfer_syntax[0], c.result)
+                    for c in event.assoc.accepted_contexts
+                ],
+                [
+                    (c.context_id, c.abstract_syntax, c.result)
+                    for c in event.assoc.rejected_contexts
+                ],
             )
         )
         accepted.set()
 
     server = our_server([(evt.EVT_ACCEPTED, on_accepted)])
     scu = pynetdicom_scu(
-        contexts=[(VERIFICATION, [IMPLICIT]), (CT_IMAGE_STORAGE, [IMPLICIT]), (VERIFICATION, [EXPLICIT_BIG])]
+        contexts=[
+            (VERIFICATION, [IMPLICIT]),
+            (CT_IMAGE_STORAGE, [IMPLICIT]),
+            (VERIFICATION, [EXPLICIT_BIG]),
+        ]
     )
     assoc = scu.associate("127.0.0.1", server.server_address[1], ae_title="OURSCP")
     try:
         assert assoc.is_established
-        assert [(c.context_id, c.abstract_syntax, c.transfer_syntax[0], c.result) for c in assoc.accepted_contexts] == [
-            (1, VERIFICATION, IMPLICIT, 0)
-        ]
-        assert sorted((c.context_id, c.abstract_syntax, c.result) for c in assoc.rejected_contexts) == [
+        assert [
+            (c.context_id, c.abstract_syntax, c.transfer_syntax[0], c.result)
+            for c in assoc.accepted_contexts
+        ] == [(1, VERIFICATION, IMPLICIT, 0)]
+        assert sorted(
+            (c.context_id, c.abstract_syntax, c.result) for c in assoc.rejected_contexts
+        ) == [
             (3, CT_IMAGE_STORAGE, 3),
             (5, VERIFICATION, 4),
         ]
@@ -356,7 +376,10 @@ def test_pynetdicom_aborting_in_handler(pyndscp: PynetdicomSCP) -> None:
     pyndscp.echo = on_echo
     aborted = threading.Event()
     assoc = our_scu().associate(
-        "127.0.0.1", pyndscp.port, ae_title="PYNDSCP", evt_handlers=[(evt.EVT_ABORTED, lambda e: aborted.set())]
+        "127.0.0.1",
+        pyndscp.port,
+        ae_title="PYNDSCP",
+        evt_handlers=[(evt.EVT_ABORTED, lambda e: aborted.set())],
     )
     assert assoc.is_established
     rsp = assoc.send_c_echo()
@@ -384,7 +407,10 @@ def test_pynetdicom_rejections_seen_by_our_scu(
     setattr(pyndscp.ae, setting, value)
     rejected = threading.Event()
     assoc = our_scu(scu_title).associate(
-        "127.0.0.1", pyndscp.port, ae_title=called, evt_handlers=[(evt.EVT_REJECTED, lambda e: rejected.set())]
+        "127.0.0.1",
+        pyndscp.port,
+        ae_title=called,
+        evt_handlers=[(evt.EVT_REJECTED, lambda e: rejected.set())],
     )
     assert assoc.is_rejected
     assert not assoc.is_established and not assoc.is_aborted and not assoc.is_released
@@ -411,15 +437,22 @@ def test_pynetdicom_association_limit_seen_by_our_scu(pyndscp: PynetdicomSCP) ->
 
 def test_mixed_context_results_our_scu_to_pynetdicom(pyndscp: PynetdicomSCP) -> None:
     scu = our_scu(
-        contexts=[(VERIFICATION, [IMPLICIT]), (CT_IMAGE_STORAGE, [IMPLICIT]), (VERIFICATION, [EXPLICIT_BIG])]
+        contexts=[
+            (VERIFICATION, [IMPLICIT]),
+            (CT_IMAGE_STORAGE, [IMPLICIT]),
+            (VERIFICATION, [EXPLICIT_BIG]),
+        ]
     )
     assoc = scu.associate("127.0.0.1", pyndscp.port, ae_title="PYNDSCP")
     try:
         assert assoc.is_established
-        assert [(c.context_id, c.abstract_syntax, c.transfer_syntax, c.result) for c in assoc.accepted_contexts] == [
-            (1, VERIFICATION, [IMPLICIT], 0)
-        ]
-        assert sorted((c.context_id, c.abstract_syntax, c.result) for c in assoc.rejected_contexts) == [
+        assert [
+            (c.context_id, c.abstract_syntax, c.transfer_syntax, c.result)
+            for c in assoc.accepted_contexts
+        ] == [(1, VERIFICATION, [IMPLICIT], 0)]
+        assert sorted(
+            (c.context_id, c.abstract_syntax, c.result) for c in assoc.rejected_contexts
+        ) == [
             (3, CT_IMAGE_STORAGE, 3),
             (5, VERIFICATION, 4),
         ]
