@@ -293,8 +293,10 @@ impl Task {
         if self.pending_echo.as_ref().is_some_and(|p| p.deadline.is_some_and(|d| d <= now)) {
             let pending = self.pending_echo.take().expect("checked above");
             log::error(format_args!("DIMSE timeout reached"));
+            // Abort first: when send_c_echo() returns, the association is already aborted.
+            let end = self.local_abort().await;
             let _ = pending.reply.try_send(EchoOutcome::Timeout);
-            return Some(self.local_abort().await);
+            return Some(end);
         }
         if self.acse_deadline.is_some_and(|d| d <= now) {
             self.acse_deadline = None;
