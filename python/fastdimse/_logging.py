@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 
+from . import _core
+
 LOGGER_NAME = "fastdimse"
 LOG_FORMAT = "%(levelname).1s: %(message)s"
 
@@ -62,6 +64,7 @@ def debug_logger() -> None:
     setattr(handler, _DEBUG_HANDLER_FLAG, True)
     LOGGER.addHandler(handler)
     LOGGER.setLevel(logging.DEBUG)
+    _core.reset_log_cache()
 
 
 __all__ = ["LOGGER", "LOGGER_NAME", "LOG_FORMAT", "debug_logger"]

@@ -389,9 +389,8 @@ class ApplicationEntity:
         dispatcher = Dispatcher(self, handlers)
         try:
             core = _core.associate(addr, port, config, dispatcher)
-        except _core.NetworkError as exc:
-            LOGGER.error("Association request failed: unable to connect to remote")
-            LOGGER.error(f"TCP Initialisation Error: {exc}")
+        except _core.NetworkError:
+            # The core has logged why ("Association request failed: ...").
             failed = Association(self, None, handlers)
             failed._failed = True
             return failed

@@ -176,6 +176,8 @@ impl Task {
         // anything the provider initiated (protocol error, lost connection) an A-P-ABORT.
         if source == SOURCE_USER {
             log::info(format_args!("Association Aborted"));
+        } else if !by_peer && source == SOURCE_USER {
+            // Our own A-ABORT: "Aborting Association" said it (an A-P-ABORT is the provider's).
         } else {
             log::info(format_args!("Association Aborted (A-P-ABORT)"));
         }
@@ -293,8 +295,10 @@ impl Task {
         if self.pending_echo.as_ref().is_some_and(|p| p.deadline.is_some_and(|d| d <= now)) {
             let pending = self.pending_echo.take().expect("checked above");
             log::error(format_args!("DIMSE timeout reached"));
+            // Abort first: when send_c_echo() returns, the association is already aborted.
+            let end = self.local_abort().await;
             let _ = pending.reply.try_send(EchoOutcome::Timeout);
-            return Some(self.local_abort().await);
+            return Some(end);
         }
         if self.acse_deadline.is_some_and(|d| d <= now) {
             self.acse_deadline = None;
@@ -516,6 +520,7 @@ impl Task {
                 let _ = self.fsm(Event::Evt3);
                 match assoc::process_ac(&cfg.requestor, &rq, &ac) {
                     Ok(est) => {
+                        let any_accepted = est.contexts.iter().any(|c| c.result == 0);
                         self.shared.set_info(AssocInfo {
                             contexts: est.contexts,
                             peer_max_pdu_length: est.peer_max_pdu_length,
@@ -527,6 +532,12 @@ impl Task {
                             user_identity: None,
                             user_identity_response: est.user_identity_response,
                         });
+                        if !any_accepted {
+                            // Nothing can be sent on it: abort, as pynetdicom's requestor does.
+                            self.notify(Notification::Accepted).await;
+                            log::error(format_args!("No accepted presentation contexts"));
+                            return Err(self.local_abort().await);
+                        }
                         log::info(format_args!("Association Accepted"));
                         self.shared.set_lifecycle(Lifecycle::Established);
                         self.notify(Notification::Accepted).await;

@@ -1,0 +1,493 @@
+"""Interoperability with pynetdicom 3.0.4, both directions, on loopback.
+
+pynetdicom SCU -> our SCP: the statuses our handlers return arrive exactly, our rejections
+carry the exact (result, source, diagnostic), mixed presentation context results, user identity
+reaching our EVT_USER_ID handler. Our SCU -> pynetdicom SCP: statuses and ErrorComment arrive
+exactly, an abort in pynetdicom's handler, pynetdicom's rejections, mixed contexts, our user
+identity reaching its EVT_USER_ID handler.
+
+pynetdicom's server takes ~0.5 s to shut down, so one pynetdicom SCP serves the whole module;
+the tests that change its settings restore them.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+
+import pytest
+from pydicom.dataset import Dataset
+
+pynetdicom = pytest.importorskip("pynetdicom")
+from fastdimse import AE, evt  # noqa: E402
+from pynetdicom import AE as PAE  # noqa: E402
+from pynetdicom import evt as pevt  # noqa: E402
+from pynetdicom.pdu_primitives import UserIdentityNegotiation  # noqa: E402
+
+VERIFICATION = "1.2.840.10008.1.1"
+CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
+IMPLICIT = "1.2.840.10008.1.2"
+EXPLICIT_BIG = "1.2.840.10008.1.2.2"
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+def status_ds(code: int, comment: Optional[str] = None, error_id: Optional[int] = None) -> Dataset:
+    ds = Dataset()
+    ds.Status = code
+    if comment is not None:
+        ds.ErrorComment = comment
+    if error_id is not None:
+        ds.ErrorID = error_id
+    return ds
+
+
+def elements(ds: Dataset) -> Dict[str, Any]:
+    """Keyword -> value of every element of `ds` (exact comparison of a whole response)."""
+    return {elem.keyword: elem.value for elem in ds}
+
+
+def our_scu(
+    ae_title: str = "OURSCU", contexts: Optional[List[Tuple[str, List[str]]]] = None
+) -> Any:
+    ae = AE(ae_title=ae_title)
+    for abstract, syntaxes in contexts or [(VERIFICATION, [IMPLICIT])]:
+        ae.add_requested_context(abstract, syntaxes)
+    ae.acse_timeout = 2
+    ae.dimse_timeout = 2
+    ae.network_timeout = 2
+    return ae
+
+
+def pynetdicom_scu(
+    ae_title: str = "PYNDSCU", contexts: Optional[List[Tuple[str, List[str]]]] = None
+) -> Any:
+    ae = PAE(ae_title=ae_title)
+    for abstract, syntaxes in contexts or [(VERIFICATION, [IMPLICIT])]:
+        ae.add_requested_context(abstract, syntaxes)
+    ae.acse_timeout = 2
+    ae.dimse_timeout = 2
+    ae.network_timeout = 2
+    return ae
+
+
+@pytest.fixture
+def our_server() -> Iterator[Callable[..., Any]]:
+    """Start our SCP (non-blocking); every server is shut down after the test."""
+    servers: List[Any] = []
+
+    def start(
+        handlers: Optional[list] = None, syntaxes: Optional[List[str]] = None, **settings: Any
+    ) -> Any:
+        ae = AE(ae_title="OURSCP")
+        ae.add_supported_context(VERIFICATION, syntaxes or [IMPLICIT])
+        ae.acse_timeout = 2
+        ae.dimse_timeout = 2
+        ae.network_timeout = 2
+        for key, value in settings.items():
+            setattr(ae, key, value)
+        server = ae.start_server(("127.0.0.1", 0), block=False, evt_handlers=handlers or [])
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.shutdown()
+
+
+class PynetdicomSCP:
+    """One pynetdicom SCP for the module; each test installs the behaviour it needs."""
+
+    def __init__(self) -> None:
+        self.ae = PAE(ae_title="PYNDSCP")
+        self.ae.add_supported_context(VERIFICATION, [IMPLICIT])
+        self.ae.acse_timeout = 2
+        self.ae.dimse_timeout = 2
+        self.ae.network_timeout = 2
+        self.echo: Callable[[Any], Any] = lambda event: 0x0000
+        self.user_id: Callable[[Any], Any] = lambda event: (True, None)
+        self.server = self.ae.start_server(
+            ("127.0.0.1", 0),
+            block=False,
+            evt_handlers=[
+                (pevt.EVT_C_ECHO, lambda event: self.echo(event)),
+                (pevt.EVT_USER_ID, lambda event: self.user_id(event)),
+            ],
+        )
+        self.port = self.server.server_address[1]
+
+    def settle(self) -> None:
+        """Wait until the associations of earlier tests have ended (their threads exit a
+        little after the release or abort), so that limits count only this test's."""
+        for assoc in self.ae.active_associations:
+            assoc.join(5)
+        assert self.ae.active_associations == []
+
+    def reset(self) -> None:
+        self.echo = lambda event: 0x0000
+        self.user_id = lambda event: (True, None)
+        self.ae.require_called_aet = False
+        self.ae.require_calling_aet = []
+        self.ae.maximum_associations = 10
+
+
+@pytest.fixture(scope="module")
+def pyndscp_module() -> Iterator[PynetdicomSCP]:
+    scp = PynetdicomSCP()
+    try:
+        yield scp
+    finally:
+        scp.server.shutdown()
+
+
+@pytest.fixture
+def pyndscp(pyndscp_module: PynetdicomSCP) -> Iterator[PynetdicomSCP]:
+    pyndscp_module.reset()
+    try:
+        yield pyndscp_module
+    finally:
+        pyndscp_module.reset()
+
+
+# ---------------------------------------------------------------------------------------------
+# pynetdicom SCU -> our SCP
+
+
+def test_pynetdicom_scu_gets_exact_statuses_from_our_handler(
+    our_server: Callable[..., Any],
+) -> None:
+    answers = {
+        1: 0x0000,
+        2: 0x0122,
+        3: status_ds(0x0210, "duplicate invocation"),
+        4: status_ds(0xC123, "with extras", error_id=7),
+        5: 0xFF00,
+    }
+    seen: List[Tuple[int, int, str, str]] = []
+
+    def on_echo(event: Any) -> Any:
+        seen.append(
+            (
+                event.message_id,
+                event.context.context_id,
+                event.context.abstract_syntax,
+                event.context.transfer_syntax,
+            )
+        )
+        return answers[event.message_id]
+
+    server = our_server([(evt.EVT_C_ECHO, on_echo)])
+    assoc = pynetdicom_scu().associate("127.0.0.1", server.server_address[1], ae_title="OURSCP")
+    try:
+        assert assoc.is_established
+        responses = {msg_id: assoc.send_c_echo(msg_id=msg_id) for msg_id in answers}
+    finally:
+        assoc.release()
+    assert assoc.is_released
+    assert seen == [(m, 1, VERIFICATION, IMPLICIT) for m in answers]
+    assert elements(responses[1]) == {"Status": 0x0000}
+    assert elements(responses[2]) == {"Status": 0x0122}
+    assert elements(responses[3]) == {"Status": 0x0210, "ErrorComment": "duplicate invocation"}
+    # ErrorID is not a C-ECHO-RSP parameter (pynetdicom's C_ECHO has only ErrorComment).
+    assert elements(responses[4]) == {"Status": 0xC123, "ErrorComment": "with extras"}
+    assert elements(responses[5]) == {"Status": 0xFF00}
+
+
+@pytest.mark.parametrize(
+    "settings, scu_title, called, expected",
+    [
+        ({"require_called_aet": True}, "PYNDSCU", "WRONG", (1, 1, 7)),
+        ({"require_calling_aet": ["ALLOWED"]}, "PYNDSCU", "OURSCP", (1, 1, 3)),
+    ],
+    ids=["called-aet-1-1-7", "calling-aet-1-1-3"],
+)
+def test_our_rejections_seen_by_pynetdicom(
+    our_server: Callable[..., Any],
+    settings: Dict[str, Any],
+    scu_title: str,
+    called: str,
+    expected: Tuple[int, int, int],
+) -> None:
+    rejected = threading.Event()
+    server = our_server([(evt.EVT_REJECTED, lambda event: rejected.set())], **settings)
+    assoc = pynetdicom_scu(scu_title).associate(
+        "127.0.0.1", server.server_address[1], ae_title=called
+    )
+    assert assoc.is_rejected and not assoc.is_established
+    rsp = assoc.acceptor.primitive
+    assert (rsp.result, rsp.result_source, rsp.diagnostic) == expected
+    assert rejected.wait(2)
+
+
+def test_our_association_limit_seen_by_pynetdicom(our_server: Callable[..., Any]) -> None:
+    server = our_server(maximum_associations=1)
+    port = server.server_address[1]
+    first = pynetdicom_scu().associate("127.0.0.1", port, ae_title="OURSCP")
+    try:
+        assert first.is_established
+        second = pynetdicom_scu().associate("127.0.0.1", port, ae_title="OURSCP")
+        assert second.is_rejected
+        rsp = second.acceptor.primitive
+        assert (rsp.result, rsp.result_source, rsp.diagnostic) == (2, 3, 2)
+        # The first one is unaffected.
+        assert first.send_c_echo().Status == 0x0000
+    finally:
+        first.release()
+
+
+def test_mixed_context_results_pynetdicom_scu_to_our_scp(our_server: Callable[..., Any]) -> None:
+    ours: List[Any] = []
+    accepted = threading.Event()
+
+    def on_accepted(event: Any) -> None:
+        ours.append(
+            (
+                [
+                    (c.context_id, c.abstract_syntax, c.transfer_syntax[0], c.result)
+                    for c in event.assoc.accepted_contexts
+                ],
+                [
+                    (c.context_id, c.abstract_syntax, c.result)
+                    for c in event.assoc.rejected_contexts
+                ],
+            )
+        )
+        accepted.set()
+
+    server = our_server([(evt.EVT_ACCEPTED, on_accepted)])
+    scu = pynetdicom_scu(
+        contexts=[
+            (VERIFICATION, [IMPLICIT]),
+            (CT_IMAGE_STORAGE, [IMPLICIT]),
+            (VERIFICATION, [EXPLICIT_BIG]),
+        ]
+    )
+    assoc = scu.associate("127.0.0.1", server.server_address[1], ae_title="OURSCP")
+    try:
+        assert assoc.is_established
+        assert [
+            (c.context_id, c.abstract_syntax, c.transfer_syntax[0], c.result)
+            for c in assoc.accepted_contexts
+        ] == [(1, VERIFICATION, IMPLICIT, 0)]
+        assert sorted(
+            (c.context_id, c.abstract_syntax, c.result) for c in assoc.rejected_contexts
+        ) == [
+            (3, CT_IMAGE_STORAGE, 3),
+            (5, VERIFICATION, 4),
+        ]
+        assert assoc.send_c_echo().Status == 0x0000
+    finally:
+        assoc.release()
+    assert accepted.wait(2)
+    assert ours == [
+        (
+            [(1, VERIFICATION, IMPLICIT, 0)],
+            [(3, CT_IMAGE_STORAGE, 3), (5, VERIFICATION, 4)],
+        )
+    ]
+
+
+def test_pynetdicom_user_identity_reaches_our_handler(our_server: Callable[..., Any]) -> None:
+    seen: List[Tuple[int, bytes, bytes]] = []
+
+    def on_user_id(event: Any) -> Tuple[bool, Optional[bytes]]:
+        seen.append((event.user_id_type, event.primary_field, event.secondary_field))
+        return event.primary_field != b"mallory", b"server-token"
+
+    server = our_server([(evt.EVT_USER_ID, on_user_id)])
+    port = server.server_address[1]
+
+    ok = UserIdentityNegotiation()
+    ok.user_identity_type = 2
+    ok.primary_field = b"alice"
+    ok.secondary_field = b"s3cret"
+    ok.positive_response_requested = False
+    assoc = pynetdicom_scu().associate("127.0.0.1", port, ae_title="OURSCP", ext_neg=[ok])
+    try:
+        assert assoc.is_established
+    finally:
+        assoc.release()
+
+    # Type 3 (Kerberos) with a positive response requested: the server response comes back.
+    kerberos = UserIdentityNegotiation()
+    kerberos.user_identity_type = 3
+    kerberos.primary_field = b"ticket"
+    kerberos.positive_response_requested = True
+    assoc = pynetdicom_scu().associate("127.0.0.1", port, ae_title="OURSCP", ext_neg=[kerberos])
+    try:
+        assert assoc.is_established
+        assert assoc.acceptor.user_identity is not None
+        assert assoc.acceptor.user_identity.server_response == b"server-token"
+    finally:
+        assoc.release()
+
+    bad = UserIdentityNegotiation()
+    bad.user_identity_type = 1
+    bad.primary_field = b"mallory"
+    assoc = pynetdicom_scu().associate("127.0.0.1", port, ae_title="OURSCP", ext_neg=[bad])
+    assert assoc.is_rejected
+    rsp = assoc.acceptor.primitive
+    assert (rsp.result, rsp.result_source, rsp.diagnostic) == (2, 2, 1)
+
+    assert seen == [(2, b"alice", b"s3cret"), (3, b"ticket", b""), (1, b"mallory", b"")]
+
+
+# ---------------------------------------------------------------------------------------------
+# our SCU -> pynetdicom SCP
+
+
+def test_our_scu_gets_exact_statuses_from_pynetdicom(pyndscp: PynetdicomSCP) -> None:
+    answers = {
+        1: 0x0000,
+        2: 0x0122,
+        3: status_ds(0x0210, "duplicate invocation"),
+        4: status_ds(0xC000, "failed here", error_id=42),
+        5: 0xB000,
+    }
+    seen: List[int] = []
+
+    def on_echo(event: Any) -> Any:
+        seen.append(event.request.MessageID)
+        return answers[event.request.MessageID]
+
+    pyndscp.echo = on_echo
+    assoc = our_scu().associate("127.0.0.1", pyndscp.port, ae_title="PYNDSCP")
+    try:
+        assert assoc.is_established
+        responses = {msg_id: assoc.send_c_echo(msg_id=msg_id) for msg_id in answers}
+    finally:
+        assoc.release()
+    assert assoc.is_released and not assoc.is_established and not assoc.is_aborted
+    assert seen == list(answers)
+    assert elements(responses[1]) == {"Status": 0x0000}
+    assert elements(responses[2]) == {"Status": 0x0122}
+    assert elements(responses[3]) == {"Status": 0x0210, "ErrorComment": "duplicate invocation"}
+    # pynetdicom drops ErrorID from C-ECHO responses (see tests/vectors): only what arrives.
+    assert elements(responses[4]) == {"Status": 0xC000, "ErrorComment": "failed here"}
+    assert elements(responses[5]) == {"Status": 0xB000}
+
+
+def test_pynetdicom_aborting_in_handler(pyndscp: PynetdicomSCP) -> None:
+    def on_echo(event: Any) -> int:
+        event.assoc.abort()
+        return 0x0000
+
+    pyndscp.echo = on_echo
+    aborted = threading.Event()
+    assoc = our_scu().associate(
+        "127.0.0.1",
+        pyndscp.port,
+        ae_title="PYNDSCP",
+        evt_handlers=[(evt.EVT_ABORTED, lambda e: aborted.set())],
+    )
+    assert assoc.is_established
+    rsp = assoc.send_c_echo()
+    assert isinstance(rsp, Dataset) and len(rsp) == 0
+    assert assoc.is_aborted and not assoc.is_established and not assoc.is_released
+    assert aborted.wait(2)
+
+
+@pytest.mark.parametrize(
+    "setting, value, scu_title, called, expected",
+    [
+        ("require_called_aet", True, "OURSCU", "NOT-PYNDSCP", (1, 1, 7)),
+        ("require_calling_aet", ["SOMEONE"], "OURSCU", "PYNDSCP", (1, 1, 3)),
+    ],
+    ids=["called-aet-1-1-7", "calling-aet-1-1-3"],
+)
+def test_pynetdicom_rejections_seen_by_our_scu(
+    pyndscp: PynetdicomSCP,
+    setting: str,
+    value: Any,
+    scu_title: str,
+    called: str,
+    expected: Tuple[int, int, int],
+) -> None:
+    setattr(pyndscp.ae, setting, value)
+    rejected = threading.Event()
+    assoc = our_scu(scu_title).associate(
+        "127.0.0.1",
+        pyndscp.port,
+        ae_title=called,
+        evt_handlers=[(evt.EVT_REJECTED, lambda e: rejected.set())],
+    )
+    assert assoc.is_rejected
+    assert not assoc.is_established and not assoc.is_aborted and not assoc.is_released
+    assert assoc.rejection == expected
+    assert rejected.wait(2)
+    with pytest.raises(RuntimeError):
+        assoc.send_c_echo()
+
+
+def test_pynetdicom_association_limit_seen_by_our_scu(pyndscp: PynetdicomSCP) -> None:
+    pyndscp.settle()
+    pyndscp.ae.maximum_associations = 1
+    first = our_scu().associate("127.0.0.1", pyndscp.port, ae_title="PYNDSCP")
+    try:
+        assert first.is_established
+        second = our_scu().associate("127.0.0.1", pyndscp.port, ae_title="PYNDSCP")
+        assert second.is_rejected
+        assert second.rejection == (2, 3, 2)
+        assert first.send_c_echo().Status == 0x0000
+    finally:
+        first.release()
+    assert first.is_released
+
+
+def test_mixed_context_results_our_scu_to_pynetdicom(pyndscp: PynetdicomSCP) -> None:
+    scu = our_scu(
+        contexts=[
+            (VERIFICATION, [IMPLICIT]),
+            (CT_IMAGE_STORAGE, [IMPLICIT]),
+            (VERIFICATION, [EXPLICIT_BIG]),
+        ]
+    )
+    assoc = scu.associate("127.0.0.1", pyndscp.port, ae_title="PYNDSCP")
+    try:
+        assert assoc.is_established
+        assert [
+            (c.context_id, c.abstract_syntax, c.transfer_syntax, c.result)
+            for c in assoc.accepted_contexts
+        ] == [(1, VERIFICATION, [IMPLICIT], 0)]
+        assert sorted(
+            (c.context_id, c.abstract_syntax, c.result) for c in assoc.rejected_contexts
+        ) == [
+            (3, CT_IMAGE_STORAGE, 3),
+            (5, VERIFICATION, 4),
+        ]
+        assert assoc.send_c_echo().Status == 0x0000
+    finally:
+        assoc.release()
+
+
+def test_our_user_identity_reaches_pynetdicom(pyndscp: PynetdicomSCP) -> None:
+    seen: List[Tuple[int, bytes, Optional[bytes]]] = []
+
+    def on_user_id(event: Any) -> Tuple[bool, Optional[bytes]]:
+        seen.append((event.user_id_type, event.primary_field, event.secondary_field))
+        return event.primary_field == b"alice", None
+
+    pyndscp.user_id = on_user_id
+
+    ok = UserIdentityNegotiation()
+    ok.user_identity_type = 2
+    ok.primary_field = b"alice"
+    ok.secondary_field = b"s3cret"
+    assoc = our_scu().associate("127.0.0.1", pyndscp.port, ae_title="PYNDSCP", ext_neg=[ok])
+    try:
+        assert assoc.is_established
+        assert assoc.send_c_echo().Status == 0x0000
+    finally:
+        assoc.release()
+
+    bad = UserIdentityNegotiation()
+    bad.user_identity_type = 1
+    bad.primary_field = b"mallory"
+    assoc = our_scu().associate("127.0.0.1", pyndscp.port, ae_title="PYNDSCP", ext_neg=[bad])
+    assert assoc.is_rejected
+    assert assoc.rejection == (2, 2, 1)
+
+    assert [s[:2] for s in seen] == [(2, b"alice"), (1, b"mallory")]
+    assert seen[0][2] == b"s3cret"
+    assert seen[1][2] in (b"", None)
