@@ -105,7 +105,9 @@ class Dispatcher:
             attrs.update(info)
         evt.trigger(assoc, _EVENTS[name], attrs)
 
-    def c_echo(self, core: Any, context_id: int, message_id: int, affected_uid: str, command: bytes) -> None:
+    def c_echo(
+        self, core: Any, context_id: int, message_id: int, affected_uid: str, command: bytes
+    ) -> None:
         """Serve one C-ECHO-RQ through VerificationServiceClass.SCP (runs the handler)."""
         from .dimse_primitives import make_c_echo_request
         from .service_class import VerificationServiceClass

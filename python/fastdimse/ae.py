@@ -237,7 +237,9 @@ class ApplicationEntity:
         if not any(c.abstract_syntax == uid for c in self._requested_contexts):
             raise ValueError(f"No requested context for '{uid}'")
         if transfer_syntax is None:
-            self._requested_contexts = [c for c in self._requested_contexts if c.abstract_syntax != uid]
+            self._requested_contexts = [
+                c for c in self._requested_contexts if c.abstract_syntax != uid
+            ]
             return
         drop = {transfer_syntax} if isinstance(transfer_syntax, str) else set(transfer_syntax)
         kept = []
@@ -258,7 +260,9 @@ class ApplicationEntity:
     def supported_contexts(self, contexts: Sequence[PresentationContext]) -> None:
         self._supported_contexts = {}
         for c in contexts:
-            self.add_supported_context(c.abstract_syntax or "", c.transfer_syntax, c.scu_role, c.scp_role)
+            self.add_supported_context(
+                c.abstract_syntax or "", c.transfer_syntax, c.scu_role, c.scp_role
+            )
 
     def add_supported_context(
         self,
@@ -311,13 +315,20 @@ class ApplicationEntity:
             "connection_timeout": self.connection_timeout,
         }
 
-    def _server_config(self, ae_title: str, contexts: Sequence[PresentationContext]) -> Dict[str, Any]:
+    def _server_config(
+        self, ae_title: str, contexts: Sequence[PresentationContext]
+    ) -> Dict[str, Any]:
         return {
             "ae_title": ae_title,
             "require_called_aet": self.require_called_aet,
             "require_calling_aet": self.require_calling_aet,
             "contexts": [
-                (str(c.abstract_syntax), [str(t) for t in c.transfer_syntax], c.scu_role, c.scp_role)
+                (
+                    str(c.abstract_syntax),
+                    [str(t) for t in c.transfer_syntax],
+                    c.scu_role,
+                    c.scp_role,
+                )
                 for c in contexts
             ],
             "maximum_pdu_size": self.maximum_pdu_size,
@@ -347,7 +358,11 @@ class ApplicationEntity:
             raise TypeError(f"'addr' must be str, not {type(addr).__name__} {addr!r}")
         if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
             raise ValueError(f"'port' must be an int between 1 and 65535, not {port!r}")
-        if isinstance(max_pdu, bool) or not isinstance(max_pdu, int) or not 0 <= max_pdu <= 0xFFFFFFFF:
+        if (
+            isinstance(max_pdu, bool)
+            or not isinstance(max_pdu, int)
+            or not 0 <= max_pdu <= 0xFFFFFFFF
+        ):
             raise ValueError(f"'max_pdu' must be an int between 0 and 2**32 - 1, not {max_pdu!r}")
         if tls_args is not None:
             raise NotImplementedError("TLS is not supported by fastdimse yet")
@@ -375,7 +390,13 @@ class ApplicationEntity:
             "calling_ae_title": self.ae_title,
             "called_ae_title": called,
             "contexts": [
-                (c.context_id, str(c.abstract_syntax), [str(t) for t in c.transfer_syntax], c.scu_role, c.scp_role)
+                (
+                    c.context_id,
+                    str(c.abstract_syntax),
+                    [str(t) for t in c.transfer_syntax],
+                    c.scu_role,
+                    c.scp_role,
+                )
                 for c in requested
             ],
             "maximum_pdu_size": max_pdu,

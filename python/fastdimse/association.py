@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Un
 
 from pydicom.dataset import Dataset
 
-from . import _core, evt
+from . import evt
 from .dimse import DIMSEServiceProvider
 from .dimse import decode as decode_command
 from .presentation import PresentationContext, _negotiated
@@ -59,7 +59,9 @@ class ServiceUser:
 class Association:
     """An association with a peer AE (pynetdicom's ``Association`` API)."""
 
-    def __init__(self, ae: ApplicationEntity, core: Any, handlers: Optional[Dict[Any, Any]] = None) -> None:
+    def __init__(
+        self, ae: ApplicationEntity, core: Any, handlers: Optional[Dict[Any, Any]] = None
+    ) -> None:
         self.ae = ae
         self._core = core
         self._handlers: Dict[Any, Any] = dict(handlers or {})
@@ -80,7 +82,7 @@ class Association:
 
     @property
     def mode(self) -> str:
-        """"requestor" if our AE requested the association, "acceptor" if it accepted it."""
+        """ "requestor" if our AE requested the association, "acceptor" if it accepted it."""
         return str(self._core.mode) if self._core is not None else "requestor"
 
     @property
@@ -134,7 +136,9 @@ class Association:
             return
         info = self._core.info()
         local_user, peer_user = (
-            (self.requestor, self.acceptor) if self.is_requestor else (self.acceptor, self.requestor)
+            (self.requestor, self.acceptor)
+            if self.is_requestor
+            else (self.acceptor, self.requestor)
         )
         local_user.address, local_user.port = self._core.local_address
         peer_user.address, peer_user.port = self._core.peer_address
@@ -180,7 +184,9 @@ class Association:
 
     # ----- handlers ------------------------------------------------------------------------
 
-    def bind(self, event: Any, handler: Callable[..., Any], args: Optional[List[Any]] = None) -> None:
+    def bind(
+        self, event: Any, handler: Callable[..., Any], args: Optional[List[Any]] = None
+    ) -> None:
         """Bind `handler` to `event` for this association."""
         evt._add_handler(event, self._handlers, (handler, args))
 
@@ -278,7 +284,9 @@ class Association:
         return f"<Association #{self.native_id} {self.mode} {self._state}>"
 
 
-def wrap(ae: ApplicationEntity, core: Any, handlers: Optional[Dict[Any, Any]] = None) -> Association:
+def wrap(
+    ae: ApplicationEntity, core: Any, handlers: Optional[Dict[Any, Any]] = None
+) -> Association:
     """The one Association object of `core`, created on first use."""
     existing = core.user
     if existing is not None:

@@ -67,7 +67,9 @@ class PresentationContext:
             if not isinstance(value, int) or isinstance(value, bool):
                 raise TypeError(f"context_id must be an int, not {value!r}")
             if not 1 <= value <= 255 or value % 2 == 0:
-                raise ValueError(f"context_id must be an odd integer between 1 and 255, not {value}")
+                raise ValueError(
+                    f"context_id must be an odd integer between 1 and 255, not {value}"
+                )
         self._context_id = value
 
     @property
@@ -141,7 +143,9 @@ class PresentationContext:
 
     def __str__(self) -> str:
         lines = [f"ID: {self.context_id}" if self.context_id else "Context"]
-        lines.append(f"Abstract Syntax: {getattr(self.abstract_syntax, 'name', self.abstract_syntax)}")
+        lines.append(
+            f"Abstract Syntax: {getattr(self.abstract_syntax, 'name', self.abstract_syntax)}"
+        )
         lines.append("Transfer Syntax(es):")
         lines.extend(f"    ={getattr(ts, 'name', ts)}" for ts in self.transfer_syntax)
         if self.result is not None:
@@ -182,7 +186,5 @@ def _negotiated(
     return context
 
 
-VerificationPresentationContexts: List[PresentationContext] = [
-    build_context("1.2.840.10008.1.1")
-]
+VerificationPresentationContexts: List[PresentationContext] = [build_context("1.2.840.10008.1.1")]
 """The one context the Verification service needs."""

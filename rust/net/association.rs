@@ -7,19 +7,19 @@
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
-use std::sync::Arc;
 use std::sync::mpsc::SyncSender;
+use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedWriteHalf;
+use tokio::net::TcpStream;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::sleep_until;
 
 use crate::assoc::{self, IdentityDecision};
 use crate::dimse;
-use crate::pdu::{self, Pdu, PduType, abort_reason};
+use crate::pdu::{self, abort_reason, Pdu, PduType};
 use crate::uid;
 use crate::ul::{Action, Event, EventContext, Role as UlRole, State, StateMachine};
 
@@ -27,7 +27,9 @@ use super::config::{ClientConfig, ServerConfig};
 use super::framing::{Frame, Limits, PduReader};
 use super::hooks::{EchoIndication, Hooks, Notification, NotificationKind};
 use super::log;
-use super::shared::{AssocInfo, AssocShared, Command, EchoOutcome, Lifecycle, ReleaseOutcome, Role};
+use super::shared::{
+    AssocInfo, AssocShared, Command, EchoOutcome, Lifecycle, ReleaseOutcome, Role,
+};
 
 /// Abort sources (PS3.8 Table 9-26).
 const SOURCE_USER: u8 = 0;
@@ -152,7 +154,10 @@ impl Task {
         );
         self.out.clear();
         if !ok {
-            log::error(format_args!("[{}] Failed to send a PDU: the peer is not reading", self.id()));
+            log::error(format_args!(
+                "[{}] Failed to send a PDU: the peer is not reading",
+                self.id()
+            ));
         }
         ok
     }
@@ -167,26 +172,30 @@ impl Task {
         let _ = self.writer.shutdown().await;
     }
 
-    fn log_aborted(&mut self, source: u8) {
+    fn log_aborted(&mut self, by_peer: bool, source: u8) {
         if self.ended_logged {
             return;
         }
         self.ended_logged = true;
-        // pynetdicom's wording: a service-user abort (ours or the peer's) is an A-ABORT,
-        // anything the provider initiated (protocol error, lost connection) an A-P-ABORT.
-        if source == SOURCE_USER {
+        // pynetdicom's wording: the peer's service-user abort is an A-ABORT; anything the
+        // provider initiated (protocol error, lost connection) an A-P-ABORT. Our own
+        // A-ABORT was already announced by "Aborting Association".
+        if by_peer && source == SOURCE_USER {
             log::info(format_args!("Association Aborted"));
-        } else if !by_peer && source == SOURCE_USER {
-            // Our own A-ABORT: "Aborting Association" said it (an A-P-ABORT is the provider's).
-        } else {
+        } else if by_peer || source != SOURCE_USER {
             log::info(format_args!("Association Aborted (A-P-ABORT)"));
         }
     }
 
     /// Marks the association aborted and fails whatever was waiting on it.
     async fn become_aborted(&mut self, by_peer: bool, source: u8, reason: u8) {
-        let was_live = matches!(self.shared.lifecycle(), Lifecycle::Established | Lifecycle::Releasing);
-        if self.shared.lifecycle() != Lifecycle::Rejected && self.shared.lifecycle() != Lifecycle::Released {
+        let was_live = matches!(
+            self.shared.lifecycle(),
+            Lifecycle::Established | Lifecycle::Releasing
+        );
+        if self.shared.lifecycle() != Lifecycle::Rejected
+            && self.shared.lifecycle() != Lifecycle::Released
+        {
             self.shared.set_lifecycle(Lifecycle::Aborted);
         }
         if let Some(p) = self.pending_echo.take() {
@@ -196,8 +205,13 @@ impl Task {
             let _ = r.try_send(ReleaseOutcome::Aborted);
         }
         if was_live || self.shared.role == Role::Requestor {
-            self.log_aborted(source);
-            self.notify(Notification::Aborted { by_peer, source, reason }).await;
+            self.log_aborted(by_peer, source);
+            self.notify(Notification::Aborted {
+                by_peer,
+                source,
+                reason,
+            })
+            .await;
         }
     }
 
@@ -227,7 +241,11 @@ impl Task {
                 )
                 .await
             }
-            Frame::TooLarge { pdu_type, length, limit } => {
+            Frame::TooLarge {
+                pdu_type,
+                length,
+                limit,
+            } => {
                 let name = PduType::from_u8(pdu_type).map_or("PDU", PduType::name);
                 self.provider_abort(
                     Event::Evt19,
@@ -248,9 +266,14 @@ impl Task {
             return End::Close;
         }
         if mid_pdu {
-            log::error(format_args!("[{}] The peer closed the connection in the middle of a PDU", self.id()));
+            log::error(format_args!(
+                "[{}] The peer closed the connection in the middle of a PDU",
+                self.id()
+            ));
         }
-        if matches!(self.shared.lifecycle(), Lifecycle::Negotiating) && self.shared.role == Role::Acceptor {
+        if matches!(self.shared.lifecycle(), Lifecycle::Negotiating)
+            && self.shared.role == Role::Acceptor
+        {
             // Closed before any association existed: nothing to report but the close.
             return End::Close;
         }
@@ -292,7 +315,11 @@ impl Task {
             }
             return Some(End::Close);
         }
-        if self.pending_echo.as_ref().is_some_and(|p| p.deadline.is_some_and(|d| d <= now)) {
+        if self
+            .pending_echo
+            .as_ref()
+            .is_some_and(|p| p.deadline.is_some_and(|d| d <= now))
+        {
             let pending = self.pending_echo.take().expect("checked above");
             log::error(format_args!("DIMSE timeout reached"));
             // Abort first: when send_c_echo() returns, the association is already aborted.
@@ -302,7 +329,9 @@ impl Task {
         }
         if self.acse_deadline.is_some_and(|d| d <= now) {
             self.acse_deadline = None;
-            log::error(format_args!("ACSE timeout reached while waiting for the peer"));
+            log::error(format_args!(
+                "ACSE timeout reached while waiting for the peer"
+            ));
             return Some(self.local_abort().await);
         }
         if self.reader.mid_pdu() && self.last_rx + self.shared.timeouts.stall() <= now {
@@ -310,7 +339,7 @@ impl Task {
                 self.provider_abort(
                     Event::Evt19,
                     abort_reason::NOT_SPECIFIED,
-                    format!("The peer stalled in the middle of a PDU"),
+                    "The peer stalled in the middle of a PDU".to_string(),
                 )
                 .await,
             );
@@ -347,7 +376,11 @@ impl Task {
         if self.fsm.state() != State::Sta13 {
             return;
         }
-        let deadline = self.fsm.artim().deadline().unwrap_or_else(|| Instant::now() + self.shared.timeouts.artim());
+        let deadline = self
+            .fsm
+            .artim()
+            .deadline()
+            .unwrap_or_else(|| Instant::now() + self.shared.timeouts.artim());
         loop {
             tokio::select! {
                 frame = self.reader.next() => match frame {
@@ -384,7 +417,11 @@ impl Task {
     async fn accept(&mut self, cfg: &ServerConfig, over_limit: bool) -> Result<(), End> {
         let _ = self.fsm(Event::Evt5);
         self.notify(Notification::ConnOpen).await;
-        let deadline = self.fsm.artim().deadline().unwrap_or_else(|| Instant::now() + self.shared.timeouts.artim());
+        let deadline = self
+            .fsm
+            .artim()
+            .deadline()
+            .unwrap_or_else(|| Instant::now() + self.shared.timeouts.artim());
         let frame = tokio::select! {
             frame = self.reader.next() => frame,
             _ = sleep_until(deadline.into()) => {
@@ -421,7 +458,9 @@ impl Task {
             Ok(_) => return Err(End::Close),
             Err(e) => {
                 let reason = e.abort_reason();
-                return Err(self.provider_abort(Event::Evt19, reason, format!("Invalid A-ASSOCIATE-RQ: {e}")).await);
+                return Err(self
+                    .provider_abort(Event::Evt19, reason, format!("Invalid A-ASSOCIATE-RQ: {e}"))
+                    .await);
             }
         };
         let _ = self.fsm(Event::Evt6);
@@ -438,7 +477,9 @@ impl Task {
                         .await
                         .unwrap_or(IdentityDecision::Reject)
                 }
-                _ => IdentityDecision::Accept { server_response: None },
+                _ => IdentityDecision::Accept {
+                    server_response: None,
+                },
             };
             let mut decide = |_: &assoc::UserIdentity| decision.clone();
             assoc::accept(&rq, &cfg.acceptor, &mut decide)
@@ -472,9 +513,15 @@ impl Task {
                 let _ = self.fsm(Event::Evt8);
                 self.shared.set_rejection((rj.result, rj.source, rj.reason));
                 self.shared.set_lifecycle(Lifecycle::Rejected);
-                let _ = self.send_pdu(&Pdu::reject(rj.result, rj.source, rj.reason)).await;
-                self.notify(Notification::Rejected { result: rj.result, source: rj.source, reason: rj.reason })
+                let _ = self
+                    .send_pdu(&Pdu::reject(rj.result, rj.source, rj.reason))
                     .await;
+                self.notify(Notification::Rejected {
+                    result: rj.result,
+                    source: rj.source,
+                    reason: rj.reason,
+                })
+                .await;
                 Err(End::AwaitClose)
             }
         }
@@ -483,7 +530,11 @@ impl Task {
     // ----- requestor --------------------------------------------------------------------
 
     /// Sta4/Sta5: sends the A-ASSOCIATE-RQ and waits for the answer.
-    async fn request(&mut self, cfg: &ClientConfig, rq: pdu::Associate<'static>) -> Result<(), End> {
+    async fn request(
+        &mut self,
+        cfg: &ClientConfig,
+        rq: pdu::Associate<'static>,
+    ) -> Result<(), End> {
         let _ = self.fsm(Event::Evt1);
         let _ = self.fsm(Event::Evt2);
         self.notify(Notification::ConnOpen).await;
@@ -494,7 +545,9 @@ impl Task {
             return Err(End::Close);
         }
         self.notify(Notification::Requested).await;
-        let Pdu::AssociateRq(rq) = rq_pdu else { unreachable!("constructed above") };
+        let Pdu::AssociateRq(rq) = rq_pdu else {
+            unreachable!("constructed above")
+        };
         let deadline = self.shared.timeouts.acse.map(|t| Instant::now() + t);
         let frame = tokio::select! {
             frame = self.reader.next() => frame,
@@ -507,7 +560,9 @@ impl Task {
         let (_, len) = match frame {
             Ok(Frame::Pdu { pdu_type, len }) => (pdu_type, len),
             Ok(Frame::Closed { .. }) | Err(_) => {
-                log::error(format_args!("Association request failed: the peer closed the connection"));
+                log::error(format_args!(
+                    "Association request failed: the peer closed the connection"
+                ));
                 let _ = self.fsm(Event::Evt17);
                 self.become_aborted(false, SOURCE_PROVIDER, 0).await;
                 return Err(End::Close);
@@ -555,9 +610,21 @@ impl Task {
                 self.shared.set_rejection((rj.result, rj.source, rj.reason));
                 self.shared.set_lifecycle(Lifecycle::Rejected);
                 log::error(format_args!("Association Rejected"));
-                log::error(format_args!("{}", assoc::Rejection { result: rj.result, source: rj.source, reason: rj.reason }.describe()));
-                self.notify(Notification::Rejected { result: rj.result, source: rj.source, reason: rj.reason })
-                    .await;
+                log::error(format_args!(
+                    "{}",
+                    assoc::Rejection {
+                        result: rj.result,
+                        source: rj.source,
+                        reason: rj.reason
+                    }
+                    .describe()
+                ));
+                self.notify(Notification::Rejected {
+                    result: rj.result,
+                    source: rj.source,
+                    reason: rj.reason,
+                })
+                .await;
                 Err(End::Close)
             }
             Ok(Pdu::Abort(a)) => {
@@ -568,12 +635,21 @@ impl Task {
             Ok(other) => {
                 let event = Event::for_pdu_type(other.pdu_type() as u8);
                 Err(self
-                    .provider_abort(event, abort_reason::UNEXPECTED_PDU, format!("Unexpected {} while requesting an association", other.pdu_type().name()))
+                    .provider_abort(
+                        event,
+                        abort_reason::UNEXPECTED_PDU,
+                        format!(
+                            "Unexpected {} while requesting an association",
+                            other.pdu_type().name()
+                        ),
+                    )
                     .await)
             }
             Err(e) => {
                 let reason = e.abort_reason();
-                Err(self.provider_abort(Event::Evt19, reason, format!("Invalid PDU: {e}")).await)
+                Err(self
+                    .provider_abort(Event::Evt19, reason, format!("Invalid PDU: {e}"))
+                    .await)
             }
         }
     }
@@ -622,13 +698,11 @@ impl Task {
             other => return Some(self.bad_frame(&other).await),
         };
         match PduType::from_u8(pdu_type) {
-            Some(PduType::PData) => {
-                match self.fsm(Event::Evt10) {
-                    Some(Action::Dt2 | Action::Ar6) => self.on_pdata(len).await,
-                    Some(Action::Aa6) | None => None,
-                    Some(_) => Some(self.unexpected(Event::Evt10, "P-DATA-TF").await),
-                }
-            }
+            Some(PduType::PData) => match self.fsm(Event::Evt10) {
+                Some(Action::Dt2 | Action::Ar6) => self.on_pdata(len).await,
+                Some(Action::Aa6) | None => None,
+                Some(_) => Some(self.unexpected(Event::Evt10, "P-DATA-TF").await),
+            },
             Some(PduType::ReleaseRq) => self.on_release_rq().await,
             Some(PduType::ReleaseRp) => self.on_release_rp().await,
             Some(PduType::Abort) => {
@@ -643,8 +717,12 @@ impl Task {
             Some(t @ (PduType::AssociateRq | PduType::AssociateAc | PduType::AssociateRj)) => {
                 let event = Event::for_pdu_type(t as u8);
                 Some(
-                    self.provider_abort(event, abort_reason::UNEXPECTED_PDU, format!("Unexpected {} received", t.name()))
-                        .await,
+                    self.provider_abort(
+                        event,
+                        abort_reason::UNEXPECTED_PDU,
+                        format!("Unexpected {} received", t.name()),
+                    )
+                    .await,
                 )
             }
             None => Some(self.bad_frame(&Frame::UnknownType(pdu_type)).await),
@@ -652,7 +730,12 @@ impl Task {
     }
 
     async fn unexpected(&mut self, event: Event, what: &str) -> End {
-        self.provider_abort(event, abort_reason::UNEXPECTED_PDU, format!("Unexpected {what} received")).await
+        self.provider_abort(
+            event,
+            abort_reason::UNEXPECTED_PDU,
+            format!("Unexpected {what} received"),
+        )
+        .await
     }
 
     /// DT-2 / AR-6: every PDV of the P-DATA-TF, every message it completes.
@@ -673,25 +756,41 @@ impl Task {
                     }
                 };
                 count += 1;
-                let accepted = info.is_some_and(|i| i.contexts.iter().any(|c| c.context_id == pdv.context_id && c.result == 0));
+                let accepted = info.is_some_and(|i| {
+                    i.contexts
+                        .iter()
+                        .any(|c| c.context_id == pdv.context_id && c.result == 0)
+                });
                 if !accepted {
                     failure = Some((
                         abort_reason::INVALID_PDU_PARAMETER_VALUE,
-                        format!("PDV on presentation context {} which is not accepted", pdv.context_id),
+                        format!(
+                            "PDV on presentation context {} which is not accepted",
+                            pdv.context_id
+                        ),
                     ));
                     break;
                 }
-                match self.assembler.push(pdv.context_id, pdv.message_control, &pdv.data) {
+                match self
+                    .assembler
+                    .push(pdv.context_id, pdv.message_control, &pdv.data)
+                {
                     Ok(Some(msg)) => messages.push((msg.context_id, msg.command.to_vec())),
                     Ok(None) => {}
                     Err(e) => {
-                        failure = Some((abort_reason::INVALID_PDU_PARAMETER_VALUE, format!("Invalid DIMSE fragment: {e}")));
+                        failure = Some((
+                            abort_reason::INVALID_PDU_PARAMETER_VALUE,
+                            format!("Invalid DIMSE fragment: {e}"),
+                        ));
                         break;
                     }
                 }
             }
             if failure.is_none() && count == 0 {
-                failure = Some((abort_reason::INVALID_PDU_PARAMETER_VALUE, "P-DATA-TF without any PDV".into()));
+                failure = Some((
+                    abort_reason::INVALID_PDU_PARAMETER_VALUE,
+                    "P-DATA-TF without any PDV".into(),
+                ));
             }
         }
         if let Some((reason, why)) = failure {
@@ -708,7 +807,11 @@ impl Task {
     /// One whole DIMSE message.
     async fn on_message(&mut self, context_id: u8, command: Vec<u8>) -> Option<End> {
         if self.observes(NotificationKind::DimseRecv) {
-            self.notify(Notification::DimseRecv { context_id, command: command.clone() }).await;
+            self.notify(Notification::DimseRecv {
+                context_id,
+                command: command.clone(),
+            })
+            .await;
         }
         let set = match dimse::decode_command_set(&command) {
             Ok(set) => set,
@@ -742,7 +845,9 @@ impl Task {
                 match (&self.pending_echo, responded, status) {
                     (Some(p), Some(id), Some(status)) if p.message_id == id => {
                         let pending = self.pending_echo.take().expect("matched above");
-                        let _ = pending.reply.try_send(EchoOutcome::Response { status, command });
+                        let _ = pending
+                            .reply
+                            .try_send(EchoOutcome::Response { status, command });
                         None
                     }
                     _ => {
@@ -758,9 +863,14 @@ impl Task {
             Some(other) if !other.is_response() => {
                 // A request this Verification service does not provide: refuse it.
                 let message_id = set.get_us(dimse::tags::MESSAGE_ID).unwrap_or(0);
-                let affected = set.get_str(dimse::tags::AFFECTED_SOP_CLASS_UID).map(|s| s.to_vec());
+                let affected = set
+                    .get_str(dimse::tags::AFFECTED_SOP_CLASS_UID)
+                    .map(|s| s.to_vec());
                 drop(set);
-                log::warning(format_args!("Received unsupported {} (MsgID {message_id})", other.name()));
+                log::warning(format_args!(
+                    "Received unsupported {} (MsgID {message_id})",
+                    other.name()
+                ));
                 let rsp_field = 0x8000 | other.value();
                 let mut rsp = dimse::CommandSet::new();
                 if let Some(a) = affected {
@@ -775,7 +885,10 @@ impl Task {
                 self.write_message(context_id, bytes).await
             }
             _ => {
-                log::error(format_args!("[{}] Received an unexpected DIMSE message (CommandField {field:?})", self.id()));
+                log::error(format_args!(
+                    "[{}] Received an unexpected DIMSE message (CommandField {field:?})",
+                    self.id()
+                ));
                 Some(self.local_abort().await)
             }
         }
@@ -787,7 +900,10 @@ impl Task {
             Err(_) => return None,
         };
         let message_id = set.get_us(dimse::tags::MESSAGE_ID).unwrap_or(0);
-        let affected: Vec<u8> = set.get_str(dimse::tags::AFFECTED_SOP_CLASS_UID).map(<[u8]>::to_vec).unwrap_or_default();
+        let affected: Vec<u8> = set
+            .get_str(dimse::tags::AFFECTED_SOP_CLASS_UID)
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default();
         drop(set);
         log::info(format_args!("Received Echo Request (MsgID {message_id})"));
         self.shared.cancel.clear();
@@ -795,12 +911,18 @@ impl Task {
             .shared
             .info()
             .and_then(|i| i.contexts.iter().find(|c| c.context_id == context_id))
-            .is_some_and(|c| uid::trim_padding(c.abstract_syntax.as_bytes()) == uid::VERIFICATION.as_bytes());
+            .is_some_and(|c| {
+                uid::trim_padding(c.abstract_syntax.as_bytes()) == uid::VERIFICATION.as_bytes()
+            });
         if affected != uid::VERIFICATION.as_bytes() || !context_is_verification {
             // Never Success for something that is not a Verification request.
             let status = STATUS_SOP_CLASS_NOT_SUPPORTED;
-            log::warning(format_args!("C-ECHO-RQ for a SOP Class other than Verification: answering 0x{status:04X}"));
-            return self.send_echo_rsp(context_id, message_id, &affected, status).await;
+            log::warning(format_args!(
+                "C-ECHO-RQ for a SOP Class other than Verification: answering 0x{status:04X}"
+            ));
+            return self
+                .send_echo_rsp(context_id, message_id, &affected, status)
+                .await;
         }
         if self.hooks.handles_echo() {
             self.handler_busy = true;
@@ -814,16 +936,25 @@ impl Task {
             let shared = Arc::clone(&self.shared);
             tokio::task::spawn_blocking(move || {
                 // The hook must never take the association down with a panic.
-                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hooks.c_echo(&shared, ind)));
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    hooks.c_echo(&shared, ind)
+                }));
                 shared.handler_done();
             });
             None
         } else {
-            self.send_echo_rsp(context_id, message_id, &affected, STATUS_SUCCESS).await
+            self.send_echo_rsp(context_id, message_id, &affected, STATUS_SUCCESS)
+                .await
         }
     }
 
-    async fn send_echo_rsp(&mut self, context_id: u8, message_id: u16, affected: &[u8], status: u16) -> Option<End> {
+    async fn send_echo_rsp(
+        &mut self,
+        context_id: u8,
+        message_id: u16,
+        affected: &[u8],
+        status: u16,
+    ) -> Option<End> {
         let mut command = Vec::with_capacity(78);
         dimse::CEchoRsp::new(message_id, affected, status).encode(&mut command);
         self.write_message(context_id, command).await
@@ -848,47 +979,65 @@ impl Task {
             return Some(self.transport_closed(false).await);
         }
         if self.observes(NotificationKind::DimseSent) {
-            self.notify(Notification::DimseSent { context_id, command }).await;
+            self.notify(Notification::DimseSent {
+                context_id,
+                command,
+            })
+            .await;
         }
         None
     }
 
     async fn on_command(&mut self, cmd: Command) -> Option<End> {
         match cmd {
-            Command::Send { pdus, context_id, command } => {
+            Command::Send {
+                pdus,
+                context_id,
+                command,
+            } => {
                 self.out.extend_from_slice(&pdus);
                 self.write_prepared(context_id, command).await
             }
-            Command::Echo { message_id, context_id, reply } => {
+            Command::Echo {
+                message_id,
+                context_id,
+                reply,
+            } => {
                 if self.pending_echo.is_some() || !matches!(self.fsm.state(), State::Sta6) {
                     let _ = reply.try_send(EchoOutcome::Aborted);
                     return None;
                 }
                 log::info(format_args!("Sending Echo Request: MsgID {message_id}"));
                 let deadline = self.shared.timeouts.dimse.map(|t| Instant::now() + t);
-                self.pending_echo = Some(PendingEcho { message_id, reply, deadline });
+                self.pending_echo = Some(PendingEcho {
+                    message_id,
+                    reply,
+                    deadline,
+                });
                 let mut command = Vec::with_capacity(68);
-                dimse::CEchoRq { message_id, affected_sop_class_uid: Cow::Borrowed(uid::VERIFICATION.as_bytes()) }.encode(&mut command);
+                dimse::CEchoRq {
+                    message_id,
+                    affected_sop_class_uid: Cow::Borrowed(uid::VERIFICATION.as_bytes()),
+                }
+                .encode(&mut command);
                 self.write_message(context_id, command).await
             }
-            Command::Release { reply } => {
-                match self.fsm(Event::Evt11) {
-                    Some(Action::Ar1) => {
-                        log::info(format_args!("Releasing Association"));
-                        self.shared.set_lifecycle(Lifecycle::Releasing);
-                        self.release_reply = Some(reply);
-                        self.acse_deadline = self.shared.timeouts.acse.map(|t| Instant::now() + t);
-                        if !self.send_pdu(&Pdu::release_rq()).await {
-                            return Some(self.transport_closed(false).await);
-                        }
-                        None
+            Command::Release { reply } => match self.fsm(Event::Evt11) {
+                Some(Action::Ar1) => {
+                    log::info(format_args!("Releasing Association"));
+                    self.shared.set_lifecycle(Lifecycle::Releasing);
+                    self.release_reply = Some(reply);
+                    self.acse_deadline = self.shared.timeouts.acse.map(|t| Instant::now() + t);
+                    if !self.send_pdu(&Pdu::release_rq()).await {
+                        return Some(self.transport_closed(false).await);
                     }
-                    _ => {
-                        let _ = reply.try_send(ReleaseOutcome::Aborted);
-                        None
-                    }
+                    None
                 }
-            }
+                _ => {
+                    let _ = reply.try_send(ReleaseOutcome::Aborted);
+                    None
+                }
+            },
             Command::Abort { reply } => {
                 let end = self.local_abort().await;
                 if let Some(r) = reply {
@@ -899,7 +1048,9 @@ impl Task {
             Command::HandlerDone => {
                 self.handler_busy = false;
                 while !self.handler_busy {
-                    let Some((ctx, command)) = self.queued.pop_front() else { break };
+                    let Some((ctx, command)) = self.queued.pop_front() else {
+                        break;
+                    };
                     if let Some(end) = self.on_echo_rq(ctx, command).await {
                         return Some(end);
                     }
@@ -992,7 +1143,12 @@ impl Task {
 
     /// Closes the connection and tells whoever still waits.
     async fn finish(mut self) {
-        if !self.ended_logged && matches!(self.shared.lifecycle(), Lifecycle::Established | Lifecycle::Releasing) {
+        if !self.ended_logged
+            && matches!(
+                self.shared.lifecycle(),
+                Lifecycle::Established | Lifecycle::Releasing
+            )
+        {
             self.become_aborted(false, SOURCE_PROVIDER, 0).await;
         }
         if let Some(p) = self.pending_echo.take() {
@@ -1033,7 +1189,14 @@ pub(crate) async fn serve(
     cfg: Arc<ServerConfig>,
     over_limit: bool,
 ) {
-    let mut task = Task::new(stream, shared, hooks, rx, UlRole::Acceptor, cfg.acceptor.maximum_pdu_length);
+    let mut task = Task::new(
+        stream,
+        shared,
+        hooks,
+        rx,
+        UlRole::Acceptor,
+        cfg.acceptor.maximum_pdu_length,
+    );
     let end = match task.accept(&cfg, over_limit).await {
         Ok(()) => task.run_established().await,
         Err(end) => end,
@@ -1054,7 +1217,14 @@ pub(crate) async fn request(
     rq: pdu::Associate<'static>,
     ready: tokio::sync::oneshot::Sender<()>,
 ) {
-    let mut task = Task::new(stream, shared, hooks, rx, UlRole::Requestor, cfg.requestor.maximum_pdu_length);
+    let mut task = Task::new(
+        stream,
+        shared,
+        hooks,
+        rx,
+        UlRole::Requestor,
+        cfg.requestor.maximum_pdu_length,
+    );
     let outcome = task.request(&cfg, rq).await;
     let _ = ready.send(());
     let end = match outcome {
@@ -1066,4 +1236,3 @@ pub(crate) async fn request(
     }
     task.finish().await;
 }
-

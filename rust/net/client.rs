@@ -1,7 +1,7 @@
 //! The requestor side: connect, negotiate, hand back the association.
 
+use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, sync_channel};
 
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
@@ -39,7 +39,8 @@ pub fn start_associate(
                     Err(e) => last_err = Some(e),
                 }
             }
-            Err(last_err.unwrap_or_else(|| std::io::Error::other(format!("no address found for {host}"))))
+            Err(last_err
+                .unwrap_or_else(|| std::io::Error::other(format!("no address found for {host}"))))
         };
         let stream = match cfg.timeouts.connection {
             Some(t) => match tokio::time::timeout(t, connect).await {
@@ -51,7 +52,9 @@ pub fn start_associate(
         let stream = match stream {
             Ok(s) => s,
             Err(e) => {
-                log::error(format_args!("Association request failed: unable to connect to remote"));
+                log::error(format_args!(
+                    "Association request failed: unable to connect to remote"
+                ));
                 log::error(format_args!("TCP Initialisation Error: {e}"));
                 let _ = done_tx.try_send(Err(e));
                 return;
@@ -66,10 +69,25 @@ pub fn start_associate(
         };
         let local = stream.local_addr().unwrap_or(peer);
         let (tx, rx) = mpsc::unbounded_channel();
-        let shared = Arc::new(AssocShared::new(next_id(), Role::Requestor, peer, local, cfg.timeouts, tx));
+        let shared = Arc::new(AssocShared::new(
+            next_id(),
+            Role::Requestor,
+            peer,
+            local,
+            cfg.timeouts,
+            tx,
+        ));
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
         let result = Arc::clone(&shared);
-        tokio::spawn(association::request(stream, shared, hooks, rx, Arc::clone(&cfg), rq, ready_tx));
+        tokio::spawn(association::request(
+            stream,
+            shared,
+            hooks,
+            rx,
+            Arc::clone(&cfg),
+            rq,
+            ready_tx,
+        ));
         // Hand the association over as soon as negotiation has an outcome.
         let _ = ready_rx.await;
         let _ = done_tx.try_send(Ok(result));

@@ -15,7 +15,10 @@ pub enum NetError {
     /// The association's local configuration is not valid.
     Config(AssocError),
     /// The operation is not allowed in the association's current state.
-    InvalidState { operation: &'static str, state: &'static str },
+    InvalidState {
+        operation: &'static str,
+        state: &'static str,
+    },
     /// No accepted presentation context fits the request.
     NoContext(String),
     /// The association ended (released, aborted or closed) before the operation finished.

@@ -9,7 +9,7 @@ use std::io;
 use tokio::io::AsyncReadExt;
 use tokio::net::tcp::OwnedReadHalf;
 
-use crate::pdu::{HEADER_LEN, PduType};
+use crate::pdu::{PduType, HEADER_LEN};
 
 /// Largest A-ASSOCIATE-RQ/AC we accept: real ones are a few KiB (128 contexts with a
 /// dozen transfer syntaxes each stay well below it); DCMTK's limit is 1 MiB.
@@ -28,7 +28,11 @@ pub struct Limits {
 
 impl Limits {
     pub fn new(announced_max: u32) -> Self {
-        let max_pdata = if announced_max == 0 { MAX_UNLIMITED_PDATA } else { announced_max };
+        let max_pdata = if announced_max == 0 {
+            MAX_UNLIMITED_PDATA
+        } else {
+            announced_max
+        };
         Self { max_pdata }
     }
 
@@ -52,7 +56,11 @@ pub enum Frame {
     /// A header whose type is not one of the seven PDUs.
     UnknownType(u8),
     /// A header announcing more than the limit for its type.
-    TooLarge { pdu_type: u8, length: u32, limit: u32 },
+    TooLarge {
+        pdu_type: u8,
+        length: u32,
+        limit: u32,
+    },
     /// The peer closed the connection (`mid_pdu` if it did so inside a PDU).
     Closed { mid_pdu: bool },
 }
@@ -70,7 +78,14 @@ pub struct PduReader {
 
 impl PduReader {
     pub fn new(half: OwnedReadHalf, limits: Limits) -> Self {
-        Self { half, buf: vec![0; READ_CHUNK], start: 0, end: 0, pending_consume: 0, limits }
+        Self {
+            half,
+            buf: vec![0; READ_CHUNK],
+            start: 0,
+            end: 0,
+            pending_consume: 0,
+            limits,
+        }
     }
 
     /// Bytes of the PDU returned by the last `Frame::Pdu`.
@@ -97,12 +112,19 @@ impl PduReader {
         }
         let limit = self.limits.limit_for(pdu_type);
         if length > limit {
-            return Some(Frame::TooLarge { pdu_type, length, limit });
+            return Some(Frame::TooLarge {
+                pdu_type,
+                length,
+                limit,
+            });
         }
         let total = HEADER_LEN + length as usize;
         if avail >= total {
             self.pending_consume = total;
-            return Some(Frame::Pdu { pdu_type, len: total });
+            return Some(Frame::Pdu {
+                pdu_type,
+                len: total,
+            });
         }
         None
     }
@@ -141,7 +163,9 @@ impl PduReader {
             }
             let n = self.half.read(&mut self.buf[self.end..]).await?;
             if n == 0 {
-                return Ok(Frame::Closed { mid_pdu: self.end > self.start });
+                return Ok(Frame::Closed {
+                    mid_pdu: self.end > self.start,
+                });
             }
             self.end += n;
         }

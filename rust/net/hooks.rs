@@ -67,15 +67,29 @@ pub enum Notification {
     ConnClose,
     Requested,
     Accepted,
-    Rejected { result: u8, source: u8, reason: u8 },
+    Rejected {
+        result: u8,
+        source: u8,
+        reason: u8,
+    },
     Established,
     Released,
     /// `source`/`reason` from the A-ABORT (or 2/0 for a lost connection).
-    Aborted { by_peer: bool, source: u8, reason: u8 },
+    Aborted {
+        by_peer: bool,
+        source: u8,
+        reason: u8,
+    },
     /// A whole DIMSE message arrived: its context and command set bytes.
-    DimseRecv { context_id: u8, command: Vec<u8> },
+    DimseRecv {
+        context_id: u8,
+        command: Vec<u8>,
+    },
     /// A DIMSE message was sent.
-    DimseSent { context_id: u8, command: Vec<u8> },
+    DimseSent {
+        context_id: u8,
+        command: Vec<u8>,
+    },
 }
 
 impl Notification {
@@ -125,8 +139,14 @@ pub trait Hooks: Send + Sync + 'static {
     fn handles_user_identity(&self) -> bool {
         false
     }
-    fn user_identity(&self, _assoc: &Arc<AssocShared>, _identity: &UserIdentity) -> IdentityDecision {
-        IdentityDecision::Accept { server_response: None }
+    fn user_identity(
+        &self,
+        _assoc: &Arc<AssocShared>,
+        _identity: &UserIdentity,
+    ) -> IdentityDecision {
+        IdentityDecision::Accept {
+            server_response: None,
+        }
     }
 }
 

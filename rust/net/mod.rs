@@ -13,7 +13,7 @@ mod server;
 mod shared;
 
 pub use client::start_associate;
-pub use config::{ARTIM_FALLBACK, ClientConfig, ServerConfig, Timeouts};
+pub use config::{ClientConfig, ServerConfig, Timeouts, ARTIM_FALLBACK};
 pub use error::NetError;
 pub use framing::{MAX_ASSOCIATE_PDU, MAX_UNLIMITED_PDATA};
 pub use hooks::{EchoIndication, Hooks, NoHooks, Notification, NotificationKind};

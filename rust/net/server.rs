@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{mpsc, Notify};
 
 use super::association;
 use super::config::ServerConfig;
@@ -42,7 +42,11 @@ pub struct Server {
 
 impl Server {
     /// Binds `bind` and starts accepting. Returns once the socket listens.
-    pub fn start(bind: SocketAddr, cfg: ServerConfig, hooks: Arc<dyn Hooks>) -> Result<Self, NetError> {
+    pub fn start(
+        bind: SocketAddr,
+        cfg: ServerConfig,
+        hooks: Arc<dyn Hooks>,
+    ) -> Result<Self, NetError> {
         let socket = Socket::new(Domain::for_address(bind), Type::STREAM, Some(Protocol::TCP))?;
         socket.set_reuse_address(true)?;
         socket.set_tcp_nodelay(true)?;
@@ -63,7 +67,12 @@ impl Server {
             finished: Notify::new(),
             done: AtomicBool::new(false),
         });
-        handle.spawn(accept_loop(listener, Arc::new(cfg), hooks, Arc::clone(&inner)));
+        handle.spawn(accept_loop(
+            listener,
+            Arc::new(cfg),
+            hooks,
+            Arc::clone(&inner),
+        ));
         log::debug(format_args!("Listening on {addr}"));
         Ok(Self { addr, inner })
     }
@@ -91,7 +100,11 @@ impl Server {
             return;
         }
         self.inner.stop.notify_one();
-        let receivers: Vec<_> = self.active_associations().iter().filter_map(|a| a.start_abort()).collect();
+        let receivers: Vec<_> = self
+            .active_associations()
+            .iter()
+            .filter_map(|a| a.start_abort())
+            .collect();
         let deadline = std::time::Instant::now() + wait;
         for rx in receivers {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
@@ -103,7 +116,12 @@ impl Server {
     }
 }
 
-async fn accept_loop(listener: TcpListener, cfg: Arc<ServerConfig>, hooks: Arc<dyn Hooks>, inner: Arc<Inner>) {
+async fn accept_loop(
+    listener: TcpListener,
+    cfg: Arc<ServerConfig>,
+    hooks: Arc<dyn Hooks>,
+    inner: Arc<Inner>,
+) {
     loop {
         let accepted = tokio::select! {
             res = listener.accept() => res,
@@ -120,7 +138,14 @@ async fn accept_loop(listener: TcpListener, cfg: Arc<ServerConfig>, hooks: Arc<d
         };
         let local = stream.local_addr().unwrap_or(peer);
         let (tx, rx) = mpsc::unbounded_channel();
-        let shared = Arc::new(AssocShared::new(next_id(), Role::Acceptor, peer, local, cfg.timeouts, tx));
+        let shared = Arc::new(AssocShared::new(
+            next_id(),
+            Role::Acceptor,
+            peer,
+            local,
+            cfg.timeouts,
+            tx,
+        ));
         let over_limit = {
             let mut active = inner.active.lock().unwrap_or_else(|e| e.into_inner());
             let over = cfg.maximum_associations > 0 && active.len() >= cfg.maximum_associations;
@@ -135,7 +160,11 @@ async fn accept_loop(listener: TcpListener, cfg: Arc<ServerConfig>, hooks: Arc<d
         tokio::spawn(async move {
             let id = shared.id;
             association::serve(stream, shared, hooks, rx, cfg, over_limit).await;
-            inner2.active.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+            inner2
+                .active
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&id);
         });
     }
     drop(listener);

@@ -4,7 +4,7 @@
 use std::any::Any;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::OnceLock;
 
 use tokio::sync::mpsc::UnboundedSender;
@@ -103,9 +103,17 @@ pub enum ReleaseOutcome {
 /// Work for the association's task from other threads.
 pub(crate) enum Command {
     /// Write these complete P-DATA-TF PDUs (one DIMSE message) as a P-DATA request.
-    Send { pdus: Vec<u8>, context_id: u8, command: Vec<u8> },
+    Send {
+        pdus: Vec<u8>,
+        context_id: u8,
+        command: Vec<u8>,
+    },
     /// Send a C-ECHO-RQ and report the matching response.
-    Echo { message_id: u16, context_id: u8, reply: SyncSender<EchoOutcome> },
+    Echo {
+        message_id: u16,
+        context_id: u8,
+        reply: SyncSender<EchoOutcome>,
+    },
     /// Release the association (A-RELEASE request primitive).
     Release { reply: SyncSender<ReleaseOutcome> },
     /// Abort the association (A-ABORT request primitive).
@@ -189,7 +197,10 @@ impl AssocShared {
     fn require_established(&self, operation: &'static str) -> Result<&AssocInfo, NetError> {
         match (self.lifecycle(), self.info.get()) {
             (Lifecycle::Established, Some(info)) => Ok(info),
-            (state, _) => Err(NetError::InvalidState { operation, state: state.name() }),
+            (state, _) => Err(NetError::InvalidState {
+                operation,
+                state: state.name(),
+            }),
         }
     }
 
@@ -197,13 +208,27 @@ impl AssocShared {
     /// peer's maximum length. Returns once it is queued; the task writes it in order.
     pub fn send_command(&self, context_id: u8, command: Vec<u8>) -> Result<(), NetError> {
         let info = self.require_established("send a DIMSE message")?;
-        if !info.contexts.iter().any(|c| c.context_id == context_id && c.result == 0) {
+        if !info
+            .contexts
+            .iter()
+            .any(|c| c.context_id == context_id && c.result == 0)
+        {
             return Err(NetError::NoContext(format!("context ID {context_id}")));
         }
         let mut pdus = Vec::with_capacity(command.len() + 12);
-        dimse::write_message(&mut pdus, context_id, &command, None, info.peer_max_pdu_length);
+        dimse::write_message(
+            &mut pdus,
+            context_id,
+            &command,
+            None,
+            info.peer_max_pdu_length,
+        );
         self.tx
-            .send(Command::Send { pdus, context_id, command })
+            .send(Command::Send {
+                pdus,
+                context_id,
+                command,
+            })
             .map_err(|_| NetError::Closed)
     }
 
@@ -212,26 +237,43 @@ impl AssocShared {
         let info = self.require_established("send a C-ECHO")?;
         info.contexts
             .iter()
-            .find(|c| c.result == 0 && uid::trim_padding(c.abstract_syntax.as_bytes()) == uid::VERIFICATION.as_bytes())
+            .find(|c| {
+                c.result == 0
+                    && uid::trim_padding(c.abstract_syntax.as_bytes())
+                        == uid::VERIFICATION.as_bytes()
+            })
             .map(|c| c.context_id)
             .ok_or_else(|| NetError::NoContext("the Verification SOP Class".into()))
     }
 
     /// Starts a C-ECHO; the receiver yields the outcome. The task enforces the DIMSE timeout.
-    pub fn start_echo(&self, message_id: u16, context_id: Option<u8>) -> Result<Receiver<EchoOutcome>, NetError> {
+    pub fn start_echo(
+        &self,
+        message_id: u16,
+        context_id: Option<u8>,
+    ) -> Result<Receiver<EchoOutcome>, NetError> {
         let context_id = match context_id {
             Some(id) => id,
             None => self.echo_context()?,
         };
         let (reply, rx) = sync_channel(1);
-        self.tx.send(Command::Echo { message_id, context_id, reply }).map_err(|_| NetError::Closed)?;
+        self.tx
+            .send(Command::Echo {
+                message_id,
+                context_id,
+                reply,
+            })
+            .map_err(|_| NetError::Closed)?;
         Ok(rx)
     }
 
     /// Sends a C-CANCEL-RQ for `message_id` on `context_id`.
     pub fn send_cancel(&self, message_id: u16, context_id: u8) -> Result<(), NetError> {
         let mut command = Vec::with_capacity(42);
-        dimse::CCancelRq { message_id_being_responded_to: message_id }.encode(&mut command);
+        dimse::CCancelRq {
+            message_id_being_responded_to: message_id,
+        }
+        .encode(&mut command);
         self.send_command(context_id, command)
     }
 
@@ -239,7 +281,9 @@ impl AssocShared {
     pub fn start_release(&self) -> Result<Receiver<ReleaseOutcome>, NetError> {
         self.require_established("release")?;
         let (reply, rx) = sync_channel(1);
-        self.tx.send(Command::Release { reply }).map_err(|_| NetError::Closed)?;
+        self.tx
+            .send(Command::Release { reply })
+            .map_err(|_| NetError::Closed)?;
         Ok(rx)
     }
 
@@ -247,7 +291,10 @@ impl AssocShared {
     /// connection closed. Aborting an association that already ended does nothing.
     pub fn start_abort(&self) -> Option<Receiver<()>> {
         let (reply, rx) = sync_channel(1);
-        self.tx.send(Command::Abort { reply: Some(reply) }).ok().map(|_| rx)
+        self.tx
+            .send(Command::Abort { reply: Some(reply) })
+            .ok()
+            .map(|_| rx)
     }
 
     pub(crate) fn handler_done(&self) {

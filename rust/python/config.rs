@@ -7,14 +7,17 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::assoc::{AcceptorConfig, RequestedContext, RequestorConfig, SupportedContext, UserIdentity};
+use crate::assoc::{
+    AcceptorConfig, RequestedContext, RequestorConfig, SupportedContext, UserIdentity,
+};
 use crate::net::{ClientConfig, ServerConfig, Timeouts};
 
 fn get<'py, T: FromPyObjectOwned<'py>>(d: &Bound<'py, PyDict>, key: &str) -> PyResult<T> {
     let item = d
         .get_item(key)?
         .ok_or_else(|| PyValueError::new_err(format!("missing setting '{key}'")))?;
-    item.extract::<T>().map_err(|_| PyTypeError::new_err(format!("setting '{key}' has the wrong type: {item}")))
+    item.extract::<T>()
+        .map_err(|_| PyTypeError::new_err(format!("setting '{key}' has the wrong type: {item}")))
 }
 
 fn timeout(d: &Bound<'_, PyDict>, key: &str) -> PyResult<Option<Duration>> {
@@ -22,7 +25,9 @@ fn timeout(d: &Bound<'_, PyDict>, key: &str) -> PyResult<Option<Duration>> {
     match value {
         None => Ok(None),
         Some(v) if v.is_finite() && v >= 0.0 => Ok(Some(Duration::from_secs_f64(v))),
-        Some(v) => Err(PyValueError::new_err(format!("{key} must be a non-negative number or None, not {v}"))),
+        Some(v) => Err(PyValueError::new_err(format!(
+            "{key} must be a non-negative number or None, not {v}"
+        ))),
     }
 }
 
@@ -36,6 +41,7 @@ fn timeouts(d: &Bound<'_, PyDict>) -> PyResult<Timeouts> {
 }
 
 type ContextTuple = (String, Vec<String>, Option<bool>, Option<bool>);
+type RequestedTuple = (Option<u8>, String, Vec<String>, Option<bool>, Option<bool>);
 
 pub fn server_config(d: &Bound<'_, PyDict>) -> PyResult<ServerConfig> {
     let contexts: Vec<ContextTuple> = get(d, "contexts")?;
@@ -45,12 +51,14 @@ pub fn server_config(d: &Bound<'_, PyDict>) -> PyResult<ServerConfig> {
         require_calling_aet: get(d, "require_calling_aet")?,
         supported: contexts
             .into_iter()
-            .map(|(abstract_syntax, transfer_syntaxes, scu_role, scp_role)| SupportedContext {
-                abstract_syntax,
-                transfer_syntaxes,
-                scu_role,
-                scp_role,
-            })
+            .map(
+                |(abstract_syntax, transfer_syntaxes, scu_role, scp_role)| SupportedContext {
+                    abstract_syntax,
+                    transfer_syntaxes,
+                    scu_role,
+                    scp_role,
+                },
+            )
             .collect(),
         maximum_pdu_length: get(d, "maximum_pdu_size")?,
         implementation_class_uid: get(d, "implementation_class_uid")?,
@@ -65,31 +73,40 @@ pub fn server_config(d: &Bound<'_, PyDict>) -> PyResult<ServerConfig> {
 }
 
 pub fn client_config(d: &Bound<'_, PyDict>) -> PyResult<ClientConfig> {
-    let contexts: Vec<(Option<u8>, String, Vec<String>, Option<bool>, Option<bool>)> = get(d, "contexts")?;
+    let contexts: Vec<RequestedTuple> = get(d, "contexts")?;
     let identity: Option<(u8, Vec<u8>, Vec<u8>, bool)> = get(d, "user_identity")?;
     let requestor = RequestorConfig {
         calling_ae_title: get(d, "calling_ae_title")?,
         called_ae_title: get(d, "called_ae_title")?,
         requested: contexts
             .into_iter()
-            .map(|(context_id, abstract_syntax, transfer_syntaxes, scu_role, scp_role)| RequestedContext {
-                context_id,
-                abstract_syntax,
-                transfer_syntaxes,
-                scu_role,
-                scp_role,
-            })
+            .map(
+                |(context_id, abstract_syntax, transfer_syntaxes, scu_role, scp_role)| {
+                    RequestedContext {
+                        context_id,
+                        abstract_syntax,
+                        transfer_syntaxes,
+                        scu_role,
+                        scp_role,
+                    }
+                },
+            )
             .collect(),
         maximum_pdu_length: get(d, "maximum_pdu_size")?,
         implementation_class_uid: get(d, "implementation_class_uid")?,
         implementation_version_name: get(d, "implementation_version_name")?,
-        user_identity: identity.map(|(identity_type, primary, secondary, positive)| UserIdentity {
-            identity_type,
-            positive_response_requested: positive,
-            primary,
-            secondary,
-        }),
+        user_identity: identity.map(
+            |(identity_type, primary, secondary, positive)| UserIdentity {
+                identity_type,
+                positive_response_requested: positive,
+                primary,
+                secondary,
+            },
+        ),
         async_ops_window: None,
     };
-    Ok(ClientConfig { requestor, timeouts: timeouts(d)? })
+    Ok(ClientConfig {
+        requestor,
+        timeouts: timeouts(d)?,
+    })
 }

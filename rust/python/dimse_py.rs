@@ -16,18 +16,29 @@ use super::errors::dimse_error;
 
 fn value_to_py<'py>(py: Python<'py>, vr: Option<Vr>, raw: &[u8]) -> PyResult<Bound<'py, PyAny>> {
     Ok(match vr {
-        Some(Vr::US) if raw.len() == 2 => u16::from_le_bytes([raw[0], raw[1]]).into_pyobject(py)?.into_any(),
-        Some(Vr::UL) if raw.len() == 4 => u32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]).into_pyobject(py)?.into_any(),
+        Some(Vr::US) if raw.len() == 2 => u16::from_le_bytes([raw[0], raw[1]])
+            .into_pyobject(py)?
+            .into_any(),
+        Some(Vr::UL) if raw.len() == 4 => u32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]])
+            .into_pyobject(py)?
+            .into_any(),
         Some(Vr::UI | Vr::AE | Vr::LO) => {
             let text = String::from_utf8_lossy(trim_padding(raw)).into_owned();
             // Leading spaces are not significant in AE and LO either.
-            let text = if matches!(vr, Some(Vr::AE | Vr::LO)) { text.trim_start().to_owned() } else { text };
+            let text = if matches!(vr, Some(Vr::AE | Vr::LO)) {
+                text.trim_start().to_owned()
+            } else {
+                text
+            };
             text.into_pyobject(py)?.into_any()
         }
         Some(Vr::AT) if raw.len() % 4 == 0 => {
             let tags: Vec<u32> = raw
                 .chunks_exact(4)
-                .map(|c| (u32::from(u16::from_le_bytes([c[0], c[1]])) << 16) | u32::from(u16::from_le_bytes([c[2], c[3]])))
+                .map(|c| {
+                    (u32::from(u16::from_le_bytes([c[0], c[1]])) << 16)
+                        | u32::from(u16::from_le_bytes([c[2], c[3]]))
+                })
                 .collect();
             PyList::new(py, tags)?.into_any()
         }
@@ -59,18 +70,29 @@ fn decode_command<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Vec<Bound<'py, 
 }
 
 fn put_value(set: &mut CommandSet<'static>, tag: u32, value: &Bound<'_, PyAny>) -> PyResult<()> {
-    let name = || dimse::lookup(tag).map_or_else(|| format!("({:04X},{:04X})", tag >> 16, tag & 0xFFFF), |i| i.keyword.to_owned());
+    let name = || {
+        dimse::lookup(tag).map_or_else(
+            || format!("({:04X},{:04X})", tag >> 16, tag & 0xFFFF),
+            |i| i.keyword.to_owned(),
+        )
+    };
     if tag >> 16 != 0 {
-        return Err(PyValueError::new_err(format!("tag 0x{tag:08X} is not in the command group 0000")));
+        return Err(PyValueError::new_err(format!(
+            "tag 0x{tag:08X} is not in the command group 0000"
+        )));
     }
     if let Ok(raw) = value.cast::<PyBytes>() {
         set.set_raw(tag, raw.as_bytes().to_vec());
         return Ok(());
     }
     let Some(info) = dimse::lookup(tag) else {
-        return Err(PyTypeError::new_err(format!("{} is not a known command element: give its value as bytes", name())));
+        return Err(PyTypeError::new_err(format!(
+            "{} is not a known command element: give its value as bytes",
+            name()
+        )));
     };
-    let bad = |what: &str| PyValueError::new_err(format!("{} ({}) = {value}: {what}", name(), info.vr));
+    let bad =
+        |what: &str| PyValueError::new_err(format!("{} ({}) = {value}: {what}", name(), info.vr));
     match info.vr {
         Vr::US => {
             let v: i64 = value.extract().map_err(|_| bad("must be an int"))?;
@@ -85,7 +107,9 @@ fn put_value(set: &mut CommandSet<'static>, tag: u32, value: &Bound<'_, PyAny>) 
         Vr::UI => {
             let s: String = value.str()?.extract()?;
             if s.len() > 64 || !s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-                return Err(bad("not a valid UID (digits and '.', at most 64 characters)"));
+                return Err(bad(
+                    "not a valid UID (digits and '.', at most 64 characters)",
+                ));
             }
             set.set_uid(tag, s.as_bytes());
         }
@@ -93,12 +117,20 @@ fn put_value(set: &mut CommandSet<'static>, tag: u32, value: &Bound<'_, PyAny>) 
             let s: String = value.str()?.extract()?;
             let max = if info.vr == Vr::AE { 16 } else { 64 };
             if s.len() > max || !s.is_ascii() {
-                return Err(bad(&format!("must be ASCII text of at most {max} characters")));
+                return Err(bad(&format!(
+                    "must be ASCII text of at most {max} characters"
+                )));
             }
             set.set_text(tag, s.as_bytes());
         }
         Vr::AT => {
-            let tags: Vec<u32> = if let Ok(one) = value.extract::<u32>() { vec![one] } else { value.extract().map_err(|_| bad("must be a tag or a list of tags"))? };
+            let tags: Vec<u32> = if let Ok(one) = value.extract::<u32>() {
+                vec![one]
+            } else {
+                value
+                    .extract()
+                    .map_err(|_| bad("must be a tag or a list of tags"))?
+            };
             set.set_at(tag, &tags);
         }
     }
@@ -108,11 +140,16 @@ fn put_value(set: &mut CommandSet<'static>, tag: u32, value: &Bound<'_, PyAny>) 
 /// Encodes `(tag, value)` pairs as a command set, in ascending tag order, with
 /// CommandGroupLength computed (a (0000,0000) pair given is ignored).
 #[pyfunction]
-fn encode_command<'py>(py: Python<'py>, elements: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+fn encode_command<'py>(
+    py: Python<'py>,
+    elements: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyBytes>> {
     let mut set = CommandSet::new();
     for item in elements.try_iter()? {
         let item = item?;
-        let (tag, value): (u32, Bound<'_, PyAny>) = item.extract().map_err(|_| PyTypeError::new_err(format!("expected a (tag, value) pair, not {item}")))?;
+        let (tag, value): (u32, Bound<'_, PyAny>) = item.extract().map_err(|_| {
+            PyTypeError::new_err(format!("expected a (tag, value) pair, not {item}"))
+        })?;
         if tag == 0 {
             continue;
         }
@@ -127,9 +164,17 @@ fn encode_command<'py>(py: Python<'py>, elements: &Bound<'py, PyAny>) -> PyResul
 /// `peer_max` (0 = no limit).
 #[pyfunction]
 #[pyo3(signature = (context_id, command, dataset=None, peer_max=0))]
-fn fragment_message<'py>(py: Python<'py>, context_id: u8, command: &[u8], dataset: Option<&[u8]>, peer_max: u32) -> PyResult<Bound<'py, PyBytes>> {
+fn fragment_message<'py>(
+    py: Python<'py>,
+    context_id: u8,
+    command: &[u8],
+    dataset: Option<&[u8]>,
+    peer_max: u32,
+) -> PyResult<Bound<'py, PyBytes>> {
     if command.len() % 2 != 0 || dataset.is_some_and(|d| d.len() % 2 != 0) {
-        return Err(PyValueError::new_err("command sets and data sets have even lengths"));
+        return Err(PyValueError::new_err(
+            "command sets and data sets have even lengths",
+        ));
     }
     let mut out = Vec::new();
     dimse::write_message(&mut out, context_id, command, dataset, peer_max);
@@ -139,7 +184,10 @@ fn fragment_message<'py>(py: Python<'py>, context_id: u8, command: &[u8], datase
 /// The command dictionary: `(tag, keyword, vr)` for every element of PS3.7 Annex E.
 #[pyfunction]
 fn command_dictionary() -> Vec<(u32, &'static str, &'static str)> {
-    dimse::entries().iter().map(|e| (e.tag, e.keyword, e.vr.as_str())).collect()
+    dimse::entries()
+        .iter()
+        .map(|e| (e.tag, e.keyword, e.vr.as_str()))
+        .collect()
 }
 
 /// The name of a CommandField value ("C-ECHO-RQ"), or None.

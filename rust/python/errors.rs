@@ -13,11 +13,36 @@ use crate::dimse::DimseError;
 use crate::net::NetError;
 use crate::pdu::PduError;
 
-create_exception!(_core, FastDimseError, PyException, "Base class of every fastdimse error.");
-create_exception!(_core, PDUDecodeError, FastDimseError, "Bytes that are not a valid PDU.");
-create_exception!(_core, CommandSetError, FastDimseError, "Bytes or values that are not a valid DIMSE command set.");
-create_exception!(_core, AssociationError, FastDimseError, "An association operation that cannot be done.");
-create_exception!(_core, NetworkError, FastDimseError, "A socket-level failure.");
+create_exception!(
+    _core,
+    FastDimseError,
+    PyException,
+    "Base class of every fastdimse error."
+);
+create_exception!(
+    _core,
+    PDUDecodeError,
+    FastDimseError,
+    "Bytes that are not a valid PDU."
+);
+create_exception!(
+    _core,
+    CommandSetError,
+    FastDimseError,
+    "Bytes or values that are not a valid DIMSE command set."
+);
+create_exception!(
+    _core,
+    AssociationError,
+    FastDimseError,
+    "An association operation that cannot be done."
+);
+create_exception!(
+    _core,
+    NetworkError,
+    FastDimseError,
+    "A socket-level failure."
+);
 
 pub fn register(py: Python<'_>, m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("FastDimseError", py.get_type::<FastDimseError>())?;

@@ -3,8 +3,8 @@
 //! The dispatcher tells up front what it observes, so the core enters Python only for
 //! events somebody bound a handler to.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::Arc;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
@@ -58,24 +58,40 @@ impl Hooks for PyHooks {
             let result = (|| -> PyResult<()> {
                 let info = PyDict::new(py);
                 match event {
-                    Notification::Rejected { result, source, reason } => {
+                    Notification::Rejected {
+                        result,
+                        source,
+                        reason,
+                    } => {
                         info.set_item("result", result)?;
                         info.set_item("source", source)?;
                         info.set_item("reason", reason)?;
                     }
-                    Notification::Aborted { by_peer, source, reason } => {
+                    Notification::Aborted {
+                        by_peer,
+                        source,
+                        reason,
+                    } => {
                         info.set_item("by_peer", by_peer)?;
                         info.set_item("source", source)?;
                         info.set_item("reason", reason)?;
                     }
-                    Notification::DimseRecv { context_id, command } | Notification::DimseSent { context_id, command } => {
+                    Notification::DimseRecv {
+                        context_id,
+                        command,
+                    }
+                    | Notification::DimseSent {
+                        context_id,
+                        command,
+                    } => {
                         info.set_item("context_id", context_id)?;
                         info.set_item("command", PyBytes::new(py, command))?;
                     }
                     _ => {}
                 }
                 let core = CoreAssociation::wrap(py, Arc::clone(assoc))?;
-                self.dispatcher.call_method1(py, "notify", (core, event.kind().name(), info))?;
+                self.dispatcher
+                    .call_method1(py, "notify", (core, event.kind().name(), info))?;
                 Ok(())
             })();
             if let Err(e) = result {
@@ -131,7 +147,13 @@ impl Hooks for PyHooks {
                     ),
                 )?;
                 let (ok, response): (bool, Option<Vec<u8>>) = answer.extract(py)?;
-                Ok(if ok { IdentityDecision::Accept { server_response: response } } else { IdentityDecision::Reject })
+                Ok(if ok {
+                    IdentityDecision::Accept {
+                        server_response: response,
+                    }
+                } else {
+                    IdentityDecision::Reject
+                })
             })();
             result.unwrap_or_else(|e| {
                 report(py, e, "the user identity handler");

@@ -36,8 +36,14 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     pdu_py::register(m)?;
     dimse_py::register(m)?;
     net_py::register(m)?;
-    m.add("IMPLEMENTATION_CLASS_UID", crate::uid::IMPLEMENTATION_CLASS_UID)?;
-    m.add("IMPLEMENTATION_VERSION_NAME", crate::uid::IMPLEMENTATION_VERSION_NAME)?;
+    m.add(
+        "IMPLEMENTATION_CLASS_UID",
+        crate::uid::IMPLEMENTATION_CLASS_UID,
+    )?;
+    m.add(
+        "IMPLEMENTATION_VERSION_NAME",
+        crate::uid::IMPLEMENTATION_VERSION_NAME,
+    )?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -51,12 +51,18 @@ impl CoreAssociation {
 
     #[getter]
     fn peer_address(&self) -> (String, u16) {
-        (self.inner.peer_addr.ip().to_string(), self.inner.peer_addr.port())
+        (
+            self.inner.peer_addr.ip().to_string(),
+            self.inner.peer_addr.port(),
+        )
     }
 
     #[getter]
     fn local_address(&self) -> (String, u16) {
-        (self.inner.local_addr.ip().to_string(), self.inner.local_addr.port())
+        (
+            self.inner.local_addr.ip().to_string(),
+            self.inner.local_addr.port(),
+        )
     }
 
     /// (result, source, reason) of the A-ASSOCIATE-RJ, or None.
@@ -67,7 +73,9 @@ impl CoreAssociation {
 
     /// Negotiated parameters as a dict, or None before negotiation finished.
     fn info<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
-        let Some(info) = self.inner.info() else { return Ok(None) };
+        let Some(info) = self.inner.info() else {
+            return Ok(None);
+        };
         let d = PyDict::new(py);
         let mut contexts = Vec::with_capacity(info.contexts.len());
         for c in &info.contexts {
@@ -88,23 +96,43 @@ impl CoreAssociation {
         d.set_item("local_max_pdu_length", info.local_max_pdu_length)?;
         d.set_item("local_ae_title", &info.local_ae_title)?;
         d.set_item("peer_ae_title", &info.peer_ae_title)?;
-        d.set_item("peer_implementation_class_uid", &info.peer_implementation_class_uid)?;
-        d.set_item("peer_implementation_version_name", &info.peer_implementation_version_name)?;
+        d.set_item(
+            "peer_implementation_class_uid",
+            &info.peer_implementation_class_uid,
+        )?;
+        d.set_item(
+            "peer_implementation_version_name",
+            &info.peer_implementation_version_name,
+        )?;
         match &info.user_identity {
             Some(u) => d.set_item(
                 "user_identity",
-                (u.identity_type, PyBytes::new(py, &u.primary), PyBytes::new(py, &u.secondary), u.positive_response_requested),
+                (
+                    u.identity_type,
+                    PyBytes::new(py, &u.primary),
+                    PyBytes::new(py, &u.secondary),
+                    u.positive_response_requested,
+                ),
             )?,
             None => d.set_item("user_identity", py.None())?,
         }
-        d.set_item("user_identity_response", info.user_identity_response.as_deref().map(|b| PyBytes::new(py, b)))?;
+        d.set_item(
+            "user_identity_response",
+            info.user_identity_response
+                .as_deref()
+                .map(|b| PyBytes::new(py, b)),
+        )?;
         Ok(Some(d))
     }
 
     /// The Python object attached to this association (its `fastdimse.Association`).
     #[getter]
     fn user(&self, py: Python<'_>) -> Option<Py<PyAny>> {
-        self.inner.user_data.get().and_then(|b| b.downcast_ref::<Py<PyAny>>()).map(|o| o.clone_ref(py))
+        self.inner
+            .user_data
+            .get()
+            .and_then(|b| b.downcast_ref::<Py<PyAny>>())
+            .map(|o| o.clone_ref(py))
     }
 
     /// Attaches `obj` once; returns the object that is attached (the first one wins).
@@ -116,10 +144,20 @@ impl CoreAssociation {
     /// Sends a C-ECHO-RQ and waits (GIL released) for its response. Returns
     /// `(status, command_bytes)`, or `None` after a DIMSE timeout or an abort.
     #[pyo3(signature = (message_id, context_id=None))]
-    fn echo<'py>(&self, py: Python<'py>, message_id: u16, context_id: Option<u8>) -> PyResult<Option<(u16, Bound<'py, PyBytes>)>> {
-        let rx = self.inner.start_echo(message_id, context_id).map_err(net_error)?;
+    fn echo<'py>(
+        &self,
+        py: Python<'py>,
+        message_id: u16,
+        context_id: Option<u8>,
+    ) -> PyResult<Option<(u16, Bound<'py, PyBytes>)>> {
+        let rx = self
+            .inner
+            .start_echo(message_id, context_id)
+            .map_err(net_error)?;
         match wait::recv(py, rx)? {
-            Some(EchoOutcome::Response { status, command }) => Ok(Some((status, PyBytes::new(py, &command)))),
+            Some(EchoOutcome::Response { status, command }) => {
+                Ok(Some((status, PyBytes::new(py, &command))))
+            }
             Some(EchoOutcome::Timeout | EchoOutcome::Aborted) | None => Ok(None),
         }
     }
@@ -132,7 +170,10 @@ impl CoreAssociation {
         let mut ok = 0;
         let mut id = first_message_id;
         for _ in 0..count {
-            let rx = self.inner.start_echo(id, Some(context_id)).map_err(net_error)?;
+            let rx = self
+                .inner
+                .start_echo(id, Some(context_id))
+                .map_err(net_error)?;
             match wait::recv(py, rx)? {
                 Some(EchoOutcome::Response { status: 0, .. }) => ok += 1,
                 Some(EchoOutcome::Response { .. }) => {}
@@ -146,14 +187,21 @@ impl CoreAssociation {
     /// Queues one DIMSE message (a command set without data set) on `context_id`.
     fn send_command(&self, context_id: u8, command: &[u8]) -> PyResult<()> {
         if command.len() % 2 != 0 {
-            return Err(PyValueError::new_err(format!("a command set has an even length, not {}", command.len())));
+            return Err(PyValueError::new_err(format!(
+                "a command set has an even length, not {}",
+                command.len()
+            )));
         }
-        self.inner.send_command(context_id, command.to_vec()).map_err(net_error)
+        self.inner
+            .send_command(context_id, command.to_vec())
+            .map_err(net_error)
     }
 
     /// Sends a C-CANCEL-RQ for `message_id` on `context_id`.
     fn send_cancel(&self, message_id: u16, context_id: u8) -> PyResult<()> {
-        self.inner.send_cancel(message_id, context_id).map_err(net_error)
+        self.inner
+            .send_cancel(message_id, context_id)
+            .map_err(net_error)
     }
 
     /// True once if a C-CANCEL-RQ for `message_id` arrived during the current request.
@@ -168,7 +216,10 @@ impl CoreAssociation {
             return Ok(false);
         }
         let rx = self.inner.start_release().map_err(net_error)?;
-        Ok(matches!(wait::recv(py, rx)?, Some(ReleaseOutcome::Released)))
+        Ok(matches!(
+            wait::recv(py, rx)?,
+            Some(ReleaseOutcome::Released)
+        ))
     }
 
     /// Aborts the association (A-ABORT, service-user source) and waits until it is sent.
@@ -180,7 +231,12 @@ impl CoreAssociation {
     }
 
     fn __repr__(&self) -> String {
-        format!("<CoreAssociation #{} {} {}>", self.inner.id, self.mode(), self.state())
+        format!(
+            "<CoreAssociation #{} {} {}>",
+            self.inner.id,
+            self.mode(),
+            self.state()
+        )
     }
 }
 
@@ -194,18 +250,27 @@ pub struct CoreServer {
 #[pymethods]
 impl CoreServer {
     #[new]
-    fn new(py: Python<'_>, host: &str, port: u16, config: &Bound<'_, PyDict>, dispatcher: Py<PyAny>) -> PyResult<Self> {
+    fn new(
+        py: Python<'_>,
+        host: &str,
+        port: u16,
+        config: &Bound<'_, PyDict>,
+        dispatcher: Py<PyAny>,
+    ) -> PyResult<Self> {
         let cfg = server_config(config)?;
         let hooks = Arc::new(PyHooks::new(py, dispatcher)?);
         let addr = resolve(host, port)?;
         let core_hooks: Arc<dyn net::Hooks> = hooks.clone();
-        let inner = py.detach(|| Server::start(addr, cfg, core_hooks)).map_err(net_error)?;
+        let inner = py
+            .detach(|| Server::start(addr, cfg, core_hooks))
+            .map_err(net_error)?;
         Ok(Self { inner, hooks })
     }
 
     /// Tells the core which events now have handlers (after `bind`/`unbind`).
     fn update_interest(&self, observed: u32, handles_echo: bool, handles_user_identity: bool) {
-        self.hooks.update(observed, handles_echo, handles_user_identity);
+        self.hooks
+            .update(observed, handles_echo, handles_user_identity);
     }
 
     /// (host, port) actually bound (port 0 picks a free one).
@@ -221,7 +286,11 @@ impl CoreServer {
     }
 
     fn active_associations(&self, py: Python<'_>) -> PyResult<Vec<Py<CoreAssociation>>> {
-        self.inner.active_associations().into_iter().map(|a| CoreAssociation::wrap(py, a)).collect()
+        self.inner
+            .active_associations()
+            .into_iter()
+            .map(|a| CoreAssociation::wrap(py, a))
+            .collect()
     }
 
     /// Stops listening and aborts open associations, waiting at most `timeout` seconds.
@@ -237,7 +306,9 @@ fn resolve(host: &str, port: u16) -> PyResult<std::net::SocketAddr> {
     let host = if host.is_empty() { "0.0.0.0" } else { host };
     (host, port)
         .to_socket_addrs()
-        .map_err(|e| PyValueError::new_err(format!("cannot resolve address ({host:?}, {port}): {e}")))?
+        .map_err(|e| {
+            PyValueError::new_err(format!("cannot resolve address ({host:?}, {port}): {e}"))
+        })?
         .next()
         .ok_or_else(|| PyValueError::new_err(format!("no address for ({host:?}, {port})")))
 }
@@ -246,7 +317,13 @@ fn resolve(host: &str, port: u16) -> PyResult<std::net::SocketAddr> {
 /// Raises `NetworkError` if the TCP connection fails; otherwise returns the association,
 /// whatever its state (established, rejected or aborted).
 #[pyfunction]
-fn associate(py: Python<'_>, host: &str, port: u16, config: &Bound<'_, PyDict>, dispatcher: Py<PyAny>) -> PyResult<Py<CoreAssociation>> {
+fn associate(
+    py: Python<'_>,
+    host: &str,
+    port: u16,
+    config: &Bound<'_, PyDict>,
+    dispatcher: Py<PyAny>,
+) -> PyResult<Py<CoreAssociation>> {
     let cfg = client_config(config)?;
     let hooks = Arc::new(PyHooks::new(py, dispatcher)?);
     let rx = net::start_associate(host, port, cfg, hooks).map_err(net_error)?;

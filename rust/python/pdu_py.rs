@@ -55,7 +55,9 @@ fn to_dict<'py>(py: Python<'py>, pdu: &Pdu<'_>) -> PyResult<Bound<'py, PyDict>> 
             }
             d.set_item("pdvs", pdvs)?;
         }
-        Pdu::ReleaseRq(r) | Pdu::ReleaseRp(r) => d.set_item("reserved", PyBytes::new(py, &r.reserved))?,
+        Pdu::ReleaseRq(r) | Pdu::ReleaseRp(r) => {
+            d.set_item("reserved", PyBytes::new(py, &r.reserved))?
+        }
         Pdu::Abort(a) => {
             d.set_item("reserved", PyBytes::new(py, &a.reserved))?;
             d.set_item("source", a.source)?;
@@ -140,7 +142,11 @@ fn user_item_dict<'py>(py: Python<'py>, s: &UserItem<'_>) -> PyResult<Bound<'py,
             e.set_item("max_operations_invoked", invoked)?;
             e.set_item("max_operations_performed", performed)?;
         }
-        UserItem::RoleSelection { sop_class_uid, scu_role, scp_role } => {
+        UserItem::RoleSelection {
+            sop_class_uid,
+            scu_role,
+            scp_role,
+        } => {
             e.set_item("item_type", 0x54)?;
             e.set_item("sop_class_uid", text(sop_class_uid))?;
             e.set_item("scu_role", scu_role)?;
@@ -150,20 +156,39 @@ fn user_item_dict<'py>(py: Python<'py>, s: &UserItem<'_>) -> PyResult<Bound<'py,
             e.set_item("item_type", 0x55)?;
             e.set_item("implementation_version_name", text(v))?;
         }
-        UserItem::SopClassExtended { sop_class_uid, app_info } => {
+        UserItem::SopClassExtended {
+            sop_class_uid,
+            app_info,
+        } => {
             e.set_item("item_type", 0x56)?;
             e.set_item("sop_class_uid", text(sop_class_uid))?;
-            e.set_item("service_class_application_information", PyBytes::new(py, app_info))?;
+            e.set_item(
+                "service_class_application_information",
+                PyBytes::new(py, app_info),
+            )?;
         }
-        UserItem::SopClassCommonExtended { version, sop_class_uid, service_class_uid, related_general_sop_classes } => {
+        UserItem::SopClassCommonExtended {
+            version,
+            sop_class_uid,
+            service_class_uid,
+            related_general_sop_classes,
+        } => {
             e.set_item("item_type", 0x57)?;
             e.set_item("sub_item_version", version)?;
             e.set_item("sop_class_uid", text(sop_class_uid))?;
             e.set_item("service_class_uid", text(service_class_uid))?;
-            let rel: Vec<String> = related_general_sop_classes.iter().map(|r| text(r)).collect();
+            let rel: Vec<String> = related_general_sop_classes
+                .iter()
+                .map(|r| text(r))
+                .collect();
             e.set_item("related_general_sop_class_uids", rel)?;
         }
-        UserItem::UserIdentityRq { identity_type, positive_response_requested, primary, secondary } => {
+        UserItem::UserIdentityRq {
+            identity_type,
+            positive_response_requested,
+            primary,
+            secondary,
+        } => {
             e.set_item("item_type", 0x58)?;
             e.set_item("user_identity_type", identity_type)?;
             e.set_item("positive_response_requested", positive_response_requested)?;
@@ -185,19 +210,23 @@ fn user_item_dict<'py>(py: Python<'py>, s: &UserItem<'_>) -> PyResult<Bound<'py,
 // ----- from fields -------------------------------------------------------------------------
 
 fn req<'py>(d: &Bound<'py, PyDict>, key: &str) -> PyResult<Bound<'py, PyAny>> {
-    d.get_item(key)?.ok_or_else(|| PyKeyError::new_err(format!("PDU field '{key}' is missing")))
+    d.get_item(key)?
+        .ok_or_else(|| PyKeyError::new_err(format!("PDU field '{key}' is missing")))
 }
 
 fn int<T: for<'a, 'py> FromPyObject<'a, 'py>>(d: &Bound<'_, PyDict>, key: &str) -> PyResult<T> {
     let v = req(d, key)?;
-    v.extract::<T>().map_err(|_| PyValueError::new_err(format!("PDU field '{key}' = {v} is out of range")))
+    v.extract::<T>()
+        .map_err(|_| PyValueError::new_err(format!("PDU field '{key}' = {v} is out of range")))
 }
 
 fn bytes_of(v: &Bound<'_, PyAny>, key: &str) -> PyResult<Vec<u8>> {
     if let Ok(s) = v.extract::<String>() {
         return Ok(s.into_bytes());
     }
-    v.extract::<Vec<u8>>().map_err(|_| PyTypeError::new_err(format!("PDU field '{key}' must be str or bytes, not {v}")))
+    v.extract::<Vec<u8>>().map_err(|_| {
+        PyTypeError::new_err(format!("PDU field '{key}' must be str or bytes, not {v}"))
+    })
 }
 
 fn field_bytes(d: &Bound<'_, PyDict>, key: &str) -> PyResult<Cow<'static, [u8]>> {
@@ -207,14 +236,20 @@ fn field_bytes(d: &Bound<'_, PyDict>, key: &str) -> PyResult<Cow<'static, [u8]>>
 fn fixed<const N: usize>(d: &Bound<'_, PyDict>, key: &str, pad: u8) -> PyResult<[u8; N]> {
     let v = bytes_of(&req(d, key)?, key)?;
     if v.len() > N {
-        return Err(PyValueError::new_err(format!("PDU field '{key}' is longer than {N} bytes: {v:?}")));
+        return Err(PyValueError::new_err(format!(
+            "PDU field '{key}' is longer than {N} bytes: {v:?}"
+        )));
     }
     let mut out = [pad; N];
     out[..v.len()].copy_from_slice(&v);
     Ok(out)
 }
 
-fn opt_int<T: for<'a, 'py> FromPyObject<'a, 'py>>(d: &Bound<'_, PyDict>, key: &str, default: T) -> PyResult<T> {
+fn opt_int<T: for<'a, 'py> FromPyObject<'a, 'py>>(
+    d: &Bound<'_, PyDict>,
+    key: &str,
+    default: T,
+) -> PyResult<T> {
     match d.get_item(key)? {
         Some(_) => int(d, key),
         None => Ok(default),
@@ -223,11 +258,16 @@ fn opt_int<T: for<'a, 'py> FromPyObject<'a, 'py>>(d: &Bound<'_, PyDict>, key: &s
 
 fn from_dict(d: &Bound<'_, PyDict>) -> PyResult<Pdu<'static>> {
     let t: u8 = int(d, "pdu_type")?;
-    let pdu_type = PduType::from_u8(t).ok_or_else(|| PyValueError::new_err(format!("pdu_type {t} is not a PDU type (1-7)")))?;
+    let pdu_type = PduType::from_u8(t)
+        .ok_or_else(|| PyValueError::new_err(format!("pdu_type {t} is not a PDU type (1-7)")))?;
     Ok(match pdu_type {
         PduType::AssociateRq | PduType::AssociateAc => {
             let a = associate_from(d)?;
-            if pdu_type == PduType::AssociateRq { Pdu::AssociateRq(a) } else { Pdu::AssociateAc(a) }
+            if pdu_type == PduType::AssociateRq {
+                Pdu::AssociateRq(a)
+            } else {
+                Pdu::AssociateAc(a)
+            }
         }
         PduType::AssociateRj => Pdu::AssociateRj(AssociateRj {
             reserved_6: opt_int(d, "reserved_6", 0)?,
@@ -240,7 +280,9 @@ fn from_dict(d: &Bound<'_, PyDict>) -> PyResult<Pdu<'static>> {
             let mut pdvs = Vec::new();
             for e in list.try_iter()? {
                 let e = e?;
-                let e = e.cast::<PyDict>().map_err(|_| PyTypeError::new_err("each PDV must be a dict"))?;
+                let e = e
+                    .cast::<PyDict>()
+                    .map_err(|_| PyTypeError::new_err("each PDV must be a dict"))?;
                 pdvs.push(Pdv {
                     context_id: int(e, "context_id")?,
                     message_control: int(e, "message_control_header")?,
@@ -255,7 +297,11 @@ fn from_dict(d: &Bound<'_, PyDict>) -> PyResult<Pdu<'static>> {
                 None => [0; 4],
             };
             let r = Release { reserved };
-            if pdu_type == PduType::ReleaseRq { Pdu::ReleaseRq(r) } else { Pdu::ReleaseRp(r) }
+            if pdu_type == PduType::ReleaseRq {
+                Pdu::ReleaseRq(r)
+            } else {
+                Pdu::ReleaseRp(r)
+            }
         }
         PduType::Abort => Pdu::Abort(Abort {
             reserved: match d.get_item("reserved")? {
@@ -269,7 +315,10 @@ fn from_dict(d: &Bound<'_, PyDict>) -> PyResult<Pdu<'static>> {
 }
 
 fn associate_from(d: &Bound<'_, PyDict>) -> PyResult<Associate<'static>> {
-    let mut a = Associate::new(fixed::<16>(d, "called_ae_title", b' ')?, fixed::<16>(d, "calling_ae_title", b' ')?);
+    let mut a = Associate::new(
+        fixed::<16>(d, "called_ae_title", b' ')?,
+        fixed::<16>(d, "calling_ae_title", b' ')?,
+    );
     a.protocol_version = opt_int(d, "protocol_version", 1)?;
     a.reserved_8_9 = opt_int(d, "reserved_8_9", 0)?;
     if d.get_item("reserved_42_73")?.is_some() {
@@ -278,7 +327,9 @@ fn associate_from(d: &Bound<'_, PyDict>) -> PyResult<Associate<'static>> {
     let items = req(d, "items")?;
     for e in items.try_iter()? {
         let e = e?;
-        let e = e.cast::<PyDict>().map_err(|_| PyTypeError::new_err("each item must be a dict"))?;
+        let e = e
+            .cast::<PyDict>()
+            .map_err(|_| PyTypeError::new_err("each item must be a dict"))?;
         let item_type: u8 = int(e, "item_type")?;
         a.items.push(match item_type {
             0x10 => Item::ApplicationContext(field_bytes(e, "application_context_name")?),
@@ -311,12 +362,17 @@ fn associate_from(d: &Bound<'_, PyDict>) -> PyResult<Associate<'static>> {
                 let mut subs = Vec::new();
                 for s in req(e, "sub_items")?.try_iter()? {
                     let s = s?;
-                    let s = s.cast::<PyDict>().map_err(|_| PyTypeError::new_err("each sub-item must be a dict"))?;
+                    let s = s
+                        .cast::<PyDict>()
+                        .map_err(|_| PyTypeError::new_err("each sub-item must be a dict"))?;
                     subs.push(user_item_from(s)?);
                 }
                 Item::UserInformation(subs)
             }
-            other => Item::Unknown { item_type: other, value: field_bytes(e, "value")? },
+            other => Item::Unknown {
+                item_type: other,
+                value: field_bytes(e, "value")?,
+            },
         });
     }
     Ok(a)
@@ -359,8 +415,13 @@ fn user_item_from(s: &Bound<'_, PyDict>) -> PyResult<UserItem<'static>> {
             primary: field_bytes(s, "primary_field")?,
             secondary: field_bytes(s, "secondary_field")?,
         },
-        0x59 => UserItem::UserIdentityAc { server_response: field_bytes(s, "server_response")? },
-        other => UserItem::Unknown { item_type: other, value: field_bytes(s, "value")? },
+        0x59 => UserItem::UserIdentityAc {
+            server_response: field_bytes(s, "server_response")?,
+        },
+        other => UserItem::Unknown {
+            item_type: other,
+            value: field_bytes(s, "value")?,
+        },
     })
 }
 
@@ -369,7 +430,10 @@ impl PyPdu {
     /// Builds a PDU from a dict shaped like `fields`.
     #[staticmethod]
     fn from_fields(fields: &Bound<'_, PyDict>) -> PyResult<Self> {
-        Ok(Self { pdu: from_dict(fields)?, fields: std::sync::OnceLock::new() })
+        Ok(Self {
+            pdu: from_dict(fields)?,
+            fields: std::sync::OnceLock::new(),
+        })
     }
 
     /// The PDU type byte (1-7).
@@ -399,7 +463,10 @@ impl PyPdu {
         let fields = self.fields(py)?;
         match fields.bind(py).get_item(name)? {
             Some(v) => Ok(v.unbind()),
-            None => Err(pyo3::exceptions::PyAttributeError::new_err(format!("{} has no field '{name}'", self.name()))),
+            None => Err(pyo3::exceptions::PyAttributeError::new_err(format!(
+                "{} has no field '{name}'",
+                self.name()
+            ))),
         }
     }
 
@@ -428,7 +495,10 @@ impl PyPdu {
 #[pyfunction]
 fn decode_pdu(data: &[u8]) -> PyResult<PyPdu> {
     let pdu = pdu::decode(data).map_err(pdu_error)?.into_owned();
-    Ok(PyPdu { pdu, fields: std::sync::OnceLock::new() })
+    Ok(PyPdu {
+        pdu,
+        fields: std::sync::OnceLock::new(),
+    })
 }
 
 /// Splits a byte stream into PDUs by their headers; returns (pdus, remaining bytes).
