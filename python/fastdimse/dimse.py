@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Optional
 
 from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
 from pydicom.tag import Tag
 
 from . import _core
@@ -28,7 +29,10 @@ def decode(data: bytes) -> Dataset:
     ds = Dataset()
     for tag, _keyword, vr, value in _core.decode_command(data):
         if vr is None:
-            ds.add_new(Tag(tag), "OB", value)
+            ds.add_new(Tag(tag), "UN", value)  # as pydicom reads an unknown tag
+        elif vr == "AT" and len(value) <= 1:
+            # One tag is a single value and none is None, as pydicom reads them.
+            ds.add_new(Tag(tag), vr, value[0] if value else None)
         else:
             ds.add_new(Tag(tag), vr, value)
     return ds
@@ -46,8 +50,17 @@ def encode(ds: Dataset) -> bytes:
         if tag >> 16:
             raise ValueError(f"{elem.keyword or elem.tag} is not a command element (group 0000)")
         value = elem.value
-        if tag in _VR and _VR[tag] == "AT" and value is not None:
-            value = [int(v) for v in value] if isinstance(value, (list, tuple)) else int(value)
+        vr = _VR.get(tag)
+        if vr == "AT":
+            # pydicom gives an empty AT as None, one tag as a tag, several as a MultiValue.
+            if value is None:
+                value = []
+            elif isinstance(value, (list, tuple, MultiValue)):
+                value = [int(v) for v in value]
+            else:
+                value = int(value)
+        elif vr in ("UI", "AE", "LO") and value is None:
+            value = ""
         pairs.append((tag, value))
     return bytes(_core.encode_command(pairs))
 

@@ -23,7 +23,9 @@ fn value_to_py<'py>(py: Python<'py>, vr: Option<Vr>, raw: &[u8]) -> PyResult<Bou
             .into_pyobject(py)?
             .into_any(),
         Some(Vr::UI | Vr::AE | Vr::LO) => {
-            let text = String::from_utf8_lossy(trim_padding(raw)).into_owned();
+            // One character per byte (Latin-1), as pydicom reads text without a character
+            // set, so a bad peer's bytes stay visible and distinct.
+            let text: String = trim_padding(raw).iter().map(|&c| char::from(c)).collect();
             // Leading spaces are not significant in AE and LO either.
             let text = if matches!(vr, Some(Vr::AE | Vr::LO)) {
                 text.trim_start().to_owned()
@@ -50,7 +52,19 @@ fn value_to_py<'py>(py: Python<'py>, vr: Option<Vr>, raw: &[u8]) -> PyResult<Bou
 #[pyfunction]
 fn decode_command<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Vec<Bound<'py, PyTuple>>> {
     let set = dimse::decode_command_set(data).map_err(dimse_error)?;
-    let mut out = Vec::with_capacity(set.elements().len());
+    let mut out = Vec::with_capacity(set.elements().len() + 1);
+    // CommandGroupLength is checked by the decoder rather than kept as an element; it is
+    // given back as on the wire (the bytes that follow it), as pydicom reads it.
+    let group_length = data.len().saturating_sub(12);
+    out.push(PyTuple::new(
+        py,
+        [
+            0u32.into_pyobject(py)?.into_any(),
+            "CommandGroupLength".into_pyobject(py)?.into_any(),
+            "UL".into_pyobject(py)?.into_any(),
+            group_length.into_pyobject(py)?.into_any(),
+        ],
+    )?);
     for e in set.elements() {
         let info = dimse::lookup(e.tag);
         let keyword = info.map(|i| i.keyword);

@@ -24,9 +24,11 @@ pub struct PyPdu {
     fields: std::sync::OnceLock<Py<PyDict>>,
 }
 
+/// A text field as `str`, one character per byte (Latin-1). The wire text is ISO 646; a
+/// byte outside it is shown, not rejected, so a bad peer is visible, and `from_fields`
+/// maps the characters back to the same bytes.
 fn text(b: &[u8]) -> String {
-    // ISO 646 on the wire; anything else is shown, not rejected, so a bad peer is visible.
-    String::from_utf8_lossy(b).into_owned()
+    b.iter().map(|&c| char::from(c)).collect()
 }
 
 fn to_dict<'py>(py: Python<'py>, pdu: &Pdu<'_>) -> PyResult<Bound<'py, PyDict>> {
@@ -222,7 +224,12 @@ fn int<T: for<'a, 'py> FromPyObject<'a, 'py>>(d: &Bound<'_, PyDict>, key: &str) 
 
 fn bytes_of(v: &Bound<'_, PyAny>, key: &str) -> PyResult<Vec<u8>> {
     if let Ok(s) = v.extract::<String>() {
-        return Ok(s.into_bytes());
+        let outside = |c: char| {
+            PyValueError::new_err(format!(
+                "PDU field '{key}' has the character {c:?}, outside one byte (Latin-1)"
+            ))
+        };
+        return s.chars().map(|c| u8::try_from(c).map_err(|_| outside(c))).collect();
     }
     v.extract::<Vec<u8>>().map_err(|_| {
         PyTypeError::new_err(format!("PDU field '{key}' must be str or bytes, not {v}"))
