@@ -6,7 +6,9 @@ set -euo pipefail
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-if ! command -v echoscu >/dev/null 2>&1 || ! command -v storescp >/dev/null 2>&1; then
+# Look for DCMTK by path: pynetdicom installs console scripts with the same names
+# (echoscu, storescp, ...) that may come first on PATH.
+if [ ! -x /usr/bin/echoscu ] || [ ! -x /usr/bin/storescp ]; then
     echo "setup: installing DCMTK from Debian"
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dcmtk >/dev/null

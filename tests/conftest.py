@@ -49,7 +49,11 @@ def fastdimse_server() -> Iterator[Callable[..., Any]]:
         server.shutdown()
 
 
+DCMTK_BIN = "/usr/bin"
+"""Where Debian's DCMTK lives; pynetdicom installs scripts with the same names elsewhere."""
+
 needs_dcmtk = pytest.mark.skipif(
-    shutil.which("echoscu") is None or shutil.which("storescp") is None,
+    shutil.which("echoscu", path=DCMTK_BIN) is None
+    or shutil.which("storescp", path=DCMTK_BIN) is None,
     reason="DCMTK (echoscu, storescp) is not installed: run scripts/setup.sh",
 )
