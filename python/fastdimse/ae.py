@@ -539,7 +539,11 @@ class AssociationServer:
 
     def serve_forever(self) -> None:
         """Block (interruptibly) until :meth:`shutdown` is called."""
-        self._stopped.wait()
+        # A bounded wait: a SIGINT/SIGTERM the kernel hands to one of the core's threads
+        # does not wake a main thread blocked in an untimed wait, so its handler (which
+        # raises KeyboardInterrupt) would never run.
+        while not self._stopped.wait(0.05):
+            pass
 
     def shutdown(self) -> None:
         """Stop listening and abort the open associations."""

@@ -94,10 +94,12 @@ impl Task {
         let _ = stream.set_nodelay(true);
         let (rd, wr) = stream.into_split();
         let artim = shared.timeouts.artim();
+        let mut reader = PduReader::new(rd, Limits::new(local_max));
+        reader.stall = Some(shared.timeouts.stall());
         Self {
             shared,
             hooks,
-            reader: PduReader::new(rd, Limits::new(local_max)),
+            reader,
             writer: wr,
             rx,
             fsm: StateMachine::new(role, artim),
@@ -254,6 +256,14 @@ impl Task {
                 )
                 .await
             }
+            Frame::Stalled => {
+                self.provider_abort(
+                    Event::Evt19,
+                    abort_reason::NOT_SPECIFIED,
+                    "The peer stalled in the middle of a PDU".to_string(),
+                )
+                .await
+            }
             _ => End::Close,
         }
     }
@@ -397,6 +407,7 @@ impl Task {
                         let _ = self.fsm(Event::Evt17);
                         return;
                     }
+                    Ok(Frame::Stalled) => return,
                     Ok(_) => {
                         let _ = self.fsm(Event::Evt19);
                         let _ = self.send_pdu(&Pdu::abort(SOURCE_PROVIDER, abort_reason::UNRECOGNIZED_PDU)).await;

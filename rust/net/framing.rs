@@ -5,9 +5,11 @@
 //! announces more than the limit for its type is refused as soon as the header is in.
 
 use std::io;
+use std::time::Duration;
 
 use tokio::io::AsyncReadExt;
 use tokio::net::tcp::OwnedReadHalf;
+use tokio::time::Instant;
 
 use crate::pdu::{PduType, HEADER_LEN};
 
@@ -63,6 +65,8 @@ pub enum Frame {
     },
     /// The peer closed the connection (`mid_pdu` if it did so inside a PDU).
     Closed { mid_pdu: bool },
+    /// The peer started a PDU and did not finish it within the stall limit.
+    Stalled,
 }
 
 /// Buffered PDU reader over the read half of a TCP connection.
@@ -74,6 +78,10 @@ pub struct PduReader {
     /// Length of the PDU returned last, consumed on the next call.
     pending_consume: usize,
     pub limits: Limits,
+    /// How long a started PDU may take to arrive completely; `None` waits forever.
+    pub stall: Option<Duration>,
+    /// When the first bytes of the unfinished PDU in the buffer were seen.
+    partial_since: Option<Instant>,
 }
 
 impl PduReader {
@@ -85,6 +93,8 @@ impl PduReader {
             end: 0,
             pending_consume: 0,
             limits,
+            stall: None,
+            partial_since: None,
         }
     }
 
@@ -121,6 +131,7 @@ impl PduReader {
         let total = HEADER_LEN + length as usize;
         if avail >= total {
             self.pending_consume = total;
+            self.partial_since = None;
             return Some(Frame::Pdu {
                 pdu_type,
                 len: total,
@@ -161,7 +172,18 @@ impl PduReader {
                     self.buf.resize(self.buf.len() + grow, 0);
                 }
             }
-            let n = self.half.read(&mut self.buf[self.end..]).await?;
+            let read = self.half.read(&mut self.buf[self.end..]);
+            let n = match (self.stall, self.end > self.start) {
+                (Some(stall), true) => {
+                    // Part of a PDU is in: the rest must come within the stall limit.
+                    let since = *self.partial_since.get_or_insert_with(Instant::now);
+                    match tokio::time::timeout_at(since + stall, read).await {
+                        Ok(r) => r?,
+                        Err(_) => return Ok(Frame::Stalled),
+                    }
+                }
+                _ => read.await?,
+            };
             if n == 0 {
                 return Ok(Frame::Closed {
                     mid_pdu: self.end > self.start,

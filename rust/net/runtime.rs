@@ -21,9 +21,36 @@ pub fn handle() -> &'static Handle {
             Builder::new_multi_thread()
                 .worker_threads(workers)
                 .thread_name("fastdimse-io")
+                .on_thread_start(block_process_signals)
                 .enable_all()
                 .build()
                 .expect("the fastdimse runtime could not start (threads or epoll unavailable)")
         })
         .handle()
+}
+
+/// Keeps process-directed signals (Ctrl-C, SIGTERM, ...) away from the core's threads, so
+/// the kernel delivers them to a Python thread: CPython runs its handlers in the main thread
+/// and only notices a signal promptly when one of its own threads receives it.
+fn block_process_signals() {
+    #[cfg(unix)]
+    // SAFETY: `set` is a properly initialised signal set on this thread's stack, and
+    // pthread_sigmask only changes the calling thread's mask.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for signal in [
+            libc::SIGINT,
+            libc::SIGTERM,
+            libc::SIGHUP,
+            libc::SIGQUIT,
+            libc::SIGUSR1,
+            libc::SIGUSR2,
+            libc::SIGALRM,
+            libc::SIGCHLD,
+        ] {
+            libc::sigaddset(&mut set, signal);
+        }
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
 }

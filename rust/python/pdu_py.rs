@@ -229,7 +229,10 @@ fn bytes_of(v: &Bound<'_, PyAny>, key: &str) -> PyResult<Vec<u8>> {
                 "PDU field '{key}' has the character {c:?}, outside one byte (Latin-1)"
             ))
         };
-        return s.chars().map(|c| u8::try_from(c).map_err(|_| outside(c))).collect();
+        return s
+            .chars()
+            .map(|c| u8::try_from(c).map_err(|_| outside(c)))
+            .collect();
     }
     v.extract::<Vec<u8>>().map_err(|_| {
         PyTypeError::new_err(format!("PDU field '{key}' must be str or bytes, not {v}"))

@@ -1,0 +1,397 @@
+//! The network layer on loopback, seen byte for byte by a raw peer: the exact shape of an
+//! echo session in both roles, the PS3.8 answer to protocol errors, and timeouts that bite.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use fastdimse::assoc::{AcceptorConfig, RequestedContext, RequestorConfig, SupportedContext};
+use fastdimse::net::{
+    start_associate, ClientConfig, EchoOutcome, NoHooks, ReleaseOutcome, Server, ServerConfig,
+    Timeouts,
+};
+use fastdimse::uid::{EXPLICIT_VR_LE, IMPLICIT_VR_LE, VERIFICATION};
+
+/// Wire reference 13.5: A-ASSOCIATE-RQ, Verification on context 1, max length 16384.
+const ASSOC_RQ: &str = "0100000000c700010000414e592d5343502020202020202020204543484f5343
+    5520202020202020202000000000000000000000000000000000000000000000
+    0000000000000000000010000015312e322e3834302e31303030382e332e312e
+    312e31200000450100000030000011312e322e3834302e31303030382e312e31
+    40000011312e322e3834302e31303030382e312e3240000013312e322e383430
+    2e31303030382e312e322e315000001d510000040000400052000007312e322e
+    332e3455000006544553545f30";
+/// Wire reference 13.1 / 13.2: C-ECHO-RQ and C-ECHO-RSP, MessageID 1, context 1.
+const ECHO_RQ: &str = "0400000000 4a00000046 0103000000 0004000000 3800000000 0002001200 0000312e32
+    2e3834302e 3130303038 2e312e3100 0000000102 0000003000 0000100102 0000000100 0000000802
+    0000000101";
+const ECHO_RSP: &str =
+    "040000000054 000000500103 000000000400 000042000000 000002001200 0000312e322e
+    3834302e3130 3030382e312e 310000000001 020000003080 000020010200 000001000000 000802000000
+    010100000009 020000000000";
+const RELEASE_RQ: [u8; 10] = [5, 0, 0, 0, 0, 4, 0, 0, 0, 0];
+const RELEASE_RP: [u8; 10] = [6, 0, 0, 0, 0, 4, 0, 0, 0, 0];
+const ABORT_USER: [u8; 10] = [7, 0, 0, 0, 0, 4, 0, 0, 0, 0];
+
+fn unhex(s: &str) -> Vec<u8> {
+    let clean: String = s.chars().filter(|c| c.is_ascii_hexdigit()).collect();
+    hex::decode(clean).expect("valid hex")
+}
+
+fn abort(source: u8, reason: u8) -> Vec<u8> {
+    vec![7, 0, 0, 0, 0, 4, 0, 0, source, reason]
+}
+
+fn timeouts(acse: f64, network: Option<f64>) -> Timeouts {
+    Timeouts {
+        acse: Some(Duration::from_secs_f64(acse)),
+        dimse: Some(Duration::from_secs(5)),
+        network: network.map(Duration::from_secs_f64),
+        connection: Some(Duration::from_secs(5)),
+    }
+}
+
+fn server(timeouts: Timeouts, max_pdu: u32, maximum_associations: usize) -> Server {
+    let mut acceptor = AcceptorConfig::new("FASTSCP");
+    acceptor.supported = vec![SupportedContext::new(
+        VERIFICATION,
+        [IMPLICIT_VR_LE, EXPLICIT_VR_LE],
+    )];
+    acceptor.maximum_pdu_length = max_pdu;
+    let cfg = ServerConfig {
+        acceptor,
+        timeouts,
+        maximum_associations,
+    };
+    let bind: SocketAddr = "127.0.0.1:0".parse().expect("address");
+    Server::start(bind, cfg, Arc::new(NoHooks)).expect("server starts")
+}
+
+fn default_server() -> Server {
+    server(timeouts(5.0, Some(5.0)), 16382, 0)
+}
+
+/// What a read of one PDU produced.
+#[derive(Debug, PartialEq)]
+enum Got {
+    Pdu(Vec<u8>),
+    /// Orderly close (or reset) with no partial PDU pending.
+    Closed,
+    Timeout,
+}
+
+struct Peer {
+    stream: TcpStream,
+}
+
+impl Peer {
+    fn connect(server: &Server) -> Self {
+        let stream = TcpStream::connect(server.local_addr()).expect("connect");
+        stream.set_nodelay(true).expect("nodelay");
+        Self { stream }
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).expect("send");
+    }
+
+    /// Reads exactly `buf.len()` bytes; `Ok(false)` on a clean EOF before the first byte.
+    fn read_exact_until(&mut self, buf: &mut [u8], deadline: Instant) -> Result<bool, Got> {
+        let mut have = 0;
+        while have < buf.len() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Got::Timeout);
+            }
+            self.stream.set_read_timeout(Some(left)).expect("timeout");
+            match self.stream.read(&mut buf[have..]) {
+                Ok(0) => {
+                    assert_eq!(have, 0, "connection closed inside a PDU");
+                    return Ok(false);
+                }
+                Ok(n) => have += n,
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                    return Err(Got::Timeout)
+                }
+                Err(e) if e.kind() == ErrorKind::ConnectionReset => return Ok(false),
+                Err(e) => panic!("read failed: {e}"),
+            }
+        }
+        Ok(true)
+    }
+
+    fn recv(&mut self, timeout: Duration) -> Got {
+        let deadline = Instant::now() + timeout;
+        let mut head = [0u8; 6];
+        match self.read_exact_until(&mut head, deadline) {
+            Ok(true) => {}
+            Ok(false) => return Got::Closed,
+            Err(g) => return g,
+        }
+        let len = u32::from_be_bytes([head[2], head[3], head[4], head[5]]) as usize;
+        let mut body = vec![0u8; len];
+        if len > 0 {
+            match self.read_exact_until(&mut body, deadline) {
+                Ok(true) => {}
+                Ok(false) => panic!("closed after a PDU header"),
+                Err(g) => return g,
+            }
+        }
+        let mut out = head.to_vec();
+        out.extend_from_slice(&body);
+        Got::Pdu(out)
+    }
+
+    fn pdu(&mut self) -> Vec<u8> {
+        match self.recv(Duration::from_secs(5)) {
+            Got::Pdu(p) => p,
+            other => panic!("expected a PDU, got {other:?}"),
+        }
+    }
+
+    fn associate(server: &Server) -> Self {
+        let mut peer = Self::connect(server);
+        peer.send(&unhex(ASSOC_RQ));
+        let ac = peer.pdu();
+        assert_eq!(ac[0], 2, "expected A-ASSOCIATE-AC: {}", hex::encode(&ac));
+        peer
+    }
+
+    /// Expects `expected` followed by the close, nothing else.
+    fn expect_then_close(&mut self, expected: &[u8]) {
+        assert_eq!(hex::encode(self.pdu()), hex::encode(expected));
+        assert_eq!(self.recv(Duration::from_secs(3)), Got::Closed);
+    }
+}
+
+#[test]
+fn scp_echo_session_is_rq_ac_pdata_release_fin_and_nothing_else() {
+    let server = default_server();
+    let mut peer = Peer::associate(&server);
+    peer.send(&unhex(ECHO_RQ));
+    assert_eq!(hex::encode(peer.pdu()), hex::encode(unhex(ECHO_RSP)));
+    peer.send(&RELEASE_RQ);
+    assert_eq!(peer.pdu(), RELEASE_RP);
+    peer.stream.shutdown(Shutdown::Write).expect("half close");
+    let t0 = Instant::now();
+    assert_eq!(peer.recv(Duration::from_secs(3)), Got::Closed);
+    assert!(
+        t0.elapsed() < Duration::from_secs(1),
+        "the SCP did not close on our FIN"
+    );
+    server.shutdown(Duration::from_secs(2));
+}
+
+#[test]
+fn scp_answers_every_pdv_of_one_pdata() {
+    let server = default_server();
+    let mut peer = Peer::associate(&server);
+    // Two C-ECHO-RQs (MessageID 1) as two PDVs of one P-DATA-TF.
+    let one = unhex(ECHO_RQ);
+    let pdv = &one[6..];
+    let mut two = vec![4, 0];
+    two.extend_from_slice(&((pdv.len() * 2) as u32).to_be_bytes());
+    two.extend_from_slice(pdv);
+    two.extend_from_slice(pdv);
+    peer.send(&two);
+    let rsp = unhex(ECHO_RSP);
+    let mut got = peer.pdu();
+    if got.len() == rsp.len() {
+        assert_eq!(got, rsp);
+        got = peer.pdu();
+        assert_eq!(got, rsp);
+    } else {
+        // Both responses in one P-DATA-TF is fine too, as long as both are there.
+        assert_eq!(&got[6..], [&rsp[6..], &rsp[6..]].concat());
+    }
+    server.shutdown(Duration::from_secs(2));
+}
+
+#[test]
+fn scu_echo_session_is_rq_pdata_release_fin() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let scp = thread::spawn(move || {
+        let (stream, _) = listener.accept().expect("accept");
+        let mut peer = Peer { stream };
+        let mut seen = Vec::new();
+        let rq = peer.pdu();
+        seen.push(rq.clone());
+        // An AC for context 1 with Implicit VR LE, echoing the RQ's fixed fields.
+        let mut body = vec![0, 1, 0, 0];
+        body.extend_from_slice(&rq[10..74]);
+        let app = b"1.2.840.10008.3.1.1.1";
+        body.extend_from_slice(&[0x10, 0, 0, app.len() as u8]);
+        body.extend_from_slice(app);
+        let ts = IMPLICIT_VR_LE.as_bytes();
+        body.extend_from_slice(&[
+            0x21,
+            0,
+            0,
+            (8 + ts.len()) as u8,
+            1,
+            0,
+            0,
+            0,
+            0x40,
+            0,
+            0,
+            ts.len() as u8,
+        ]);
+        body.extend_from_slice(ts);
+        body.extend_from_slice(&[0x50, 0, 0, 8, 0x51, 0, 0, 4, 0, 0, 0x40, 0]);
+        let mut ac = vec![2, 0];
+        ac.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        ac.extend_from_slice(&body);
+        peer.send(&ac);
+        seen.push(peer.pdu());
+        peer.send(&unhex(ECHO_RSP));
+        seen.push(peer.pdu());
+        peer.send(&RELEASE_RP);
+        assert_eq!(
+            peer.recv(Duration::from_secs(3)),
+            Got::Closed,
+            "SCU sent more after the RP"
+        );
+        seen
+    });
+
+    let mut requestor = RequestorConfig::new("FASTSCU", "RAWSCP");
+    requestor.requested = vec![RequestedContext::new(VERIFICATION, [IMPLICIT_VR_LE])];
+    let cfg = ClientConfig {
+        requestor,
+        timeouts: timeouts(5.0, Some(5.0)),
+    };
+    let rx = start_associate("127.0.0.1", port, cfg, Arc::new(NoHooks)).expect("config ok");
+    let assoc = rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("outcome")
+        .expect("connected");
+    assert!(assoc.is_established());
+    let echo = assoc.start_echo(1, None).expect("echo starts");
+    match echo
+        .recv_timeout(Duration::from_secs(5))
+        .expect("echo outcome")
+    {
+        EchoOutcome::Response { status, .. } => assert_eq!(status, 0),
+        other => panic!("echo failed: {other:?}"),
+    }
+    let release = assoc.start_release().expect("release starts");
+    assert_eq!(
+        release
+            .recv_timeout(Duration::from_secs(5))
+            .expect("release outcome"),
+        ReleaseOutcome::Released
+    );
+    let seen = scp.join().expect("raw SCP thread");
+    assert_eq!(seen.iter().map(|p| p[0]).collect::<Vec<_>>(), vec![1, 4, 5]);
+    assert_eq!(hex::encode(&seen[1]), hex::encode(unhex(ECHO_RQ)));
+    assert_eq!(seen[2], RELEASE_RQ);
+}
+
+#[test]
+fn unknown_pdu_types_get_abort_2_1_then_close() {
+    let server = default_server();
+    for t in [0x00u8, 0x08, 0xFF] {
+        let mut peer = Peer::associate(&server);
+        peer.send(&[t, 0, 0, 0, 0, 4, 0, 0, 0, 0]);
+        peer.expect_then_close(&abort(2, 1));
+    }
+    server.shutdown(Duration::from_secs(2));
+}
+
+#[test]
+fn pdata_above_our_maximum_is_aborted_from_its_header() {
+    let server = server(timeouts(5.0, Some(5.0)), 1024, 0);
+    let mut peer = Peer::associate(&server);
+    peer.send(&[4, 0, 0, 0, 0x0F, 0xA0]); // 4000 bytes announced, none sent
+    peer.expect_then_close(&abort(2, 6));
+    server.shutdown(Duration::from_secs(2));
+}
+
+#[test]
+fn huge_associate_rq_header_is_refused_promptly() {
+    let server = default_server();
+    let mut peer = Peer::connect(&server);
+    let t0 = Instant::now();
+    let mut header = vec![1, 0];
+    header.extend_from_slice(&2_000_000u32.to_be_bytes());
+    peer.send(&header);
+    match peer.recv(Duration::from_secs(3)) {
+        Got::Closed => {}
+        Got::Pdu(p) => {
+            assert_eq!(p, abort(2, 6));
+            assert_eq!(peer.recv(Duration::from_secs(3)), Got::Closed);
+        }
+        Got::Timeout => panic!("still open 3 s after an oversized A-ASSOCIATE-RQ header"),
+    }
+    assert!(t0.elapsed() < Duration::from_secs(2));
+    server.shutdown(Duration::from_secs(2));
+}
+
+#[test]
+fn association_limit_is_rejected_2_3_2() {
+    let server = server(timeouts(5.0, Some(5.0)), 16382, 1);
+    let mut first = Peer::associate(&server);
+    let mut second = Peer::connect(&server);
+    second.send(&unhex(ASSOC_RQ));
+    assert_eq!(second.pdu(), [3, 0, 0, 0, 0, 4, 0, 2, 3, 2]);
+    first.send(&unhex(ECHO_RQ));
+    assert_eq!(first.pdu(), unhex(ECHO_RSP));
+    server.shutdown(Duration::from_secs(2));
+}
+
+#[test]
+fn silent_connection_is_closed_by_artim() {
+    let server = server(timeouts(0.3, None), 16382, 0);
+    let mut peer = Peer::connect(&server);
+    let t0 = Instant::now();
+    assert_eq!(peer.recv(Duration::from_secs(2)), Got::Closed);
+    assert!(
+        t0.elapsed() >= Duration::from_millis(250),
+        "closed before ARTIM: {:?}",
+        t0.elapsed()
+    );
+    server.shutdown(Duration::from_secs(2));
+}
+
+#[test]
+fn stalled_associate_rq_is_aborted_within_the_network_timeout() {
+    // No ACSE timeout (ARTIM falls back to 30 s): the stall limit is the network timeout.
+    let t = Timeouts {
+        acse: None,
+        dimse: None,
+        network: Some(Duration::from_millis(300)),
+        connection: None,
+    };
+    let server = server(t, 16382, 0);
+    let mut peer = Peer::connect(&server);
+    let t0 = Instant::now();
+    peer.send(&unhex(ASSOC_RQ)[..10]);
+    let got = peer.recv(Duration::from_secs(2));
+    assert!(
+        got == Got::Closed || got == Got::Pdu(abort(2, 0)),
+        "unexpected answer to a stalled PDU: {got:?}"
+    );
+    assert!(t0.elapsed() >= Duration::from_millis(250));
+    server.shutdown(Duration::from_secs(2));
+}
+
+#[test]
+fn stalled_pdata_is_aborted_and_idle_association_is_aborted() {
+    let server = server(timeouts(5.0, Some(0.3)), 16382, 0);
+    let mut stalled = Peer::associate(&server);
+    let mut idle = Peer::associate(&server);
+    stalled.send(&unhex(ECHO_RQ)[..10]);
+    let t0 = Instant::now();
+    assert_eq!(stalled.pdu()[0], 7);
+    assert_eq!(idle.pdu(), ABORT_USER);
+    assert!(t0.elapsed() >= Duration::from_millis(250));
+    assert!(t0.elapsed() < Duration::from_secs(2));
+    // Meanwhile new associations are served.
+    let mut good = Peer::associate(&server);
+    good.send(&unhex(ECHO_RQ));
+    assert_eq!(good.pdu(), unhex(ECHO_RSP));
+    server.shutdown(Duration::from_secs(2));
+}
