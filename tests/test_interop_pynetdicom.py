@@ -491,3 +491,28 @@ def test_our_user_identity_reaches_pynetdicom(pyndscp: PynetdicomSCP) -> None:
     assert [s[:2] for s in seen] == [(2, b"alice"), (1, b"mallory")]
     assert seen[0][2] == b"s3cret"
     assert seen[1][2] in (b"", None)
+
+
+def test_server_response_from_pynetdicom_reaches_our_scu(pyndscp: PynetdicomSCP) -> None:
+    """A positive-response request: pynetdicom's 0x59 answer lands on our acceptor.
+
+    pynetdicom answers with a server response only for Kerberos, SAML and JWT (3-5).
+    """
+
+    def on_user_id(event: Any) -> Tuple[bool, Optional[bytes]]:
+        return True, b"ticket-for-" + event.primary_field
+
+    pyndscp.user_id = on_user_id
+    from fastdimse.pdu_primitives import UserIdentityNegotiation as OurIdentity
+
+    rq = OurIdentity()
+    rq.user_identity_type = 5
+    rq.primary_field = b"alice"
+    rq.positive_response_requested = True
+    assoc = our_scu().associate("127.0.0.1", pyndscp.port, ae_title="PYNDSCP", ext_neg=[rq])
+    try:
+        assert assoc.is_established
+        assert assoc.acceptor.user_identity is not None
+        assert assoc.acceptor.user_identity.server_response == b"ticket-for-alice"
+    finally:
+        assoc.release()

@@ -15,6 +15,7 @@ from pydicom.dataset import Dataset
 from . import evt
 from .dimse import DIMSEServiceProvider
 from .dimse import decode as decode_command
+from .pdu_primitives import UserIdentityNegotiation
 from .presentation import PresentationContext, _negotiated
 from .status import code_to_category
 
@@ -38,7 +39,7 @@ class ServiceUser:
         self.maximum_length: Optional[int] = None
         self.implementation_class_uid: Optional[str] = None
         self.implementation_version_name: Optional[str] = None
-        self.user_identity: Optional[Tuple[int, bytes, bytes, bool]] = None
+        self.user_identity: Optional[UserIdentityNegotiation] = None
 
     @property
     def is_requestor(self) -> bool:
@@ -154,7 +155,16 @@ class Association:
         peer_user.maximum_length = info["peer_max_pdu_length"]
         peer_user.implementation_class_uid = info["peer_implementation_class_uid"]
         peer_user.implementation_version_name = info["peer_implementation_version_name"]
-        self.requestor.user_identity = info["user_identity"]
+        identity = info["user_identity"]
+        if identity is not None:
+            rq = UserIdentityNegotiation()
+            rq.user_identity_type, rq.primary_field, rq.secondary_field = identity[:3]
+            rq.positive_response_requested = identity[3]
+            self.requestor.user_identity = rq
+        if info["user_identity_response"] is not None:
+            ac = UserIdentityNegotiation()
+            ac.server_response = info["user_identity_response"]
+            self.acceptor.user_identity = ac
         self._accepted = []
         self._rejected = []
         for ctx_id, abstract, ts, result, as_scu, as_scp in info["contexts"]:

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
@@ -17,7 +17,7 @@ use super::error::NetError;
 use super::hooks::Hooks;
 use super::log;
 use super::runtime;
-use super::shared::{AssocShared, Role};
+use super::shared::{AssocShared, Lifecycle, Role};
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -30,8 +30,9 @@ struct Inner {
     active: Mutex<HashMap<u64, Arc<AssocShared>>>,
     stop: Notify,
     stopped: AtomicBool,
-    finished: Notify,
-    done: AtomicBool,
+    /// Set once the accept loop has dropped the listening socket.
+    done: Mutex<bool>,
+    done_cv: Condvar,
 }
 
 /// A running server. Dropping it does not stop it; call [`Server::shutdown`].
@@ -64,8 +65,8 @@ impl Server {
             active: Mutex::new(HashMap::new()),
             stop: Notify::new(),
             stopped: AtomicBool::new(false),
-            finished: Notify::new(),
-            done: AtomicBool::new(false),
+            done: Mutex::new(false),
+            done_cv: Condvar::new(),
         });
         handle.spawn(accept_loop(
             listener,
@@ -81,10 +82,20 @@ impl Server {
         self.addr
     }
 
-    /// Associations currently open on this server.
+    /// Associations currently open on this server (negotiating, established or releasing;
+    /// not those that ended and only wait for the peer to close the connection).
     pub fn active_associations(&self) -> Vec<Arc<AssocShared>> {
         let map = self.inner.active.lock().unwrap_or_else(|e| e.into_inner());
-        let mut list: Vec<_> = map.values().cloned().collect();
+        let mut list: Vec<_> = map
+            .values()
+            .filter(|a| {
+                matches!(
+                    a.lifecycle(),
+                    Lifecycle::Negotiating | Lifecycle::Established | Lifecycle::Releasing
+                )
+            })
+            .cloned()
+            .collect();
         list.sort_by_key(|a| a.id);
         list
     }
@@ -110,9 +121,12 @@ impl Server {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             let _ = rx.recv_timeout(left);
         }
-        while !self.inner.done.load(Ordering::Acquire) && std::time::Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        let done = self.inner.done.lock().unwrap_or_else(|e| e.into_inner());
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let _ = self
+            .inner
+            .done_cv
+            .wait_timeout_while(done, left, |done| !*done);
     }
 }
 
@@ -168,6 +182,6 @@ async fn accept_loop(
         });
     }
     drop(listener);
-    inner.done.store(true, Ordering::Release);
-    inner.finished.notify_waiters();
+    *inner.done.lock().unwrap_or_else(|e| e.into_inner()) = true;
+    inner.done_cv.notify_all();
 }

@@ -1,8 +1,8 @@
 //! The one place where Rust errors become Python exceptions.
 //!
 //! Hierarchy (re-exported by `fastdimse.exceptions`):
-//! `FastDimseError` > `PDUDecodeError` (also `ValueError`), `CommandSetError` (also
-//! `ValueError`), `AssociationError`, `NetworkError` (also `OSError`).
+//! `FastDimseError` > `PDUDecodeError`, `CommandSetError`, `AssociationError`, `NetworkError`.
+//! Bad arguments from Python code raise `TypeError`/`ValueError` naming the value.
 
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyValueError};
@@ -14,31 +14,31 @@ use crate::net::NetError;
 use crate::pdu::PduError;
 
 create_exception!(
-    _core,
+    fastdimse.exceptions,
     FastDimseError,
     PyException,
     "Base class of every fastdimse error."
 );
 create_exception!(
-    _core,
+    fastdimse.exceptions,
     PDUDecodeError,
     FastDimseError,
     "Bytes that are not a valid PDU."
 );
 create_exception!(
-    _core,
+    fastdimse.exceptions,
     CommandSetError,
     FastDimseError,
     "Bytes or values that are not a valid DIMSE command set."
 );
 create_exception!(
-    _core,
+    fastdimse.exceptions,
     AssociationError,
     FastDimseError,
     "An association operation that cannot be done."
 );
 create_exception!(
-    _core,
+    fastdimse.exceptions,
     NetworkError,
     FastDimseError,
     "A socket-level failure."
