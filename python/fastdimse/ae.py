@@ -6,9 +6,10 @@ with the value named. Everything that touches the network is done by the Rust co
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from pydicom.uid import UID
 
@@ -353,7 +354,57 @@ class ApplicationEntity:
         evt_handlers: Optional[Sequence[Any]] = None,
     ) -> Association:
         """Request an association with the AE at `addr`:`port`; returns it in whatever
-        state negotiation left it (check ``is_established``)."""
+        state negotiation left it (check ``is_established``). The GIL is released while
+        the core connects and negotiates."""
+        config, handlers, dispatcher = self._request(
+            addr, port, contexts, ae_title, max_pdu, ext_neg, tls_args, evt_handlers
+        )
+        try:
+            core = _core.associate(addr, port, config, dispatcher)
+        except _core.NetworkError:
+            return self._failed_association(handlers)
+        return wrap(self, core, handlers)
+
+    async def associate_async(
+        self,
+        addr: str,
+        port: int,
+        contexts: Optional[Sequence[PresentationContext]] = None,
+        ae_title: str = "ANY-SCP",
+        max_pdu: int = PYNETDICOM_MAXIMUM_PDU,
+        ext_neg: Optional[Sequence[Any]] = None,
+        evt_handlers: Optional[Sequence[Any]] = None,
+    ) -> Association:
+        """:meth:`associate` for asyncio: awaits the outcome without blocking the event loop
+        or occupying a thread. Event handlers still run on the core's handler threads."""
+        config, handlers, dispatcher = self._request(
+            addr, port, contexts, ae_title, max_pdu, ext_neg, None, evt_handlers
+        )
+        future, callback = _completion()
+        _core.associate_async(addr, port, config, dispatcher, callback)
+        core = await future
+        if isinstance(core, BaseException):
+            return self._failed_association(handlers)
+        return wrap(self, core, handlers)
+
+    def _failed_association(self, handlers: Dict[Any, Any]) -> Association:
+        # The core has logged why ("Association request failed: ...").
+        failed = Association(self, None, handlers)
+        failed._failed = True
+        return failed
+
+    def _request(
+        self,
+        addr: str,
+        port: int,
+        contexts: Optional[Sequence[PresentationContext]],
+        ae_title: str,
+        max_pdu: int,
+        ext_neg: Optional[Sequence[Any]],
+        tls_args: Optional[Any],
+        evt_handlers: Optional[Sequence[Any]],
+    ) -> Tuple[Dict[str, Any], Dict[Any, Any], Any]:
+        """Checks the arguments of an association request and builds the core's settings."""
         if not isinstance(addr, str):
             raise TypeError(f"'addr' must be str, not {type(addr).__name__} {addr!r}")
         if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
@@ -407,15 +458,7 @@ class ApplicationEntity:
         }
         from ._dispatch import Dispatcher
 
-        dispatcher = Dispatcher(self, handlers)
-        try:
-            core = _core.associate(addr, port, config, dispatcher)
-        except _core.NetworkError:
-            # The core has logged why ("Association request failed: ...").
-            failed = Association(self, None, handlers)
-            failed._failed = True
-            return failed
-        return wrap(self, core, handlers)
+        return config, handlers, Dispatcher(self, handlers)
 
     # ----- serving -------------------------------------------------------------------------------
 
@@ -479,6 +522,25 @@ class ApplicationEntity:
 
     def __str__(self) -> str:
         return f"Application Entity '{self.ae_title}'"
+
+
+def _completion() -> Tuple[asyncio.Future, Callable[[Any], None]]:
+    """A future on the running loop and a callback the core calls, from its own thread,
+    to complete it."""
+    loop = asyncio.get_running_loop()
+    future = loop.create_future()
+
+    def settle(value: Any) -> None:
+        if not future.done():
+            future.set_result(value)
+
+    def callback(value: Any) -> None:
+        try:
+            loop.call_soon_threadsafe(settle, value)
+        except RuntimeError:  # the loop was closed meanwhile: nobody waits any more
+            pass
+
+    return future, callback
 
 
 class AssociationServer:

@@ -12,9 +12,8 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Un
 
 from pydicom.dataset import Dataset
 
-from . import evt
+from . import _core, evt
 from .dimse import DIMSEServiceProvider
-from .dimse import decode as decode_command
 from .pdu_primitives import UserIdentityNegotiation
 from .presentation import PresentationContext, _negotiated
 from .status import code_to_category
@@ -231,6 +230,20 @@ class Association:
         ``OffendingElement`` the peer sent. It is empty if no valid response came (DIMSE
         timeout, abort, closed connection); the association is then aborted.
         """
+        context = self._check_echo(msg_id)
+        return self._echo_result(self._core.echo(msg_id, context.context_id))
+
+    async def send_c_echo_async(self, msg_id: int = 1) -> Dataset:
+        """:meth:`send_c_echo` for asyncio: the event loop keeps running while the request
+        is in flight, and no thread waits for it."""
+        context = self._check_echo(msg_id)
+        from .ae import _completion
+
+        future, callback = _completion()
+        self._core.echo_async(msg_id, callback, context.context_id)
+        return self._echo_result(await future)
+
+    def _check_echo(self, msg_id: int) -> PresentationContext:
         if not self.is_established:
             raise RuntimeError(
                 "The association with a peer SCP must be established before sending a "
@@ -238,16 +251,19 @@ class Association:
             )
         if not isinstance(msg_id, int) or isinstance(msg_id, bool) or not 0 <= msg_id <= 0xFFFF:
             raise ValueError(f"msg_id must be an int between 0 and 65535, not {msg_id!r}")
-        context = self._verification_context()
-        outcome = self._core.echo(msg_id, context.context_id)
+        return self._verification_context()
+
+    @staticmethod
+    def _echo_result(outcome: Optional[Tuple[int, bytes]]) -> Dataset:
         if outcome is None:
             return Dataset()
         status, command = outcome
         from .dimse_primitives import status_dataset_from_command
 
-        rsp = status_dataset_from_command(decode_command(command))
-        category = code_to_category(status)
-        LOGGER.info(f"Received Echo Response (Status: {category})")
+        elements = {tag: value for tag, _keyword, _vr, value in _core.decode_command(command)}
+        rsp = status_dataset_from_command(elements)
+        if LOGGER.isEnabledFor(logging.INFO):
+            LOGGER.info(f"Received Echo Response (Status: {code_to_category(status)})")
         return rsp
 
     def send_c_cancel(
@@ -282,6 +298,16 @@ class Association:
         if self._core is None or not self.is_alive():
             return
         self._core.abort()
+
+    async def release_async(self) -> None:
+        """:meth:`release` for asyncio."""
+        if self._core is None or not self.is_established:
+            return
+        from .ae import _completion
+
+        future, callback = _completion()
+        self._core.release_async(callback)
+        await future
 
     def __enter__(self) -> Association:
         return self

@@ -7,7 +7,6 @@
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
-use std::sync::mpsc::SyncSender;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -28,7 +27,7 @@ use super::framing::{Frame, Limits, PduReader};
 use super::hooks::{EchoIndication, Hooks, Notification, NotificationKind};
 use super::log;
 use super::shared::{
-    AssocInfo, AssocShared, Command, EchoOutcome, Lifecycle, ReleaseOutcome, Role,
+    AssocInfo, AssocShared, Command, EchoOutcome, Lifecycle, ReleaseOutcome, Reply, Role,
 };
 
 /// Abort sources (PS3.8 Table 9-26).
@@ -47,7 +46,7 @@ const MAX_DATASET: usize = 1 << 20;
 /// The SCU's request in flight.
 struct PendingEcho {
     message_id: u16,
-    reply: SyncSender<EchoOutcome>,
+    reply: Reply<EchoOutcome>,
     deadline: Option<Instant>,
 }
 
@@ -72,7 +71,7 @@ pub(crate) struct Task {
     /// Deadline of the wait for A-ASSOCIATE-AC/RJ or A-RELEASE-RP.
     acse_deadline: Option<Instant>,
     pending_echo: Option<PendingEcho>,
-    release_reply: Option<SyncSender<ReleaseOutcome>>,
+    release_reply: Option<Reply<ReleaseOutcome>>,
     /// A Python handler is running for a request of this association.
     handler_busy: bool,
     /// Requests that arrived while the handler was busy: (context ID, command set).
@@ -201,10 +200,10 @@ impl Task {
             self.shared.set_lifecycle(Lifecycle::Aborted);
         }
         if let Some(p) = self.pending_echo.take() {
-            let _ = p.reply.try_send(EchoOutcome::Aborted);
+            p.reply.send(EchoOutcome::Aborted);
         }
         if let Some(r) = self.release_reply.take() {
-            let _ = r.try_send(ReleaseOutcome::Aborted);
+            r.send(ReleaseOutcome::Aborted);
         }
         if was_live || self.shared.role == Role::Requestor {
             self.log_aborted(by_peer, source);
@@ -334,7 +333,7 @@ impl Task {
             log::error(format_args!("DIMSE timeout reached"));
             // Abort first: when send_c_echo() returns, the association is already aborted.
             let end = self.local_abort().await;
-            let _ = pending.reply.try_send(EchoOutcome::Timeout);
+            pending.reply.send(EchoOutcome::Timeout);
             return Some(end);
         }
         if self.acse_deadline.is_some_and(|d| d <= now) {
@@ -856,9 +855,9 @@ impl Task {
                 match (&self.pending_echo, responded, status) {
                     (Some(p), Some(id), Some(status)) if p.message_id == id => {
                         let pending = self.pending_echo.take().expect("matched above");
-                        let _ = pending
+                        pending
                             .reply
-                            .try_send(EchoOutcome::Response { status, command });
+                            .send(EchoOutcome::Response { status, command });
                         None
                     }
                     _ => {
@@ -1015,7 +1014,7 @@ impl Task {
                 reply,
             } => {
                 if self.pending_echo.is_some() || !matches!(self.fsm.state(), State::Sta6) {
-                    let _ = reply.try_send(EchoOutcome::Aborted);
+                    reply.send(EchoOutcome::Aborted);
                     return None;
                 }
                 log::info(format_args!("Sending Echo Request: MsgID {message_id}"));
@@ -1045,7 +1044,7 @@ impl Task {
                     None
                 }
                 _ => {
-                    let _ = reply.try_send(ReleaseOutcome::Aborted);
+                    reply.send(ReleaseOutcome::Aborted);
                     None
                 }
             },
@@ -1127,7 +1126,7 @@ impl Task {
                 log::info(format_args!("Association Released"));
                 self.ended_logged = true;
                 if let Some(r) = self.release_reply.take() {
-                    let _ = r.try_send(ReleaseOutcome::Released);
+                    r.send(ReleaseOutcome::Released);
                 }
                 self.notify(Notification::Released).await;
                 Some(End::Close)
@@ -1139,7 +1138,7 @@ impl Task {
                         let _ = self.send_pdu(&Pdu::release_rp()).await;
                         self.shared.set_lifecycle(Lifecycle::Released);
                         if let Some(r) = self.release_reply.take() {
-                            let _ = r.try_send(ReleaseOutcome::Released);
+                            r.send(ReleaseOutcome::Released);
                         }
                         self.notify(Notification::Released).await;
                         Some(End::AwaitClose)
@@ -1163,10 +1162,10 @@ impl Task {
             self.become_aborted(false, SOURCE_PROVIDER, 0).await;
         }
         if let Some(p) = self.pending_echo.take() {
-            let _ = p.reply.try_send(EchoOutcome::Aborted);
+            p.reply.send(EchoOutcome::Aborted);
         }
         if let Some(r) = self.release_reply.take() {
-            let _ = r.try_send(ReleaseOutcome::Aborted);
+            r.send(ReleaseOutcome::Aborted);
         }
         let _ = self.writer.shutdown().await;
         log::debug(format_args!("[{}] Connection closed", self.id()));

@@ -1,6 +1,6 @@
 //! The requestor side: connect, negotiate, hand back the association.
 
-use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 
 use tokio::net::TcpStream;
@@ -15,7 +15,7 @@ use super::hooks::Hooks;
 use super::log;
 use super::runtime;
 use super::server::next_id;
-use super::shared::{AssocShared, Role};
+use super::shared::{AssocShared, Reply, Role};
 
 /// Starts connecting to `host:port` and requesting an association. The receiver yields the
 /// association once it is established, rejected or aborted, or the connection error.
@@ -26,8 +26,20 @@ pub fn start_associate(
     cfg: ClientConfig,
     hooks: Arc<dyn Hooks>,
 ) -> Result<Receiver<Result<Arc<AssocShared>, NetError>>, NetError> {
+    let (reply, rx) = Reply::channel();
+    start_associate_with(host, port, cfg, hooks, reply)?;
+    Ok(rx)
+}
+
+/// As [`start_associate`], with the outcome delivered to `done`.
+pub fn start_associate_with(
+    host: &str,
+    port: u16,
+    cfg: ClientConfig,
+    hooks: Arc<dyn Hooks>,
+    done: Reply<Result<Arc<AssocShared>, NetError>>,
+) -> Result<(), NetError> {
     let rq = assoc::build_rq(&cfg.requestor)?;
-    let (done_tx, done_rx) = sync_channel(1);
     let host = host.to_owned();
     let cfg = Arc::new(cfg);
     runtime::handle().spawn(async move {
@@ -56,14 +68,14 @@ pub fn start_associate(
                     "Association request failed: unable to connect to remote"
                 ));
                 log::error(format_args!("TCP Initialisation Error: {e}"));
-                let _ = done_tx.try_send(Err(e));
+                done.send(Err(e));
                 return;
             }
         };
         let peer = match stream.peer_addr() {
             Ok(p) => p,
             Err(e) => {
-                let _ = done_tx.try_send(Err(NetError::Io(e)));
+                done.send(Err(NetError::Io(e)));
                 return;
             }
         };
@@ -90,7 +102,7 @@ pub fn start_associate(
         ));
         // Hand the association over as soon as negotiation has an outcome.
         let _ = ready_rx.await;
-        let _ = done_tx.try_send(Ok(result));
+        done.send(Ok(result));
     });
-    Ok(done_rx)
+    Ok(())
 }

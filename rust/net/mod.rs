@@ -12,10 +12,10 @@ pub mod runtime;
 mod server;
 mod shared;
 
-pub use client::start_associate;
+pub use client::{start_associate, start_associate_with};
 pub use config::{ClientConfig, ServerConfig, Timeouts, ARTIM_FALLBACK};
 pub use error::NetError;
 pub use framing::{MAX_ASSOCIATE_PDU, MAX_UNLIMITED_PDATA};
 pub use hooks::{EchoIndication, Hooks, NoHooks, Notification, NotificationKind};
 pub use server::Server;
-pub use shared::{AssocInfo, AssocShared, EchoOutcome, Lifecycle, ReleaseOutcome, Role};
+pub use shared::{AssocInfo, AssocShared, EchoOutcome, Lifecycle, ReleaseOutcome, Reply, Role};

@@ -100,6 +100,31 @@ pub enum ReleaseOutcome {
     Aborted,
 }
 
+/// Where the task delivers the outcome of an operation: a channel a thread waits on, or a
+/// callback (used by the asyncio API to complete a future without a waiting thread).
+pub enum Reply<T> {
+    Channel(SyncSender<T>),
+    Callback(Box<dyn FnOnce(T) + Send + Sync>),
+}
+
+impl<T> Reply<T> {
+    /// A reply and the receiver a blocking caller waits on.
+    pub fn channel() -> (Self, Receiver<T>) {
+        let (tx, rx) = sync_channel(1);
+        (Self::Channel(tx), rx)
+    }
+
+    /// Delivers `value`; a caller that stopped waiting is not an error.
+    pub fn send(self, value: T) {
+        match self {
+            Self::Channel(tx) => {
+                let _ = tx.try_send(value);
+            }
+            Self::Callback(f) => f(value),
+        }
+    }
+}
+
 /// Work for the association's task from other threads.
 pub(crate) enum Command {
     /// Write these complete P-DATA-TF PDUs (one DIMSE message) as a P-DATA request.
@@ -112,10 +137,10 @@ pub(crate) enum Command {
     Echo {
         message_id: u16,
         context_id: u8,
-        reply: SyncSender<EchoOutcome>,
+        reply: Reply<EchoOutcome>,
     },
     /// Release the association (A-RELEASE request primitive).
-    Release { reply: SyncSender<ReleaseOutcome> },
+    Release { reply: Reply<ReleaseOutcome> },
     /// Abort the association (A-ABORT request primitive).
     Abort { reply: Option<SyncSender<()>> },
     /// A handler running on a blocking thread has returned.
@@ -252,19 +277,29 @@ impl AssocShared {
         message_id: u16,
         context_id: Option<u8>,
     ) -> Result<Receiver<EchoOutcome>, NetError> {
+        let (reply, rx) = Reply::channel();
+        self.start_echo_with(message_id, context_id, reply)?;
+        Ok(rx)
+    }
+
+    /// Starts a C-ECHO whose outcome goes to `reply`.
+    pub fn start_echo_with(
+        &self,
+        message_id: u16,
+        context_id: Option<u8>,
+        reply: Reply<EchoOutcome>,
+    ) -> Result<(), NetError> {
         let context_id = match context_id {
             Some(id) => id,
             None => self.echo_context()?,
         };
-        let (reply, rx) = sync_channel(1);
         self.tx
             .send(Command::Echo {
                 message_id,
                 context_id,
                 reply,
             })
-            .map_err(|_| NetError::Closed)?;
-        Ok(rx)
+            .map_err(|_| NetError::Closed)
     }
 
     /// Sends a C-CANCEL-RQ for `message_id` on `context_id`.
@@ -279,12 +314,17 @@ impl AssocShared {
 
     /// Starts a release; the receiver yields how it ended.
     pub fn start_release(&self) -> Result<Receiver<ReleaseOutcome>, NetError> {
+        let (reply, rx) = Reply::channel();
+        self.start_release_with(reply)?;
+        Ok(rx)
+    }
+
+    /// Starts a release whose outcome goes to `reply`.
+    pub fn start_release_with(&self, reply: Reply<ReleaseOutcome>) -> Result<(), NetError> {
         self.require_established("release")?;
-        let (reply, rx) = sync_channel(1);
         self.tx
             .send(Command::Release { reply })
-            .map_err(|_| NetError::Closed)?;
-        Ok(rx)
+            .map_err(|_| NetError::Closed)
     }
 
     /// Aborts the association; the receiver fires once the A-ABORT is written and the

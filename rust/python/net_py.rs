@@ -7,7 +7,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
 
-use crate::net::{self, AssocShared, EchoOutcome, Lifecycle, ReleaseOutcome, Server};
+use crate::net::{self, AssocShared, EchoOutcome, Lifecycle, ReleaseOutcome, Reply, Server};
 
 use super::config::{client_config, server_config};
 use super::errors::net_error;
@@ -184,6 +184,48 @@ impl CoreAssociation {
         Ok(ok)
     }
 
+    /// Starts a C-ECHO and returns at once; `callback((status, command) | None)` is called
+    /// from a core thread when it ends (the asyncio API completes its future from there).
+    #[pyo3(signature = (message_id, callback, context_id=None))]
+    fn echo_async(
+        &self,
+        message_id: u16,
+        callback: Py<PyAny>,
+        context_id: Option<u8>,
+    ) -> PyResult<()> {
+        let reply = Reply::Callback(Box::new(move |outcome: EchoOutcome| {
+            Python::attach(|py| {
+                let value = match outcome {
+                    EchoOutcome::Response { status, command } => {
+                        (status, PyBytes::new(py, &command))
+                            .into_pyobject(py)
+                            .map(|t| t.into_any().unbind())
+                    }
+                    _ => Ok(py.None()),
+                };
+                deliver(py, &callback, value);
+            })
+        }));
+        self.inner
+            .start_echo_with(message_id, context_id, reply)
+            .map_err(net_error)
+    }
+
+    /// Starts a release and returns at once; `callback(released: bool)` is called when it ends.
+    fn release_async(&self, callback: Py<PyAny>) -> PyResult<()> {
+        let reply = Reply::Callback(Box::new(move |outcome: ReleaseOutcome| {
+            Python::attach(|py| {
+                let released = matches!(outcome, ReleaseOutcome::Released);
+                let value = Ok(pyo3::types::PyBool::new(py, released)
+                    .to_owned()
+                    .into_any()
+                    .unbind());
+                deliver(py, &callback, value);
+            })
+        }));
+        self.inner.start_release_with(reply).map_err(net_error)
+    }
+
     /// Queues one DIMSE message (a command set without data set) on `context_id`.
     fn send_command(&self, context_id: u8, command: &[u8]) -> PyResult<()> {
         if command.len() % 2 != 0 {
@@ -334,7 +376,44 @@ fn associate(
     }
 }
 
+/// Calls `callback(value)`; an exception is reported, never propagated into the core.
+fn deliver(py: Python<'_>, callback: &Py<PyAny>, value: PyResult<Py<PyAny>>) {
+    let result = value.and_then(|v| callback.call1(py, (v,)));
+    if let Err(e) = result {
+        e.print(py);
+    }
+}
+
+/// Starts connecting and requesting an association; returns at once. `callback(result)`
+/// gets the `CoreAssociation` (whatever its state), or the `NetworkError` instance if the
+/// TCP connection failed.
+#[pyfunction]
+fn associate_async(
+    py: Python<'_>,
+    host: &str,
+    port: u16,
+    config: &Bound<'_, PyDict>,
+    dispatcher: Py<PyAny>,
+    callback: Py<PyAny>,
+) -> PyResult<()> {
+    let cfg = client_config(config)?;
+    let hooks = Arc::new(PyHooks::new(py, dispatcher)?);
+    let reply = Reply::Callback(Box::new(
+        move |outcome: Result<Arc<AssocShared>, net::NetError>| {
+            Python::attach(|py| {
+                let value = match outcome {
+                    Ok(shared) => CoreAssociation::wrap(py, shared).map(|c| c.into_any()),
+                    Err(e) => Ok(net_error(e).into_value(py).into_any()),
+                };
+                deliver(py, &callback, value);
+            })
+        },
+    ));
+    net::start_associate_with(host, port, cfg, hooks, reply).map_err(net_error)
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(associate_async, m)?)?;
     m.add_class::<CoreAssociation>()?;
     m.add_class::<CoreServer>()?;
     m.add_function(wrap_pyfunction!(associate, m)?)?;
