@@ -7,9 +7,8 @@ import asyncio
 import threading
 from typing import Any, Callable, List
 
-from pydicom.dataset import Dataset
-
 from fastdimse import AE, evt
+from pydicom.dataset import Dataset
 
 VERIFICATION = "1.2.840.10008.1.1"
 
