@@ -22,6 +22,8 @@ pub fn handle() -> &'static Handle {
                 .worker_threads(workers)
                 .thread_name("fastdimse-io")
                 .on_thread_start(block_process_signals)
+                // Handler threads stay warm: a Python handler is entered on them often.
+                .thread_keep_alive(std::time::Duration::from_secs(300))
                 .enable_all()
                 .build()
                 .expect("the fastdimse runtime could not start (threads or epoll unavailable)")
