@@ -43,11 +43,33 @@ pub struct Server {
 
 impl Server {
     /// Binds `bind` and starts accepting. Returns once the socket listens.
+    /// A server holds one descriptor per association: the soft limit on open files is raised
+    /// to the hard limit once, as servers commonly do, so thousands of associations fit.
+    fn raise_open_file_limit() {
+        #[cfg(unix)]
+        {
+            static DONE: std::sync::Once = std::sync::Once::new();
+            DONE.call_once(|| {
+                // SAFETY: getrlimit/setrlimit with a valid, initialised rlimit struct.
+                unsafe {
+                    let mut limit: libc::rlimit = std::mem::zeroed();
+                    if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0
+                        && limit.rlim_cur < limit.rlim_max
+                    {
+                        limit.rlim_cur = limit.rlim_max;
+                        libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+                    }
+                }
+            });
+        }
+    }
+
     pub fn start(
         bind: SocketAddr,
         cfg: ServerConfig,
         hooks: Arc<dyn Hooks>,
     ) -> Result<Self, NetError> {
+        Self::raise_open_file_limit();
         let socket = Socket::new(Domain::for_address(bind), Type::STREAM, Some(Protocol::TCP))?;
         socket.set_reuse_address(true)?;
         socket.set_tcp_nodelay(true)?;
