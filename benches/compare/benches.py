@@ -57,6 +57,7 @@ class Context:
     mode: Mode
     bin_dir: str
     servers: Dict[str, Server] = field(default_factory=dict)
+    tempdirs: List[str] = field(default_factory=list)
 
     def native(self, name: str) -> str:
         return os.path.join(self.bin_dir, name)
@@ -89,7 +90,9 @@ def start_servers(ctx: Context) -> None:
     floor_pp = p.start([ctx.native("floor_server"), "--pattern", "80:90"])
     ctx.servers["floor_pp"] = Server("floor ping-pong", floor_pp, _read_port_line(floor_pp))
     floor_as = p.start([ctx.native("floor_server"), "--pattern", "287:194,80:90,10:10"])
-    ctx.servers["floor_assoc"] = Server("floor association-shaped", floor_as, _read_port_line(floor_as))
+    ctx.servers["floor_assoc"] = Server(
+        "floor association-shaped", floor_as, _read_port_line(floor_as)
+    )
 
     # The reference server: `python -m fastdimse echoscp PORT` (no handler bound).
     port = free_port()
@@ -106,6 +109,7 @@ def start_servers(ctx: Context) -> None:
 
     port = free_port()
     outdir = tempfile.mkdtemp(prefix="fdbench-storescp-")
+    ctx.tempdirs.append(outdir)
     storescp = p.start([STORESCP, "-od", outdir, str(port)], env=DCMTK_ENV, stdout=None)
     wait_listening(port, storescp)
     ctx.servers["storescp"] = Server("DCMTK storescp", storescp, port)
@@ -130,7 +134,9 @@ def _native_args(ctx: Context, server: str) -> List[str]:
 
 
 def echo_floor(ctx: Context) -> dict:
-    return _client(ctx, "floor_pp", [ctx.native("floor_client"), "pingpong", *_native_args(ctx, "floor_pp")])
+    return _client(
+        ctx, "floor_pp", [ctx.native("floor_client"), "pingpong", *_native_args(ctx, "floor_pp")]
+    )
 
 
 def echo_native(binary: str, server: str) -> Callable[[Context], dict]:
@@ -159,9 +165,22 @@ def echo_dcmtk(ctx: Context) -> dict:
     tn = ctx.procs.run_timed([*base, "--repeat", str(n)], timeout=120, env=DCMTK_ENV)
     server_cpu = cpu_seconds(srv.pid) - cpu0
     if t1 is None or tn is None or tn <= t1:
-        return {"ok": 0, "failed": 1, "secs": 0.0, "rate": 0.0, "server_cpu": server_cpu, "error": "echoscu failed"}
+        return {
+            "ok": 0,
+            "failed": 1,
+            "secs": 0.0,
+            "rate": 0.0,
+            "server_cpu": server_cpu,
+            "error": "echoscu failed",
+        }
     secs = tn - t1
-    return {"ok": n - 1, "failed": 0, "secs": secs, "rate": (n - 1) / secs, "server_cpu": server_cpu}
+    return {
+        "ok": n - 1,
+        "failed": 0,
+        "secs": secs,
+        "rate": (n - 1) / secs,
+        "server_cpu": server_cpu,
+    }
 
 
 def assoc_native(binary: str, server: str, threads: int) -> Callable[[Context], dict]:
@@ -174,7 +193,13 @@ def assoc_native(binary: str, server: str, threads: int) -> Callable[[Context], 
 
 def assoc_floor(threads: int) -> Callable[[Context], dict]:
     def run(ctx: Context) -> dict:
-        argv = [ctx.native("floor_client"), "assoc", *_native_args(ctx, "floor_assoc"), "--threads", str(threads)]
+        argv = [
+            ctx.native("floor_client"),
+            "assoc",
+            *_native_args(ctx, "floor_assoc"),
+            "--threads",
+            str(threads),
+        ]
         return _client(ctx, "floor_assoc", argv)
 
     return run
@@ -191,27 +216,93 @@ class Bench:
 def all_benches() -> List[Bench]:
     b = [
         Bench("floor", "echo", "floor: TCP ping-pong 80/90 (native)", echo_floor),
-        Bench("fd", "echo", "fastdimse SCU -> fastdimse echoscp", echo_native("fd_scu", "fd_echoscp")),
-        Bench("fd_handler", "echo", "fastdimse SCU -> fastdimse SCP + Python handler", echo_native("fd_scu", "fd_handler")),
-        Bench("raw_fd", "echo", "raw native client -> fastdimse echoscp", echo_native("raw_scu", "fd_echoscp")),
-        Bench("raw_fd_handler", "echo", "raw native client -> fastdimse SCP + Python handler", echo_native("raw_scu", "fd_handler")),
-        Bench("py_send", "echo", "Python send_c_echo() loop -> fastdimse echoscp", echo_python("fastdimse-send", "fd_echoscp")),
-        Bench("py_many", "echo", "Python _core.echo_many() -> fastdimse echoscp", echo_python("fastdimse-many", "fd_echoscp")),
+        Bench(
+            "fd", "echo", "fastdimse SCU -> fastdimse echoscp", echo_native("fd_scu", "fd_echoscp")
+        ),
+        Bench(
+            "fd_handler",
+            "echo",
+            "fastdimse SCU -> fastdimse SCP + Python handler",
+            echo_native("fd_scu", "fd_handler"),
+        ),
+        Bench(
+            "raw_fd",
+            "echo",
+            "raw native client -> fastdimse echoscp",
+            echo_native("raw_scu", "fd_echoscp"),
+        ),
+        Bench(
+            "raw_fd_handler",
+            "echo",
+            "raw native client -> fastdimse SCP + Python handler",
+            echo_native("raw_scu", "fd_handler"),
+        ),
+        Bench(
+            "py_send",
+            "echo",
+            "Python send_c_echo() loop -> fastdimse echoscp",
+            echo_python("fastdimse-send", "fd_echoscp"),
+        ),
+        Bench(
+            "py_many",
+            "echo",
+            "Python _core.echo_many() -> fastdimse echoscp",
+            echo_python("fastdimse-many", "fd_echoscp"),
+        ),
         Bench("dcmtk", "echo", "DCMTK echoscu --repeat -> storescp", echo_dcmtk),
-        Bench("raw_storescp", "echo", "raw native client -> storescp", echo_native("raw_scu", "storescp")),
-        Bench("pynetdicom", "echo", "pynetdicom SCU -> pynetdicom SCP", echo_python("pynetdicom", "pynetdicom")),
-        Bench("raw_pynetdicom", "echo", "raw native client -> pynetdicom SCP", echo_native("raw_scu", "pynetdicom")),
+        Bench(
+            "raw_storescp",
+            "echo",
+            "raw native client -> storescp",
+            echo_native("raw_scu", "storescp"),
+        ),
+        Bench(
+            "pynetdicom",
+            "echo",
+            "pynetdicom SCU -> pynetdicom SCP",
+            echo_python("pynetdicom", "pynetdicom"),
+        ),
+        Bench(
+            "raw_pynetdicom",
+            "echo",
+            "raw native client -> pynetdicom SCP",
+            echo_native("raw_scu", "pynetdicom"),
+        ),
     ]
     for n in CONCURRENCY:
         g = f"assoc/{n}"
         b += [
-            Bench(f"a_floor_{n}", g, "floor: connect, 287/194, 80/90, 10/10, close", assoc_floor(n)),
-            Bench(f"a_fd_{n}", g, "raw native client -> fastdimse SCP", assoc_native("raw_scu", "fd_scp", n)),
-            Bench(f"a_storescp_{n}", g, "raw native client -> storescp", assoc_native("raw_scu", "storescp", n)),
-            Bench(f"a_pynetdicom_{n}", g, "raw native client -> pynetdicom SCP", assoc_native("raw_scu", "pynetdicom", n)),
+            Bench(
+                f"a_floor_{n}", g, "floor: connect, 287/194, 80/90, 10/10, close", assoc_floor(n)
+            ),
+            Bench(
+                f"a_fd_{n}",
+                g,
+                "raw native client -> fastdimse SCP",
+                assoc_native("raw_scu", "fd_scp", n),
+            ),
+            Bench(
+                f"a_storescp_{n}",
+                g,
+                "raw native client -> storescp",
+                assoc_native("raw_scu", "storescp", n),
+            ),
+            Bench(
+                f"a_pynetdicom_{n}",
+                g,
+                "raw native client -> pynetdicom SCP",
+                assoc_native("raw_scu", "pynetdicom", n),
+            ),
         ]
         if n == 1:
-            b.append(Bench("a_fdscu_1", g, "fastdimse SCU -> fastdimse SCP", assoc_native("fd_scu", "fd_scp", 1)))
+            b.append(
+                Bench(
+                    "a_fdscu_1",
+                    g,
+                    "fastdimse SCU -> fastdimse SCP",
+                    assoc_native("fd_scu", "fd_scp", 1),
+                )
+            )
     return b
 
 
@@ -222,17 +313,40 @@ def idle_associations(ctx: Context, count: int) -> dict:
     from procs import read_json_line, rss_kib
 
     p = ctx.procs
-    scp = p.start([PY, os.path.join(HERE, "scp.py"), "fastdimse", "--max-assoc", str(count + 16),
-                   "--network-timeout", "600"])
+    scp = p.start(
+        [
+            PY,
+            os.path.join(HERE, "scp.py"),
+            "fastdimse",
+            "--max-assoc",
+            str(count + 16),
+            "--network-timeout",
+            "600",
+        ]
+    )
     holder = None
     try:
         port = _read_port_line(scp)
         # One association first, so what the server allocates once is not counted per association.
-        warm = p.run_json([ctx.native("raw_scu"), "assoc", "--port", str(port), "--max", "20", "--secs", "5"], timeout=30)
+        warm = p.run_json(
+            [ctx.native("raw_scu"), "assoc", "--port", str(port), "--max", "20", "--secs", "5"],
+            timeout=30,
+        )
         if warm.get("ok") != 20:
             raise RuntimeError(f"warm-up failed: {warm}")
         rss0 = rss_kib(scp.pid)
-        holder = p.start([ctx.native("raw_scu"), "hold", "--port", str(port), "--count", str(count), "--threads", "8"])
+        holder = p.start(
+            [
+                ctx.native("raw_scu"),
+                "hold",
+                "--port",
+                str(port),
+                "--count",
+                str(count),
+                "--threads",
+                "8",
+            ]
+        )
         ready = read_json_line(holder.stdout, timeout=120)
         time.sleep(0.5)  # let the last accepted associations settle into their idle wait
         rss1 = rss_kib(scp.pid)

@@ -14,7 +14,7 @@ import signal
 import socket
 import subprocess
 import time
-from typing import Dict, IO, List, Optional, Sequence
+from typing import IO, Dict, List, Optional, Sequence
 
 _PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
@@ -134,24 +134,38 @@ class Procs:
         for proc in list(reversed(self._live)):
             self.stop(proc, grace=2.0)
 
-    def run_json(self, argv: Sequence[str], timeout: float, env: Optional[Dict[str, str]] = None) -> dict:
+    def run_json(
+        self, argv: Sequence[str], timeout: float, env: Optional[Dict[str, str]] = None
+    ) -> dict:
         """Run a client to completion and parse the JSON object on its last stdout line."""
         proc = self.start(argv, env=env, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             out, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.stop(proc)
-            return {"ok": 0, "failed": 1, "secs": timeout, "error": f"client timed out after {timeout} s"}
+            return {
+                "ok": 0,
+                "failed": 1,
+                "secs": timeout,
+                "error": f"client timed out after {timeout} s",
+            }
         finally:
             if proc in self._live:
                 self._live.remove(proc)
         lines = [line for line in (out or "").splitlines() if line.startswith("{")]
         if not lines:
             tail = (err or "").strip().splitlines()[-3:]
-            return {"ok": 0, "failed": 1, "secs": 0.0, "error": f"exit {proc.returncode}: {' | '.join(tail)}"}
+            return {
+                "ok": 0,
+                "failed": 1,
+                "secs": 0.0,
+                "error": f"exit {proc.returncode}: {' | '.join(tail)}",
+            }
         return json.loads(lines[-1])
 
-    def run_timed(self, argv: Sequence[str], timeout: float, env: Optional[Dict[str, str]] = None) -> Optional[float]:
+    def run_timed(
+        self, argv: Sequence[str], timeout: float, env: Optional[Dict[str, str]] = None
+    ) -> Optional[float]:
         """Run a command to completion; its wall time in seconds, or None if it failed."""
         t0 = time.perf_counter()
         proc = self.start(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)

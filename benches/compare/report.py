@@ -74,7 +74,10 @@ class Table:
         self.rows.append(list(cells))
 
     def render(self) -> str:
-        widths = [max(len(h), *(len(r[i]) for r in self.rows)) if self.rows else len(h) for i, h in enumerate(self.headers)]
+        widths = [
+            max(len(h), *(len(r[i]) for r in self.rows)) if self.rows else len(h)
+            for i, h in enumerate(self.headers)
+        ]
         line = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
         out = [line(self.headers), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
         out += [line(r) for r in self.rows]
@@ -86,17 +89,46 @@ def _ms(x: float) -> str:
 
 
 def echo_table(results: Results, labels: Dict[str, str]) -> str:
-    t = Table(["echoes/s over one association", "median", "min", "max", "x floor", "x DCMTK", "x pynetdicom",
-               "SCP CPU /1k", "fail"])
-    for key in ["floor", "fd", "fd_handler", "raw_fd", "raw_fd_handler", "py_send", "py_many", "dcmtk",
-                "raw_storescp", "pynetdicom", "raw_pynetdicom"]:
+    t = Table(
+        [
+            "echoes/s over one association",
+            "median",
+            "min",
+            "max",
+            "x floor",
+            "x DCMTK",
+            "x pynetdicom",
+            "SCP CPU /1k",
+            "fail",
+        ]
+    )
+    for key in [
+        "floor",
+        "fd",
+        "fd_handler",
+        "raw_fd",
+        "raw_fd_handler",
+        "py_send",
+        "py_many",
+        "dcmtk",
+        "raw_storescp",
+        "pynetdicom",
+        "raw_pynetdicom",
+    ]:
         if key not in results:
             continue
         med, lo, hi = spread(rates(results, key))
         # The raw client's rows are compared with the same client against the peers' SCPs.
-        dcmtk, pyn = ("raw_storescp", "raw_pynetdicom") if key.startswith("raw_") else ("dcmtk", "pynetdicom")
+        dcmtk, pyn = (
+            ("raw_storescp", "raw_pynetdicom")
+            if key.startswith("raw_")
+            else ("dcmtk", "pynetdicom")
+        )
         t.add(
-            labels[key], _fmt_rate(med), _fmt_rate(lo), _fmt_rate(hi),
+            labels[key],
+            _fmt_rate(med),
+            _fmt_rate(lo),
+            _fmt_rate(hi),
             _fmt_ratio(spread(ratios(results, key, "floor"))[0]),
             _fmt_ratio(spread(ratios(results, key, dcmtk))[0]),
             _fmt_ratio(spread(ratios(results, key, pyn))[0]),
@@ -104,36 +136,73 @@ def echo_table(results: Results, labels: Dict[str, str]) -> str:
             str(failures(results, key)),
         )
     return t.render() + (
-        "\n\nx DCMTK / x pynetdicom: rows driven by the raw native client are divided by the same client"
-        " against storescp / the pynetdicom SCP; the other rows by echoscu -> storescp / pynetdicom ->"
-        " pynetdicom. SCP CPU /1k: server CPU seconds per 1,000 echoes, in ms.")
+        "\n\nx DCMTK / x pynetdicom: rows driven by the raw native client are divided by the"
+        " same client against storescp / the pynetdicom SCP; the other rows by echoscu ->"
+        " storescp / pynetdicom -> pynetdicom. SCP CPU /1k: server CPU seconds per 1,000"
+        " echoes, in ms."
+    )
 
 
 def assoc_table(results: Results, labels: Dict[str, str], concurrency: Sequence[int]) -> str:
-    t = Table(["associations/s", "clients", "median", "min", "max", "x floor", "fastdimse x this",
-               "SCP CPU /assoc", "fail"])
+    t = Table(
+        [
+            "associations/s",
+            "clients",
+            "median",
+            "min",
+            "max",
+            "x floor",
+            "fastdimse x this",
+            "SCP CPU /assoc",
+            "fail",
+        ]
+    )
     for n in concurrency:
         for name in ["floor", "fd", "fdscu", "storescp", "pynetdicom"]:
             key = f"a_{name}_{n}"
             if key not in results:
                 continue
             med, lo, hi = spread(rates(results, key))
-            vs = "-" if name in ("fd", "fdscu", "floor") else _fmt_ratio(spread(ratios(results, f"a_fd_{n}", key))[0])
+            vs = (
+                "-"
+                if name in ("fd", "fdscu", "floor")
+                else _fmt_ratio(spread(ratios(results, f"a_fd_{n}", key))[0])
+            )
             if name == "floor":
                 vs = _fmt_ratio(spread(ratios(results, f"a_fd_{n}", key))[0])
             cpu = spread(cpu_per_k(results, key))[0]
             t.add(
-                labels[key], str(n), _fmt_rate(med), _fmt_rate(lo), _fmt_rate(hi),
-                _fmt_ratio(spread(ratios(results, key, f"a_floor_{n}"))[0]), vs,
-                "-" if math.isnan(cpu) else f"{cpu:.3f} ms", str(failures(results, key)),
+                labels[key],
+                str(n),
+                _fmt_rate(med),
+                _fmt_rate(lo),
+                _fmt_rate(hi),
+                _fmt_ratio(spread(ratios(results, key, f"a_floor_{n}"))[0]),
+                vs,
+                "-" if math.isnan(cpu) else f"{cpu:.3f} ms",
+                str(failures(results, key)),
             )
     return t.render()
 
 
 def cost_table(results: Results, labels: Dict[str, str]) -> str:
     t = Table(["CPU cost", "server CPU s per 1,000", "min", "max", "client CPU s per 1,000"])
-    for key in ["floor", "fd", "raw_fd", "fd_handler", "raw_fd_handler", "py_send", "dcmtk", "raw_storescp",
-                "pynetdicom", "raw_pynetdicom", "a_floor_1", "a_fd_1", "a_storescp_1", "a_pynetdicom_1"]:
+    for key in [
+        "floor",
+        "fd",
+        "raw_fd",
+        "fd_handler",
+        "raw_fd_handler",
+        "py_send",
+        "dcmtk",
+        "raw_storescp",
+        "pynetdicom",
+        "raw_pynetdicom",
+        "a_floor_1",
+        "a_fd_1",
+        "a_storescp_1",
+        "a_pynetdicom_1",
+    ]:
         if key not in results:
             continue
         med, lo, hi = spread(cpu_per_k(results, key))
@@ -144,12 +213,26 @@ def cost_table(results: Results, labels: Dict[str, str]) -> str:
 
 
 def idle_table(idle: List[dict]) -> str:
-    t = Table(["idle associations", "held", "open failures", "released after idle", "server RSS before",
-               "RSS held", "RSS per association", "server CPU while idle"])
+    t = Table(
+        [
+            "idle associations",
+            "held",
+            "open failures",
+            "released after idle",
+            "server RSS before",
+            "RSS held",
+            "RSS per association",
+            "server CPU while idle",
+        ]
+    )
     for r in idle:
         t.add(
-            f"{r['count']:,}", f"{r.get('held', 0):,}", str(r.get("open_failed", "-")), f"{r.get('released', 0):,}",
-            f"{r.get('rss_before_kib', 0) / 1024:.1f} MiB", f"{r.get('rss_after_idle_kib', 0) / 1024:.1f} MiB",
+            f"{r['count']:,}",
+            f"{r.get('held', 0):,}",
+            str(r.get("open_failed", "-")),
+            f"{r.get('released', 0):,}",
+            f"{r.get('rss_before_kib', 0) / 1024:.1f} MiB",
+            f"{r.get('rss_after_idle_kib', 0) / 1024:.1f} MiB",
             f"{r.get('rss_per_assoc_kib', math.nan):.1f} KiB",
             f"{r.get('idle_cpu_s', math.nan):.2f} s over {r.get('idle_secs', 0):.0f} s",
         )
@@ -169,16 +252,33 @@ def targets(results: Results, idle: List[dict]) -> List[Tuple[str, str, str, Opt
         out.append((name, f"{med:.3g}x (min {lo:.3g}, max {hi:.3g})", f">= {need}x", ok))
 
     # End to end: fastdimse's own SCU against its SCP, as the issue lists the echo benchmarks.
-    ratio_target("one association, no handler / ping-pong floor (fastdimse SCU -> echoscp)", "fd", "floor", 0.6)
-    ratio_target("one association, Python handler / floor (fastdimse SCU -> SCP + handler)", "fd_handler", "floor", 0.4)
+    ratio_target(
+        "one association, no handler / ping-pong floor (fastdimse SCU -> echoscp)",
+        "fd",
+        "floor",
+        0.6,
+    )
+    ratio_target(
+        "one association, Python handler / floor (fastdimse SCU -> SCP + handler)",
+        "fd_handler",
+        "floor",
+        0.4,
+    )
     ratio_target("Python send_c_echo() / ping-pong floor", "py_send", "floor", 0.25)
     ratio_target("fastdimse SCU->SCP / pynetdicom SCU->SCP (echoes/s)", "fd", "pynetdicom", 100)
     ratio_target("fastdimse SCU->SCP / DCMTK echoscu->storescp (echoes/s)", "fd", "dcmtk", 1.5)
     # The SCP alone, driven by the same independent raw-bytes client (how the issue's checker
     # measures `python -m fastdimse echoscp`).
     ratio_target("SCP only, no handler / floor (raw client -> echoscp)", "raw_fd", "floor", 0.6)
-    ratio_target("SCP only, Python handler / floor (raw client -> SCP + handler)", "raw_fd_handler", "floor", 0.4)
-    ratio_target("SCP only: fastdimse / pynetdicom SCP (raw client)", "raw_fd", "raw_pynetdicom", 100)
+    ratio_target(
+        "SCP only, Python handler / floor (raw client -> SCP + handler)",
+        "raw_fd_handler",
+        "floor",
+        0.4,
+    )
+    ratio_target(
+        "SCP only: fastdimse / pynetdicom SCP (raw client)", "raw_fd", "raw_pynetdicom", 100
+    )
     ratio_target("SCP only: fastdimse / storescp (raw client)", "raw_fd", "raw_storescp", 1.5)
     ratio_target("associations/s, 1 client / association floor", "a_fd_1", "a_floor_1", 0.7)
     if "a_fd_64" in results:
@@ -196,21 +296,45 @@ def targets(results: Results, idle: List[dict]) -> List[Tuple[str, str, str, Opt
             b = rs["server_cpu"] / rs["ok"] if rs.get("ok") else math.nan
             per.append(a / b if b else math.nan)
         med, lo, hi = spread(per)
-        out.append((f"SCP CPU per 1,000 echoes / floor per-side CPU ({who})",
-                    f"{med:.3g}x (min {lo:.3g}, max {hi:.3g})", "<= 2.5x", not math.isnan(med) and med <= 2.5))
+        out.append(
+            (
+                f"SCP CPU per 1,000 echoes / floor per-side CPU ({who})",
+                f"{med:.3g}x (min {lo:.3g}, max {hi:.3g})",
+                "<= 2.5x",
+                not math.isnan(med) and med <= 2.5,
+            )
+        )
     for r in idle:
         cpu = r.get("idle_cpu_per_s", math.nan)
-        out.append((f"{r['count']:,} idle associations: server CPU", f"{cpu * 100:.2f}% of a core",
-                    "none (< 1% of a core)", cpu < 0.01))
+        out.append(
+            (
+                f"{r['count']:,} idle associations: server CPU",
+                f"{cpu * 100:.2f}% of a core",
+                "none (< 1% of a core)",
+                cpu < 0.01,
+            )
+        )
         rss = r.get("rss_per_assoc_kib", math.nan)
-        out.append((f"{r['count']:,} idle associations: RSS each", f"{rss:.1f} KiB", "<= 64 KiB",
-                    not math.isnan(rss) and rss <= 64))
+        out.append(
+            (
+                f"{r['count']:,} idle associations: RSS each",
+                f"{rss:.1f} KiB",
+                "<= 64 KiB",
+                not math.isnan(rss) and rss <= 64,
+            )
+        )
     big = [r for r in idle if r["count"] >= 10000]
     if big:
         r = big[0]
         ok = r.get("held") == r["count"] and r.get("released") == r["count"]
-        out.append(("10,000 associations held by one process", f"held {r.get('held')}, released {r.get('released')}",
-                    "10,000", ok))
+        out.append(
+            (
+                "10,000 associations held by one process",
+                f"held {r.get('held')}, released {r.get('released')}",
+                "10,000",
+                ok,
+            )
+        )
     return out
 
 

@@ -21,6 +21,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -31,9 +32,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-import benches  # noqa: E402
 import report  # noqa: E402
 from procs import Procs  # noqa: E402
+
+import benches  # noqa: E402
 
 
 def _elf_has_debug_info(path: str) -> bool:
@@ -44,12 +46,14 @@ def _elf_has_debug_info(path: str) -> bool:
         data = f.read()
     if data[:4] != b"\x7fELF" or data[4] != 2:
         return False
-    shoff, = struct.unpack_from("<Q", data, 0x28)
+    (shoff,) = struct.unpack_from("<Q", data, 0x28)
     shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
+
     def section(i: int):
         return struct.unpack_from("<IIQQQQ", data, shoff + i * shentsize)
+
     _, _, _, _, str_off, str_size = section(shstrndx)
-    names = data[str_off:str_off + str_size]
+    names = data[str_off : str_off + str_size]
     for i in range(shnum):
         name_off = section(i)[0]
         end = names.find(b"\0", name_off)
@@ -64,17 +68,27 @@ def check_extension(allow_debug: bool) -> str:
 
     path = _core.__file__
     if _elf_has_debug_info(path) and not allow_debug:
-        sys.exit(f"{path} is a debug build; figures would be meaningless.\n"
-                 "Build it with `maturin develop --release` (or pass --allow-debug).")
+        sys.exit(
+            f"{path} is a debug build; figures would be meaningless.\n"
+            "Build it with `maturin develop --release` (or pass --allow-debug)."
+        )
     return f"fastdimse {fastdimse.__version__} ({path})"
 
 
 def build_native() -> str:
     manifest = os.path.join(HERE, "native", "Cargo.toml")
-    print("building benches/compare/native (cargo build --release) ...", file=sys.stderr, flush=True)
-    subprocess.run(["cargo", "build", "--release", "--quiet", "--manifest-path", manifest], check=True)
-    meta = subprocess.run(["cargo", "metadata", "--format-version", "1", "--no-deps", "--manifest-path", manifest],
-                          check=True, capture_output=True, text=True)
+    print(
+        "building benches/compare/native (cargo build --release) ...", file=sys.stderr, flush=True
+    )
+    subprocess.run(
+        ["cargo", "build", "--release", "--quiet", "--manifest-path", manifest], check=True
+    )
+    meta = subprocess.run(
+        ["cargo", "metadata", "--format-version", "1", "--no-deps", "--manifest-path", manifest],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return os.path.join(json.loads(meta.stdout)["target_directory"], "release")
 
 
@@ -96,8 +110,10 @@ def machine() -> str:
     except OSError:
         pass
     load = open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else ["?"]
-    return (f"{os.cpu_count()} CPUs (nproc), {model}, Linux {platform.release()}, Python {platform.python_version()}; "
-            f"load average at start {' '.join(load)}")
+    return (
+        f"{os.cpu_count()} CPUs (nproc), {model}, Linux {platform.release()}, "
+        f"Python {platform.python_version()}; load average at start {' '.join(load)}"
+    )
 
 
 def run_codec(procs: Procs) -> List[str]:
@@ -105,18 +121,44 @@ def run_codec(procs: Procs) -> List[str]:
     notes = []
     if os.path.exists(os.path.join(REPO, "benches", "codec.rs")):
         print("cargo bench --bench codec ...", file=sys.stderr, flush=True)
-        p = subprocess.run(["cargo", "bench", "--bench", "codec"], cwd=REPO, capture_output=True, text=True,
-                           timeout=1800)
-        lines = [ln for ln in p.stdout.splitlines() if "time:" in ln or (ln and not ln.startswith(" ") and "/" in ln)]
-        notes.append("cargo bench --bench codec (exit %d):\n%s" % (p.returncode, "\n".join(lines) or p.stderr[-2000:]))
+        p = subprocess.run(
+            ["cargo", "bench", "--bench", "codec"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
+        lines = [
+            ln
+            for ln in p.stdout.splitlines()
+            if "time:" in ln or (ln and not ln.startswith(" ") and "/" in ln)
+        ]
+        notes.append(
+            f"cargo bench --bench codec (exit {p.returncode}):\n"
+            + ("\n".join(lines) or p.stderr[-2000:])
+        )
     else:
         notes.append("benches/codec.rs not found: criterion codec figures skipped")
     if os.path.isdir(os.path.join(REPO, "benches", "python")):
         print("pytest benches/python --benchmark-enable ...", file=sys.stderr, flush=True)
-        p = subprocess.run([sys.executable, "-m", "pytest", "-q", "benches/python", "--benchmark-enable",
-                            "--benchmark-columns=min,median,mean,ops,rounds"], cwd=REPO, capture_output=True,
-                           text=True, timeout=1800)
-        notes.append("pytest benches/python --benchmark-enable (exit %d):\n%s" % (p.returncode, p.stdout[-6000:]))
+        p = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "benches/python",
+                "--benchmark-enable",
+                "--benchmark-columns=min,median,mean,ops,rounds",
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
+        notes.append(
+            f"pytest benches/python --benchmark-enable (exit {p.returncode}):\n" + p.stdout[-6000:]
+        )
     else:
         notes.append("benches/python not found: pytest-benchmark codec figures skipped")
     return notes
@@ -127,10 +169,14 @@ def _stop_on_sigterm(signum, frame):  # noqa: ANN001
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     g = ap.add_mutually_exclusive_group()
     g.add_argument("--quick", action="store_true", help="under 2 minutes (default)")
-    g.add_argument("--full", action="store_true", help="longer runs, more repetitions, codec benches")
+    g.add_argument(
+        "--full", action="store_true", help="longer runs, more repetitions, codec benches"
+    )
     ap.add_argument("--reps", type=int, help="repetitions (default: 3 quick, 7 full)")
     ap.add_argument("--secs", type=float, help="seconds per run (default: 0.4 quick, 2 full)")
     ap.add_argument("--only", choices=["echo", "assoc", "idle"], help="run one part only")
@@ -153,14 +199,20 @@ def main() -> int:
     build_secs = time.monotonic() - started
 
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    # Explicitly: a shell starting us in the background may have left SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     procs = Procs()
     ctx = benches.Context(procs=procs, mode=mode, bin_dir=bin_dir)
     results: Dict[str, List[dict]] = {}
     idle: List[dict] = []
     codec_notes: List[str] = []
-    todo = [b for b in benches.all_benches()
-            if args.only is None or (args.only == "echo" and b.group == "echo")
-            or (args.only == "assoc" and b.group.startswith("assoc"))]
+    todo = [
+        b
+        for b in benches.all_benches()
+        if args.only is None
+        or (args.only == "echo" and b.group == "echo")
+        or (args.only == "assoc" and b.group.startswith("assoc"))
+    ]
     labels = {b.key: b.label for b in benches.all_benches()}
     t0 = time.monotonic()
     try:
@@ -172,16 +224,24 @@ def main() -> int:
                 r = b.run(ctx)
                 results.setdefault(b.key, []).append(r)
                 err = f"  ERROR {r.get('error')}" if r.get("failed") else ""
-                print(f"[rep {rep + 1}/{mode.reps}] {b.group:9} {b.label:55} {r.get('rate', 0):>10,.0f}/s{err}",
-                      file=sys.stderr, flush=True)
+                rate = r.get("rate", 0)
+                print(
+                    f"[rep {rep + 1}/{mode.reps}] {b.group:9} {b.label:55} {rate:>10,.0f}/s{err}",
+                    file=sys.stderr,
+                    flush=True,
+                )
         for s in list(ctx.servers.values()):
             procs.stop(s.proc)
         if (args.only in (None, "idle")) and not args.no_idle:
             for n in mode.idle_counts:
                 r = benches.idle_associations(ctx, n)
                 idle.append(r)
-                print(f"[idle] {n:,} held: {r['held']:,}, {r['rss_per_assoc_kib']:.1f} KiB each, "
-                      f"{r['idle_cpu_s']:.2f} s CPU in {r['idle_secs']} s", file=sys.stderr, flush=True)
+                print(
+                    f"[idle] {n:,} held: {r['held']:,}, {r['rss_per_assoc_kib']:.1f} KiB each, "
+                    f"{r['idle_cpu_s']:.2f} s CPU in {r['idle_secs']} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
         if args.full and not args.no_codec and args.only is None:
             codec_notes = run_codec(procs)
     except KeyboardInterrupt:
@@ -189,6 +249,8 @@ def main() -> int:
         return 130
     finally:
         procs.stop_all()
+        for d in ctx.tempdirs:
+            shutil.rmtree(d, ignore_errors=True)
     bench_secs = time.monotonic() - t0
 
     cmd = "python benches/compare/run.py " + " ".join(sys.argv[1:])
@@ -201,16 +263,23 @@ def main() -> int:
         f"- {ext}; native helpers in {bin_dir}",
         f"- {mode.reps} repetitions round-robin, {mode.secs} s per run; RLIMIT_NOFILE {nofile}; "
         f"benchmarks took {bench_secs:.0f} s (+{build_secs:.0f} s checks/build)",
-        "- ratios are medians of per-repetition ratios (both sides measured in the same repetition)",
+        "- ratios are medians of per-repetition ratios (both sides measured in one repetition)",
     ]
     parts = ["\n".join(head)]
     if any(b.group == "echo" for b in todo):
-        parts.append("## Echoes per second over one association\n\n" + report.echo_table(results, labels))
+        parts.append(
+            "## Echoes per second over one association\n\n" + report.echo_table(results, labels)
+        )
     if any(b.group.startswith("assoc") for b in todo):
-        parts.append("## Associations per second (connect, associate, one echo, release)\n\n"
-                     + report.assoc_table(results, labels, benches.CONCURRENCY))
+        parts.append(
+            "## Associations per second (connect, associate, one echo, release)\n\n"
+            + report.assoc_table(results, labels, benches.CONCURRENCY)
+        )
     if results:
-        parts.append("## CPU cost (server process utime+stime from /proc)\n\n" + report.cost_table(results, labels))
+        parts.append(
+            "## CPU cost (server process utime+stime from /proc)\n\n"
+            + report.cost_table(results, labels)
+        )
     if idle:
         parts.append("## Idle associations on one fastdimse server\n\n" + report.idle_table(idle))
     if codec_notes:
@@ -228,7 +297,11 @@ def main() -> int:
             f.write(text)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"results": results, "idle": idle, "codec": codec_notes, "mode": mode.name}, f, indent=1)
+            json.dump(
+                {"results": results, "idle": idle, "codec": codec_notes, "mode": mode.name},
+                f,
+                indent=1,
+            )
     return 0
 
 
