@@ -37,7 +37,7 @@ class Mode:
 
 
 QUICK = Mode("quick", reps=3, secs=0.4, dcmtk_repeat=6000, idle_counts=[1000, 10000], idle_secs=2.0)
-FULL = Mode("full", reps=7, secs=2.0, dcmtk_repeat=40000, idle_counts=[1000, 10000], idle_secs=5.0)
+FULL = Mode("full", reps=5, secs=2.0, dcmtk_repeat=40000, idle_counts=[1000, 10000], idle_secs=5.0)
 
 
 @dataclass

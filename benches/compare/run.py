@@ -177,7 +177,7 @@ def main() -> int:
     g.add_argument(
         "--full", action="store_true", help="longer runs, more repetitions, codec benches"
     )
-    ap.add_argument("--reps", type=int, help="repetitions (default: 3 quick, 7 full)")
+    ap.add_argument("--reps", type=int, help="repetitions (default: 3 quick, 5 full)")
     ap.add_argument("--secs", type=float, help="seconds per run (default: 0.4 quick, 2 full)")
     ap.add_argument("--only", choices=["echo", "assoc", "idle"], help="run one part only")
     ap.add_argument("--no-idle", action="store_true", help="skip the idle-associations part")
