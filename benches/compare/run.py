@@ -92,6 +92,21 @@ def build_native() -> str:
     return os.path.join(json.loads(meta.stdout)["target_directory"], "release")
 
 
+def _git_head() -> str:
+    try:
+        head = subprocess.run(
+            ["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", REPO, "status", "--porcelain", "--", "rust", "python", "Cargo.toml"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        return head + (" (rust/python modified)" if dirty else "")
+    except OSError:
+        return "unknown"
+
+
 def raise_nofile() -> int:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
@@ -260,7 +275,7 @@ def main() -> int:
         f"- command: `{cmd.strip()}`",
         f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
         f"- machine: {machine()}",
-        f"- {ext}; native helpers in {bin_dir}",
+        f"- {ext}, git {_git_head()}; native helpers in {bin_dir}",
         f"- {mode.reps} repetitions round-robin, {mode.secs} s per run; RLIMIT_NOFILE {nofile}; "
         f"benchmarks took {bench_secs:.0f} s (+{build_secs:.0f} s checks/build)",
         "- ratios are medians of per-repetition ratios (both sides measured in one repetition)",
