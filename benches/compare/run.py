@@ -146,12 +146,15 @@ def run_codec(procs: Procs) -> List[str]:
         lines = [
             ln
             for ln in p.stdout.splitlines()
-            if "time:" in ln or (ln and not ln.startswith(" ") and "/" in ln)
+            if "time:" in ln or "thrpt:" in ln or (ln and not ln.startswith(" ") and "/" in ln)
         ]
-        notes.append(
-            f"cargo bench --bench codec (exit {p.returncode}):\n"
-            + ("\n".join(lines) or p.stderr[-2000:])
-        )
+        if p.returncode != 0:
+            body = p.stderr[-2000:]
+        elif lines:
+            body = "\n".join(lines)
+        else:
+            body = "no criterion results: benches/codec.rs defines no benchmark on this branch"
+        notes.append(f"cargo bench --bench codec (exit {p.returncode}):\n{body}")
     else:
         notes.append("benches/codec.rs not found: criterion codec figures skipped")
     if os.path.isdir(os.path.join(REPO, "benches", "python")):
