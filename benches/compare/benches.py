@@ -36,7 +36,7 @@ class Mode:
     client_timeout: float = 10.0  # the native clients' per-operation socket timeout
 
 
-QUICK = Mode("quick", reps=3, secs=0.4, dcmtk_repeat=6000, idle_counts=[1000, 10000], idle_secs=2.0)
+QUICK = Mode("quick", reps=3, secs=0.3, dcmtk_repeat=6000, idle_counts=[1000, 10000], idle_secs=2.0)
 FULL = Mode("full", reps=5, secs=2.0, dcmtk_repeat=40000, idle_counts=[1000, 10000], idle_secs=5.0)
 
 
@@ -110,7 +110,9 @@ def start_servers(ctx: Context) -> None:
     port = free_port()
     outdir = tempfile.mkdtemp(prefix="fdbench-storescp-")
     ctx.tempdirs.append(outdir)
-    storescp = p.start([STORESCP, "-od", outdir, str(port)], env=DCMTK_ENV, stdout=None)
+    # -dhl: no reverse DNS lookup of each peer (the associations/s clients connect from
+    # 127.0.0.2-254, which have no name; a lookup would time out per association).
+    storescp = p.start([STORESCP, "-dhl", "-od", outdir, str(port)], env=DCMTK_ENV, stdout=None)
     wait_listening(port, storescp)
     ctx.servers["storescp"] = Server("DCMTK storescp", storescp, port)
 

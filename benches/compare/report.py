@@ -34,7 +34,10 @@ def rates(results: Results, key: str) -> List[float]:
 
 
 def ratios(results: Results, a: str, b: str) -> List[float]:
-    """Per-repetition a/b: both measured in the same repetition."""
+    """Per-repetition a/b: both measured in the same repetition. Against the ping-pong floor,
+    the floor run made just before `a` is used when there is one."""
+    if b == "floor" and f"floor@{a}" in results:
+        b = f"floor@{a}"
     out = []
     for ra, rb in zip(results.get(a, []), results.get(b, [])):
         x, y = ra.get("rate", 0.0), rb.get("rate", 0.0)
@@ -288,10 +291,11 @@ def targets(results: Results, idle: List[dict]) -> List[Tuple[str, str, str, Opt
         out.append(("failures at 64 concurrent clients (fastdimse)", "not run", "0", None))
     # SCP CPU per 1,000 echoes against the floor server's CPU per 1,000 round trips.
     for key, who in (("fd", "fastdimse SCU -> echoscp"), ("raw_fd", "raw client -> echoscp")):
-        if key not in results or "floor" not in results:
+        floor = f"floor@{key}" if f"floor@{key}" in results else "floor"
+        if key not in results or floor not in results:
             continue
         per = []
-        for rf, rs in zip(results.get(key, []), results.get("floor", [])):
+        for rf, rs in zip(results.get(key, []), results.get(floor, [])):
             a = rf["server_cpu"] / rf["ok"] if rf.get("ok") else math.nan
             b = rs["server_cpu"] / rs["ok"] if rs.get("ok") else math.nan
             per.append(a / b if b else math.nan)

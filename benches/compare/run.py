@@ -196,7 +196,7 @@ def main() -> int:
         "--full", action="store_true", help="longer runs, more repetitions, codec benches"
     )
     ap.add_argument("--reps", type=int, help="repetitions (default: 3 quick, 5 full)")
-    ap.add_argument("--secs", type=float, help="seconds per run (default: 0.4 quick, 2 full)")
+    ap.add_argument("--secs", type=float, help="seconds per run (default: 0.3 quick, 2 full)")
     ap.add_argument("--only", choices=["echo", "assoc", "idle"], help="run one part only")
     ap.add_argument("--no-idle", action="store_true", help="skip the idle-associations part")
     ap.add_argument("--no-codec", action="store_true", help="skip the codec benches in --full")
@@ -239,6 +239,10 @@ def main() -> int:
         for rep in range(mode.reps):
             order = todo if rep % 2 == 0 else list(reversed(todo))
             for b in order:
+                if b.group == "echo" and b.key != "floor":
+                    # A floor run right before each echo benchmark, for its ratio: the load
+                    # of a shared machine drifts within a repetition.
+                    results.setdefault(f"floor@{b.key}", []).append(benches.echo_floor(ctx))
                 r = b.run(ctx)
                 results.setdefault(b.key, []).append(r)
                 err = f"  ERROR {r.get('error')}" if r.get("failed") else ""
@@ -281,7 +285,8 @@ def main() -> int:
         f"- {ext}, git {_git_head()}; native helpers in {bin_dir}",
         f"- {mode.reps} repetitions round-robin, {mode.secs} s per run; RLIMIT_NOFILE {nofile}; "
         f"benchmarks took {bench_secs:.0f} s (+{build_secs:.0f} s checks/build)",
-        "- ratios are medians of per-repetition ratios (both sides measured in one repetition)",
+        "- ratios are medians of per-repetition ratios (both sides measured in one repetition;"
+        " against the ping-pong floor, the floor run made just before the benchmark)",
     ]
     parts = ["\n".join(head)]
     if any(b.group == "echo" for b in todo):

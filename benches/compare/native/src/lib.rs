@@ -6,8 +6,10 @@
 //! - [`report`]: the one JSON line each binary prints for the runner.
 //! - [`args`]: a tiny `--key value` parser (no dependencies).
 //! - [`cpu`]: this process's CPU seconds.
+//! - [`connect`]: client connections, optionally spread over loopback source addresses.
 
 pub mod args;
+pub mod connect;
 pub mod cpu;
 pub mod load;
 pub mod report;

@@ -187,12 +187,15 @@ pub struct RawAssociation {
 }
 
 /// Connects and negotiates; `Err` says why it failed (refused, rejected, aborted, timeout).
-pub fn associate(addr: SocketAddr, rq: &[u8], timeout: Duration) -> Result<RawAssociation, String> {
+/// `spread` connects from the next loopback source address (see [`crate::connect`]).
+pub fn associate(
+    addr: SocketAddr,
+    rq: &[u8],
+    timeout: Duration,
+    spread: bool,
+) -> Result<RawAssociation, String> {
     let mut stream =
-        TcpStream::connect_timeout(&addr, timeout).map_err(|e| format!("connect: {e}"))?;
-    stream
-        .set_nodelay(true)
-        .map_err(|e| format!("nodelay: {e}"))?;
+        crate::connect::connect(addr, timeout, spread).map_err(|e| format!("connect: {e}"))?;
     stream
         .set_read_timeout(Some(timeout))
         .map_err(|e| format!("timeout: {e}"))?;

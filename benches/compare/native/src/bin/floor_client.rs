@@ -6,12 +6,12 @@
 //!   from C threads at once.
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use fastdimse_compare::args::Args;
 use fastdimse_compare::report::Report;
-use fastdimse_compare::{cpu, load};
+use fastdimse_compare::{connect, cpu, load};
 
 const ASSOCIATION_SHAPE: [(usize, usize); 3] = [(287, 194), (80, 90), (10, 10)];
 
@@ -50,9 +50,9 @@ fn pingpong(port: u16, secs: f64, max: u64) {
 }
 
 fn association_shaped(port: u16) -> Result<(), String> {
-    let mut stream =
-        TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
-    stream.set_nodelay(true).map_err(|e| e.to_string())?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut stream = connect::connect(addr, Duration::from_secs(10), true)
+        .map_err(|e| format!("connect: {e}"))?;
     let rq = [0xa5u8; 287];
     let mut rp = [0u8; 194];
     for (rq_len, rp_len) in ASSOCIATION_SHAPE {

@@ -18,13 +18,13 @@ use fastdimse_compare::{cpu, load};
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 fn one_association(addr: SocketAddr, rq: &[u8]) -> Result<(), String> {
-    let mut assoc = wire::associate(addr, rq, TIMEOUT)?;
+    let mut assoc = wire::associate(addr, rq, TIMEOUT, true)?;
     assoc.echo()?;
     assoc.release()
 }
 
 fn echo(addr: SocketAddr, rq: &[u8], secs: f64, max: u64) {
-    let mut assoc = wire::associate(addr, rq, TIMEOUT).unwrap_or_else(|e| {
+    let mut assoc = wire::associate(addr, rq, TIMEOUT, false).unwrap_or_else(|e| {
         eprintln!("associate: {e}");
         std::process::exit(1);
     });
@@ -77,7 +77,7 @@ fn open_many(
                     let (mut held, mut failed, mut error) =
                         (Vec::with_capacity(n), 0, String::new());
                     for _ in 0..n {
-                        match wire::associate(addr, rq, TIMEOUT) {
+                        match wire::associate(addr, rq, TIMEOUT, true) {
                             Ok(a) => held.push(a),
                             Err(e) => {
                                 failed += 1;
