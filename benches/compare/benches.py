@@ -1,0 +1,381 @@
+"""What is measured: the servers, and one function per benchmark returning its figures.
+
+Every benchmark returns a dict with at least ``rate`` (operations per second), ``ok``,
+``failed`` and, when the server is a process of its own, ``server_cpu`` (CPU seconds the
+server used during the run).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional
+
+from procs import Procs, cpu_seconds, free_port, wait_listening
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PY = sys.executable
+ECHOSCU = "/usr/bin/echoscu"
+STORESCP = "/usr/bin/storescp"
+DCMTK_ENV = {"TCP_NODELAY": "1"}
+CONCURRENCY = (1, 4, 16, 64)
+
+
+@dataclass
+class Mode:
+    """Run lengths: quick (under 2 minutes) or full."""
+
+    name: str
+    reps: int
+    secs: float  # per single-association / associations-per-second run
+    dcmtk_repeat: int  # echoscu --repeat N
+    idle_counts: List[int]
+    idle_secs: float
+    client_timeout: float = 10.0  # the native clients' per-operation socket timeout
+
+
+QUICK = Mode("quick", reps=3, secs=0.3, dcmtk_repeat=6000, idle_counts=[1000, 10000], idle_secs=2.0)
+FULL = Mode("full", reps=5, secs=2.0, dcmtk_repeat=40000, idle_counts=[1000, 10000], idle_secs=5.0)
+
+
+@dataclass
+class Server:
+    name: str
+    proc: object
+    port: int
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid  # type: ignore[attr-defined]
+
+
+@dataclass
+class Context:
+    procs: Procs
+    mode: Mode
+    bin_dir: str
+    servers: Dict[str, Server] = field(default_factory=dict)
+    tempdirs: List[str] = field(default_factory=list)
+
+    def native(self, name: str) -> str:
+        return os.path.join(self.bin_dir, name)
+
+
+def _read_port_line(proc, timeout: float = 30.0) -> int:
+    import selectors
+    import time
+
+    deadline = time.monotonic() + timeout
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    try:
+        while time.monotonic() < deadline:
+            if not sel.select(max(0.0, deadline - time.monotonic())):
+                break
+            line = proc.stdout.readline()
+            if not line:
+                break
+            if line.startswith("PORT "):
+                return int(line.split()[1])
+    finally:
+        sel.close()
+    raise RuntimeError(f"{proc.args!r} printed no PORT line")
+
+
+def start_servers(ctx: Context) -> None:
+    """Start every long-lived server of the run (loopback only, free ports)."""
+    p = ctx.procs
+    floor_pp = p.start([ctx.native("floor_server"), "--pattern", "80:90"])
+    ctx.servers["floor_pp"] = Server("floor ping-pong", floor_pp, _read_port_line(floor_pp))
+    floor_as = p.start([ctx.native("floor_server"), "--pattern", "287:194,80:90,10:10"])
+    ctx.servers["floor_assoc"] = Server(
+        "floor association-shaped", floor_as, _read_port_line(floor_as)
+    )
+
+    # The issue's reference server: `python -m fastdimse echoscp PORT` (no handler bound).
+    port = free_port()
+    echoscp = p.start([PY, "-m", "fastdimse", "echoscp", "--bind-address", "127.0.0.1", str(port)])
+    wait_listening(port, echoscp)
+    ctx.servers["fd_echoscp"] = Server("fastdimse echoscp", echoscp, port)
+
+    # The same server with room for 64 concurrent associations (echoscp allows 10).
+    for key, extra in (("fd_scp", []), ("fd_handler", ["--handler"])):
+        proc = p.start([PY, os.path.join(HERE, "scp.py"), "fastdimse", *extra])
+        ctx.servers[key] = Server(key, proc, _read_port_line(proc))
+    pyn = p.start([PY, os.path.join(HERE, "scp.py"), "pynetdicom"])
+    ctx.servers["pynetdicom"] = Server("pynetdicom", pyn, _read_port_line(pyn))
+
+    port = free_port()
+    outdir = tempfile.mkdtemp(prefix="fdbench-storescp-")
+    ctx.tempdirs.append(outdir)
+    # -dhl: no reverse DNS lookup of each peer (the associations/s clients connect from
+    # 127.0.0.2-254, which have no name; a lookup would time out per association).
+    storescp = p.start([STORESCP, "-dhl", "-od", outdir, str(port)], env=DCMTK_ENV, stdout=None)
+    wait_listening(port, storescp)
+    ctx.servers["storescp"] = Server("DCMTK storescp", storescp, port)
+
+
+# ----- one benchmark each ----------------------------------------------------------------------
+
+
+def _client(ctx: Context, server: str, argv: List[str], timeout: Optional[float] = None) -> dict:
+    srv = ctx.servers[server]
+    budget = timeout if timeout is not None else ctx.mode.secs + ctx.mode.client_timeout + 30
+    cpu0 = cpu_seconds(srv.pid)
+    res = ctx.procs.run_json(argv, timeout=budget)
+    res["server_cpu"] = cpu_seconds(srv.pid) - cpu0
+    secs = res.get("secs") or 0.0
+    res["rate"] = res.get("ok", 0) / secs if secs > 0 else 0.0
+    return res
+
+
+def _native_args(ctx: Context, server: str) -> List[str]:
+    return ["--port", str(ctx.servers[server].port), "--secs", str(ctx.mode.secs)]
+
+
+def echo_floor(ctx: Context) -> dict:
+    return _client(
+        ctx, "floor_pp", [ctx.native("floor_client"), "pingpong", *_native_args(ctx, "floor_pp")]
+    )
+
+
+def echo_native(binary: str, server: str) -> Callable[[Context], dict]:
+    def run(ctx: Context) -> dict:
+        return _client(ctx, server, [ctx.native(binary), "echo", *_native_args(ctx, server)])
+
+    return run
+
+
+def echo_python(client_mode: str, server: str) -> Callable[[Context], dict]:
+    def run(ctx: Context) -> dict:
+        argv = [PY, os.path.join(HERE, "py_clients.py"), client_mode, *_native_args(ctx, server)]
+        return _client(ctx, server, argv, timeout=ctx.mode.secs + 60)
+
+    return run
+
+
+def echo_dcmtk(ctx: Context) -> dict:
+    """echoscu --repeat N against storescp; the time of a --repeat 1 run (process start,
+    association, release) is subtracted so only the echoes are counted."""
+    srv = ctx.servers["storescp"]
+    n = ctx.mode.dcmtk_repeat
+    base = [ECHOSCU, "127.0.0.1", str(srv.port)]
+    t1 = ctx.procs.run_timed([*base, "--repeat", "1"], timeout=30, env=DCMTK_ENV)
+    cpu0 = cpu_seconds(srv.pid)
+    tn = ctx.procs.run_timed([*base, "--repeat", str(n)], timeout=120, env=DCMTK_ENV)
+    server_cpu = cpu_seconds(srv.pid) - cpu0
+    if t1 is None or tn is None or tn <= t1:
+        return {
+            "ok": 0,
+            "failed": 1,
+            "secs": 0.0,
+            "rate": 0.0,
+            "server_cpu": server_cpu,
+            "error": "echoscu failed",
+        }
+    secs = tn - t1
+    return {
+        "ok": n - 1,
+        "failed": 0,
+        "secs": secs,
+        "rate": (n - 1) / secs,
+        "server_cpu": server_cpu,
+    }
+
+
+def assoc_native(binary: str, server: str, threads: int) -> Callable[[Context], dict]:
+    def run(ctx: Context) -> dict:
+        argv = [ctx.native(binary), "assoc", *_native_args(ctx, server), "--threads", str(threads)]
+        return _client(ctx, server, argv)
+
+    return run
+
+
+def assoc_floor(threads: int) -> Callable[[Context], dict]:
+    def run(ctx: Context) -> dict:
+        argv = [
+            ctx.native("floor_client"),
+            "assoc",
+            *_native_args(ctx, "floor_assoc"),
+            "--threads",
+            str(threads),
+        ]
+        return _client(ctx, "floor_assoc", argv)
+
+    return run
+
+
+@dataclass
+class Bench:
+    key: str
+    group: str  # "echo" or "assoc/<n>"
+    label: str
+    run: Callable[[Context], dict]
+
+
+def all_benches() -> List[Bench]:
+    b = [
+        Bench("floor", "echo", "floor: TCP ping-pong 80/90 (native)", echo_floor),
+        Bench(
+            "fd", "echo", "fastdimse SCU -> fastdimse echoscp", echo_native("fd_scu", "fd_echoscp")
+        ),
+        Bench(
+            "fd_handler",
+            "echo",
+            "fastdimse SCU -> fastdimse SCP + Python handler",
+            echo_native("fd_scu", "fd_handler"),
+        ),
+        Bench(
+            "raw_fd",
+            "echo",
+            "raw native client -> fastdimse echoscp",
+            echo_native("raw_scu", "fd_echoscp"),
+        ),
+        Bench(
+            "raw_fd_handler",
+            "echo",
+            "raw native client -> fastdimse SCP + Python handler",
+            echo_native("raw_scu", "fd_handler"),
+        ),
+        Bench(
+            "py_send",
+            "echo",
+            "Python send_c_echo() loop -> fastdimse echoscp",
+            echo_python("fastdimse-send", "fd_echoscp"),
+        ),
+        Bench(
+            "py_many",
+            "echo",
+            "Python _core.echo_many() -> fastdimse echoscp",
+            echo_python("fastdimse-many", "fd_echoscp"),
+        ),
+        Bench("dcmtk", "echo", "DCMTK echoscu --repeat -> storescp", echo_dcmtk),
+        Bench(
+            "raw_storescp",
+            "echo",
+            "raw native client -> storescp",
+            echo_native("raw_scu", "storescp"),
+        ),
+        Bench(
+            "pynetdicom",
+            "echo",
+            "pynetdicom SCU -> pynetdicom SCP",
+            echo_python("pynetdicom", "pynetdicom"),
+        ),
+        Bench(
+            "raw_pynetdicom",
+            "echo",
+            "raw native client -> pynetdicom SCP",
+            echo_native("raw_scu", "pynetdicom"),
+        ),
+    ]
+    for n in CONCURRENCY:
+        g = f"assoc/{n}"
+        b += [
+            Bench(
+                f"a_floor_{n}", g, "floor: connect, 287/194, 80/90, 10/10, close", assoc_floor(n)
+            ),
+            Bench(
+                f"a_fd_{n}",
+                g,
+                "raw native client -> fastdimse SCP",
+                assoc_native("raw_scu", "fd_scp", n),
+            ),
+            Bench(
+                f"a_storescp_{n}",
+                g,
+                "raw native client -> storescp",
+                assoc_native("raw_scu", "storescp", n),
+            ),
+            Bench(
+                f"a_pynetdicom_{n}",
+                g,
+                "raw native client -> pynetdicom SCP",
+                assoc_native("raw_scu", "pynetdicom", n),
+            ),
+        ]
+        if n == 1:
+            b.append(
+                Bench(
+                    "a_fdscu_1",
+                    g,
+                    "fastdimse SCU -> fastdimse SCP",
+                    assoc_native("fd_scu", "fd_scp", 1),
+                )
+            )
+    return b
+
+
+def idle_associations(ctx: Context, count: int) -> dict:
+    """Hold `count` associations open on a fresh fastdimse server; its RSS and CPU while idle."""
+    import time
+
+    from procs import read_json_line, rss_kib
+
+    p = ctx.procs
+    scp = p.start(
+        [
+            PY,
+            os.path.join(HERE, "scp.py"),
+            "fastdimse",
+            "--max-assoc",
+            str(count + 16),
+            "--network-timeout",
+            "600",
+        ]
+    )
+    holder = None
+    try:
+        port = _read_port_line(scp)
+        # One association first, so what the server allocates once is not counted per association.
+        warm = p.run_json(
+            [ctx.native("raw_scu"), "assoc", "--port", str(port), "--max", "20", "--secs", "5"],
+            timeout=30,
+        )
+        if warm.get("ok") != 20:
+            raise RuntimeError(f"warm-up failed: {warm}")
+        rss0 = rss_kib(scp.pid)
+        holder = p.start(
+            [
+                ctx.native("raw_scu"),
+                "hold",
+                "--port",
+                str(port),
+                "--count",
+                str(count),
+                "--threads",
+                "8",
+            ]
+        )
+        ready = read_json_line(holder.stdout, timeout=120)
+        time.sleep(0.5)  # let the last accepted associations settle into their idle wait
+        rss1 = rss_kib(scp.pid)
+        cpu1 = cpu_seconds(scp.pid)
+        time.sleep(ctx.mode.idle_secs)
+        cpu2 = cpu_seconds(scp.pid)
+        rss2 = rss_kib(scp.pid)
+        holder.stdin.write("release\n")
+        holder.stdin.flush()
+        released = read_json_line(holder.stdout, timeout=120)
+        held = int(ready.get("ready", 0))
+        return {
+            "count": count,
+            "held": held,
+            "open_failed": int(ready.get("failed", 0)),
+            "open_secs": ready.get("secs"),
+            "error": ready.get("error", ""),
+            "released": int(released.get("released", 0)),
+            "rss_before_kib": rss0,
+            "rss_held_kib": rss1,
+            "rss_after_idle_kib": rss2,
+            "rss_per_assoc_kib": (rss2 - rss0) / held if held else float("nan"),
+            "idle_secs": ctx.mode.idle_secs,
+            "idle_cpu_s": cpu2 - cpu1,
+            "idle_cpu_per_s": (cpu2 - cpu1) / ctx.mode.idle_secs,
+        }
+    finally:
+        if holder is not None:
+            p.stop(holder)
+        p.stop(scp)

@@ -1,0 +1,144 @@
+//! The fastdimse-native SCU: `fastdimse::net::start_associate` and `AssocShared::start_echo`,
+//! with no Python anywhere.
+//!
+//! - `echo --port P --secs S --max N`: one association, C-ECHOs back to back.
+//! - `assoc --port P --threads C --secs S --max N`: associate, one C-ECHO, release.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fastdimse::assoc::{RequestedContext, RequestorConfig};
+use fastdimse::net::{
+    self, AssocShared, ClientConfig, EchoOutcome, NoHooks, ReleaseOutcome, Timeouts,
+};
+use fastdimse::uid;
+use fastdimse_compare::args::Args;
+use fastdimse_compare::report::Report;
+use fastdimse_compare::{cpu, load};
+
+fn config() -> ClientConfig {
+    let mut requestor = RequestorConfig::new("FDBENCH", "ANY-SCP");
+    requestor.requested.push(RequestedContext::new(
+        uid::VERIFICATION,
+        [
+            uid::IMPLICIT_VR_LE,
+            uid::EXPLICIT_VR_LE,
+            uid::DEFLATED_EXPLICIT_VR_LE,
+            uid::EXPLICIT_VR_BE,
+        ],
+    ));
+    let timeouts = Timeouts {
+        connection: Some(Duration::from_secs(10)),
+        ..Timeouts::default()
+    };
+    ClientConfig {
+        requestor,
+        timeouts,
+    }
+}
+
+fn associate(port: u16) -> Result<Arc<AssocShared>, String> {
+    let rx = net::start_associate("127.0.0.1", port, config(), Arc::new(NoHooks))
+        .map_err(|e| e.to_string())?;
+    let assoc = rx
+        .recv()
+        .map_err(|_| "the association task ended".to_string())?
+        .map_err(|e| e.to_string())?;
+    if !assoc.is_established() {
+        return Err(format!(
+            "not established: {:?} {:?}",
+            assoc.lifecycle(),
+            assoc.rejection()
+        ));
+    }
+    Ok(assoc)
+}
+
+fn echo_once(assoc: &AssocShared, id: u16, context_id: u8) -> Result<(), String> {
+    let rx = assoc
+        .start_echo(id, Some(context_id))
+        .map_err(|e| e.to_string())?;
+    match rx.recv() {
+        Ok(EchoOutcome::Response { status: 0, .. }) => Ok(()),
+        Ok(other) => Err(format!("{other:?}")),
+        Err(_) => Err("no outcome".into()),
+    }
+}
+
+fn release(assoc: &AssocShared) -> Result<(), String> {
+    let rx = assoc.start_release().map_err(|e| e.to_string())?;
+    match rx.recv() {
+        Ok(ReleaseOutcome::Released) => Ok(()),
+        other => Err(format!("release: {other:?}")),
+    }
+}
+
+fn one_association(port: u16) -> Result<(), String> {
+    let assoc = associate(port)?;
+    let context_id = assoc.echo_context().map_err(|e| e.to_string())?;
+    echo_once(&assoc, 1, context_id)?;
+    release(&assoc)
+}
+
+fn echo(port: u16, secs: f64, max: u64) {
+    let assoc = associate(port).unwrap_or_else(|e| {
+        eprintln!("associate: {e}");
+        std::process::exit(1);
+    });
+    let context_id = assoc.echo_context().unwrap_or_else(|e| {
+        eprintln!("{e}");
+        std::process::exit(1);
+    });
+    let cpu0 = cpu::process_seconds();
+    let t0 = Instant::now();
+    let deadline = t0 + Duration::from_secs_f64(secs);
+    let (mut ok, mut failed, mut error, mut id) = (0u64, 0u64, String::new(), 1u16);
+    while ok < max && Instant::now() < deadline {
+        match echo_once(&assoc, id, context_id) {
+            Ok(()) => ok += 1,
+            Err(e) => {
+                failed += 1;
+                error = e;
+                break;
+            }
+        }
+        id = id.wrapping_add(1).max(1);
+    }
+    let elapsed = t0.elapsed().as_secs_f64();
+    let client_cpu = cpu::process_seconds() - cpu0;
+    if failed == 0 {
+        if let Err(e) = release(&assoc) {
+            failed += 1;
+            error = e;
+        }
+    }
+    Report::new()
+        .int("ok", ok)
+        .int("failed", failed)
+        .num("secs", elapsed)
+        .num("client_cpu", client_cpu)
+        .text("error", &error)
+        .print();
+}
+
+fn main() {
+    let args = Args::parse();
+    let port: u16 = args.get("port", 0);
+    let secs: f64 = args.get("secs", 1.0);
+    let max: u64 = args.get("max", u64::MAX);
+    match args.mode.as_str() {
+        "echo" => echo(port, secs, max),
+        "assoc" => {
+            let threads: usize = args.get("threads", 1);
+            let cpu0 = cpu::process_seconds();
+            let out = load::run(threads, Duration::from_secs_f64(secs), max, || {
+                one_association(port)
+            });
+            out.report(cpu::process_seconds() - cpu0).print();
+        }
+        m => {
+            eprintln!("unknown mode {m:?} (echo | assoc)");
+            std::process::exit(2);
+        }
+    }
+}

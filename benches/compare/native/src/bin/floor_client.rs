@@ -1,0 +1,85 @@
+//! The TCP floor's client.
+//!
+//! - `pingpong --port P --secs S --max N`: one connection, 80-byte request, 90-byte reply,
+//!   as many round trips as fit.
+//! - `assoc --port P --threads C --secs S --max N`: connect, 287/194, 80/90, 10/10, close,
+//!   from C threads at once.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use fastdimse_compare::args::Args;
+use fastdimse_compare::report::Report;
+use fastdimse_compare::{connect, cpu, load};
+
+const ASSOCIATION_SHAPE: [(usize, usize); 3] = [(287, 194), (80, 90), (10, 10)];
+
+fn exchange(stream: &mut TcpStream, rq: &[u8], rp: &mut [u8]) -> std::io::Result<()> {
+    stream.write_all(rq)?;
+    stream.read_exact(rp)
+}
+
+fn pingpong(port: u16, secs: f64, max: u64) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap_or_else(|e| {
+        eprintln!("connect: {e}");
+        std::process::exit(1);
+    });
+    let _ = stream.set_nodelay(true);
+    let rq = [0xa5u8; 80];
+    let mut rp = [0u8; 90];
+    let cpu0 = cpu::process_seconds();
+    let t0 = Instant::now();
+    let deadline = t0 + Duration::from_secs_f64(secs);
+    let mut ops = 0u64;
+    let mut failed = 0u64;
+    while ops < max && Instant::now() < deadline {
+        if exchange(&mut stream, &rq, &mut rp).is_err() {
+            failed += 1;
+            break;
+        }
+        ops += 1;
+    }
+    let elapsed = t0.elapsed().as_secs_f64();
+    Report::new()
+        .int("ok", ops)
+        .int("failed", failed)
+        .num("secs", elapsed)
+        .num("client_cpu", cpu::process_seconds() - cpu0)
+        .print();
+}
+
+fn association_shaped(port: u16) -> Result<(), String> {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut stream = connect::connect(addr, Duration::from_secs(10), true)
+        .map_err(|e| format!("connect: {e}"))?;
+    let rq = [0xa5u8; 287];
+    let mut rp = [0u8; 194];
+    for (rq_len, rp_len) in ASSOCIATION_SHAPE {
+        exchange(&mut stream, &rq[..rq_len], &mut rp[..rp_len])
+            .map_err(|e| format!("exchange: {e}"))?;
+    }
+    Ok(())
+}
+
+fn main() {
+    let args = Args::parse();
+    let port: u16 = args.get("port", 0);
+    let secs: f64 = args.get("secs", 1.0);
+    let max: u64 = args.get("max", u64::MAX);
+    match args.mode.as_str() {
+        "pingpong" => pingpong(port, secs, max),
+        "assoc" => {
+            let threads: usize = args.get("threads", 1);
+            let cpu0 = cpu::process_seconds();
+            let out = load::run(threads, Duration::from_secs_f64(secs), max, || {
+                association_shaped(port)
+            });
+            out.report(cpu::process_seconds() - cpu0).print();
+        }
+        m => {
+            eprintln!("unknown mode {m:?} (pingpong | assoc)");
+            std::process::exit(2);
+        }
+    }
+}

@@ -1,0 +1,332 @@
+#!/usr/bin/env python3
+"""fastdimse side by side with the loopback TCP floor, DCMTK and pynetdicom.
+
+    python benches/compare/run.py [--quick | --full] [--reps N] [--json FILE] [--markdown FILE]
+
+Runs every benchmark once per repetition, round-robin (the order alternates between
+repetitions), and prints medians, min/max and ratios taken within each repetition, then
+PASS/MISS for each target of the performance issue. Quick mode takes under 2 minutes once the
+native helpers are built; full mode runs longer and adds the codec benchmarks.
+
+Needs: fastdimse installed in this Python as a release build (`maturin develop --release`),
+pynetdicom, DCMTK's echoscu/storescp in /usr/bin, cargo. Every server and client is started
+here on 127.0.0.1 and free ports, and stopped on exit, error or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from typing import Dict, List
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+import report  # noqa: E402
+from procs import Procs  # noqa: E402
+
+import benches  # noqa: E402
+
+
+def _elf_has_debug_info(path: str) -> bool:
+    """True if the ELF file at `path` has a .debug_info section (a debug build)."""
+    import struct
+
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:4] != b"\x7fELF" or data[4] != 2:
+        return False
+    (shoff,) = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
+
+    def section(i: int):
+        return struct.unpack_from("<IIQQQQ", data, shoff + i * shentsize)
+
+    _, _, _, _, str_off, str_size = section(shstrndx)
+    names = data[str_off : str_off + str_size]
+    for i in range(shnum):
+        name_off = section(i)[0]
+        end = names.find(b"\0", name_off)
+        if names[name_off:end] == b".debug_info":
+            return True
+    return False
+
+
+def check_extension(allow_debug: bool) -> str:
+    import fastdimse
+    from fastdimse import _core
+
+    path = _core.__file__
+    if _elf_has_debug_info(path) and not allow_debug:
+        sys.exit(
+            f"{path} is a debug build; figures would be meaningless.\n"
+            "Build it with `maturin develop --release` (or pass --allow-debug)."
+        )
+    return f"fastdimse {fastdimse.__version__} ({path})"
+
+
+def build_native() -> str:
+    manifest = os.path.join(HERE, "native", "Cargo.toml")
+    print(
+        "building benches/compare/native (cargo build --release) ...", file=sys.stderr, flush=True
+    )
+    subprocess.run(
+        ["cargo", "build", "--release", "--quiet", "--manifest-path", manifest], check=True
+    )
+    meta = subprocess.run(
+        ["cargo", "metadata", "--format-version", "1", "--no-deps", "--manifest-path", manifest],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return os.path.join(json.loads(meta.stdout)["target_directory"], "release")
+
+
+def _git_head() -> str:
+    try:
+        head = subprocess.run(
+            ["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", REPO, "status", "--porcelain", "--", "rust", "python", "Cargo.toml"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        return head + (" (rust/python modified)" if dirty else "")
+    except OSError:
+        return "unknown"
+
+
+def raise_nofile() -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    load = open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else ["?"]
+    return (
+        f"{os.cpu_count()} CPUs (nproc), {model}, Linux {platform.release()}, "
+        f"Python {platform.python_version()}; load average at start {' '.join(load)}"
+    )
+
+
+def run_codec(procs: Procs) -> List[str]:
+    """The criterion and pytest-benchmark codec figures, when their benches exist."""
+    notes = []
+    if os.path.exists(os.path.join(REPO, "benches", "codec.rs")):
+        print("cargo bench --bench codec ...", file=sys.stderr, flush=True)
+        p = subprocess.run(
+            ["cargo", "bench", "--bench", "codec"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
+        lines = [
+            ln
+            for ln in p.stdout.splitlines()
+            if "time:" in ln or "thrpt:" in ln or (ln and not ln.startswith(" ") and "/" in ln)
+        ]
+        if p.returncode != 0:
+            body = p.stderr[-2000:]
+        elif lines:
+            body = "\n".join(lines)
+        else:
+            body = "no criterion results: benches/codec.rs defines no benchmark on this branch"
+        notes.append(f"cargo bench --bench codec (exit {p.returncode}):\n{body}")
+    else:
+        notes.append("benches/codec.rs not found: criterion codec figures skipped")
+    if os.path.isdir(os.path.join(REPO, "benches", "python")):
+        print("pytest benches/python --benchmark-enable ...", file=sys.stderr, flush=True)
+        p = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "benches/python",
+                "--benchmark-enable",
+                "--benchmark-columns=min,median,mean,ops,rounds",
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
+        notes.append(
+            f"pytest benches/python --benchmark-enable (exit {p.returncode}):\n" + p.stdout[-6000:]
+        )
+    else:
+        notes.append("benches/python not found: pytest-benchmark codec figures skipped")
+    return notes
+
+
+def _stop_on_sigterm(signum, frame):  # noqa: ANN001
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    g = ap.add_mutually_exclusive_group()
+    g.add_argument("--quick", action="store_true", help="under 2 minutes (default)")
+    g.add_argument(
+        "--full", action="store_true", help="longer runs, more repetitions, codec benches"
+    )
+    ap.add_argument("--reps", type=int, help="repetitions (default: 3 quick, 5 full)")
+    ap.add_argument("--secs", type=float, help="seconds per run (default: 0.3 quick, 2 full)")
+    ap.add_argument("--only", choices=["echo", "assoc", "idle"], help="run one part only")
+    ap.add_argument("--no-idle", action="store_true", help="skip the idle-associations part")
+    ap.add_argument("--no-codec", action="store_true", help="skip the codec benches in --full")
+    ap.add_argument("--json", help="write every raw result to this file")
+    ap.add_argument("--markdown", help="write the report (tables and targets) to this file")
+    ap.add_argument("--allow-debug", action="store_true", help="run against a debug build anyway")
+    args = ap.parse_args()
+
+    mode = benches.FULL if args.full else benches.QUICK
+    if args.reps:
+        mode.reps = args.reps
+    if args.secs:
+        mode.secs = args.secs
+    started = time.monotonic()
+    ext = check_extension(args.allow_debug)
+    bin_dir = build_native()
+    nofile = raise_nofile()
+    build_secs = time.monotonic() - started
+
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    # Explicitly: a shell starting us in the background may have left SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    procs = Procs()
+    ctx = benches.Context(procs=procs, mode=mode, bin_dir=bin_dir)
+    results: Dict[str, List[dict]] = {}
+    idle: List[dict] = []
+    codec_notes: List[str] = []
+    todo = [
+        b
+        for b in benches.all_benches()
+        if args.only is None
+        or (args.only == "echo" and b.group == "echo")
+        or (args.only == "assoc" and b.group.startswith("assoc"))
+    ]
+    labels = {b.key: b.label for b in benches.all_benches()}
+    t0 = time.monotonic()
+    try:
+        if todo:
+            benches.start_servers(ctx)
+        for rep in range(mode.reps):
+            order = todo if rep % 2 == 0 else list(reversed(todo))
+            for b in order:
+                if b.group == "echo" and b.key != "floor":
+                    # A floor run right before each echo benchmark, for its ratio: the load
+                    # of a shared machine drifts within a repetition.
+                    results.setdefault(f"floor@{b.key}", []).append(benches.echo_floor(ctx))
+                r = b.run(ctx)
+                results.setdefault(b.key, []).append(r)
+                err = f"  ERROR {r.get('error')}" if r.get("failed") else ""
+                rate = r.get("rate", 0)
+                print(
+                    f"[rep {rep + 1}/{mode.reps}] {b.group:9} {b.label:55} {rate:>10,.0f}/s{err}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        for s in list(ctx.servers.values()):
+            procs.stop(s.proc)
+        if (args.only in (None, "idle")) and not args.no_idle:
+            for n in mode.idle_counts:
+                r = benches.idle_associations(ctx, n)
+                idle.append(r)
+                print(
+                    f"[idle] {n:,} held: {r['held']:,}, {r['rss_per_assoc_kib']:.1f} KiB each, "
+                    f"{r['idle_cpu_s']:.2f} s CPU in {r['idle_secs']} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        if args.full and not args.no_codec and args.only is None:
+            codec_notes = run_codec(procs)
+    except KeyboardInterrupt:
+        print("interrupted: stopping every server and client", file=sys.stderr)
+        return 130
+    finally:
+        procs.stop_all()
+        for d in ctx.tempdirs:
+            shutil.rmtree(d, ignore_errors=True)
+    bench_secs = time.monotonic() - t0
+
+    cmd = "python benches/compare/run.py " + " ".join(sys.argv[1:])
+    head = [
+        f"# fastdimse compare: {mode.name} mode",
+        "",
+        f"- command: `{cmd.strip()}`",
+        f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
+        f"- machine: {machine()}",
+        f"- {ext}, git {_git_head()}; native helpers in {bin_dir}",
+        f"- {mode.reps} repetitions round-robin, {mode.secs} s per run; RLIMIT_NOFILE {nofile}; "
+        f"benchmarks took {bench_secs:.0f} s (+{build_secs:.0f} s checks/build)",
+        "- ratios are medians of per-repetition ratios (both sides measured in one repetition;"
+        " against the ping-pong floor, the floor run made just before the benchmark)",
+    ]
+    parts = ["\n".join(head)]
+    if any(b.group == "echo" for b in todo):
+        parts.append(
+            "## Echoes per second over one association\n\n" + report.echo_table(results, labels)
+        )
+    if any(b.group.startswith("assoc") for b in todo):
+        parts.append(
+            "## Associations per second (connect, associate, one echo, release)\n\n"
+            + report.assoc_table(results, labels, benches.CONCURRENCY)
+        )
+    if results:
+        parts.append(
+            "## CPU cost (server process utime+stime from /proc)\n\n"
+            + report.cost_table(results, labels)
+        )
+    if idle:
+        parts.append("## Idle associations on one fastdimse server\n\n" + report.idle_table(idle))
+    if codec_notes:
+        parts.append("## Codec benchmarks\n\n" + "\n\n".join(f"```\n{n}\n```" for n in codec_notes))
+    elif args.full:
+        parts.append("## Codec benchmarks\n\nskipped")
+    else:
+        parts.append("Codec benchmarks: run in --full mode only.")
+    rows = report.targets(results, idle)
+    parts.append("## Targets\n\n" + report.targets_table(rows))
+    text = "\n\n".join(parts) + "\n"
+    print(text)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(text)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(
+                {"results": results, "idle": idle, "codec": codec_notes, "mode": mode.name},
+                f,
+                indent=1,
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
