@@ -119,10 +119,14 @@ class Dispatcher:
 
     @staticmethod
     def _context(assoc: Association, context_id: int) -> PresentationContext:
-        for context in assoc.accepted_contexts:
-            if context.context_id == context_id:
-                return context
-        return _negotiated(context_id, "1.2.840.10008.1.1", "1.2.840.10008.1.2", 0, False, True)
+        contexts = assoc._contexts_by_id
+        if contexts is None:
+            contexts = {c.context_id: c for c in assoc.accepted_contexts}
+            assoc._contexts_by_id = contexts
+        context = contexts.get(context_id)
+        if context is None:
+            return _negotiated(context_id, "1.2.840.10008.1.1", "1.2.840.10008.1.2", 0, False, True)
+        return context
 
     def user_identity(
         self, core: Any, identity_type: int, primary: bytes, secondary: bytes, positive: bool

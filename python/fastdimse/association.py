@@ -71,6 +71,7 @@ class Association:
         self.network_timeout = ae.network_timeout
         self.connection_timeout = ae.connection_timeout
         self._accepted: Optional[List[PresentationContext]] = None
+        self._contexts_by_id: Optional[Dict[int, PresentationContext]] = None
         self._rejected: Optional[List[PresentationContext]] = None
         self._next_msg_id = 1
         self._failed = False

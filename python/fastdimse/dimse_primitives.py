@@ -10,6 +10,7 @@ The helpers at the bottom convert between primitives and command sets given as
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from typing import Any, ClassVar, Iterable, List, Mapping, Optional, Tuple, Union
@@ -85,9 +86,15 @@ def _check_uid(value: object, name: str) -> Optional[UID]:
     if not (text.isascii() and text.isprintable()):
         raise ValueError(f"{name} must be printable ASCII, not {text!r}")
     uid = UID(text, validation_mode=config.IGNORE)
-    if not uid.is_valid:
+    if not _is_conformant(text):
         LOGGER.warning(f"Non-conformant '{name}' value '{text}'")
     return uid
+
+
+@functools.lru_cache(maxsize=256)
+def _is_conformant(text: str) -> bool:
+    """PS3.5 UID syntax, remembered: the same few UIDs come with every request."""
+    return bool(UID(text, validation_mode=config.IGNORE).is_valid)
 
 
 def _check_lo(value: object, name: str) -> Optional[str]:

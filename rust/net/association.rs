@@ -944,6 +944,7 @@ impl Task {
             };
             let hooks = Arc::clone(&self.hooks);
             let shared = Arc::clone(&self.shared);
+            shared.enter_handler();
             tokio::task::spawn_blocking(move || {
                 // The hook must never take the association down with a panic.
                 let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -1000,13 +1001,10 @@ impl Task {
 
     async fn on_command(&mut self, cmd: Command) -> Option<End> {
         match cmd {
-            Command::Send {
-                pdus,
-                context_id,
-                command,
-            } => {
-                self.out.extend_from_slice(&pdus);
-                self.write_prepared(context_id, command).await
+            Command::Send(message) => {
+                self.out.extend_from_slice(&message.pdus);
+                self.write_prepared(message.context_id, message.command)
+                    .await
             }
             Command::Echo {
                 message_id,
@@ -1055,8 +1053,17 @@ impl Task {
                 }
                 Some(end)
             }
-            Command::HandlerDone => {
+            Command::HandlerDone(messages) => {
                 self.handler_busy = false;
+                for message in messages {
+                    self.out.extend_from_slice(&message.pdus);
+                    if let Some(end) = self
+                        .write_prepared(message.context_id, message.command)
+                        .await
+                    {
+                        return Some(end);
+                    }
+                }
                 while !self.handler_busy {
                     let Some((ctx, command)) = self.queued.pop_front() else {
                         break;

@@ -13,11 +13,16 @@ use tokio::runtime::{Builder, Handle, Runtime};
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
 
-/// The shared runtime, started on first use with one worker per core.
+/// The shared runtime, started on first use with one worker per core (or
+/// `FASTDIMSE_WORKERS`, when set to a positive number).
 pub fn handle() -> &'static Handle {
     RUNTIME
         .get_or_init(|| {
-            let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+            let workers = std::env::var("FASTDIMSE_WORKERS")
+                .ok()
+                .and_then(|v| v.parse::<usize>().ok())
+                .filter(|&n| n > 0)
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
             Builder::new_multi_thread()
                 .worker_threads(workers)
                 .thread_name("fastdimse-io")

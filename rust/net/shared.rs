@@ -3,7 +3,7 @@
 
 use std::any::Any;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::OnceLock;
 
@@ -125,14 +125,17 @@ impl<T> Reply<T> {
     }
 }
 
+/// One DIMSE message ready to write: its P-DATA-TF PDUs, and the command set for observers.
+pub(crate) struct Outgoing {
+    pub pdus: Vec<u8>,
+    pub context_id: u8,
+    pub command: Vec<u8>,
+}
+
 /// Work for the association's task from other threads.
 pub(crate) enum Command {
-    /// Write these complete P-DATA-TF PDUs (one DIMSE message) as a P-DATA request.
-    Send {
-        pdus: Vec<u8>,
-        context_id: u8,
-        command: Vec<u8>,
-    },
+    /// Write one DIMSE message as a P-DATA request.
+    Send(Outgoing),
     /// Send a C-ECHO-RQ and report the matching response.
     Echo {
         message_id: u16,
@@ -143,8 +146,8 @@ pub(crate) enum Command {
     Release { reply: Reply<ReleaseOutcome> },
     /// Abort the association (A-ABORT request primitive).
     Abort { reply: Option<SyncSender<()>> },
-    /// A handler running on a blocking thread has returned.
-    HandlerDone,
+    /// A handler running on a blocking thread has returned, with the messages it sent.
+    HandlerDone(Vec<Outgoing>),
 }
 
 /// State shared between an association's task and the threads using it.
@@ -161,6 +164,9 @@ pub struct AssocShared {
     info: OnceLock<AssocInfo>,
     rejection: OnceLock<(u8, u8, u8)>,
     pub(crate) tx: UnboundedSender<Command>,
+    /// A handler is running; messages it sends wait in `outbox` until it returns.
+    in_handler: AtomicBool,
+    outbox: std::sync::Mutex<Vec<Outgoing>>,
     /// A slot the layer above uses to attach its own object (e.g. the Python Association).
     pub user_data: OnceLock<Box<dyn Any + Send + Sync>>,
 }
@@ -185,6 +191,8 @@ impl AssocShared {
             info: OnceLock::new(),
             rejection: OnceLock::new(),
             tx,
+            in_handler: AtomicBool::new(false),
+            outbox: std::sync::Mutex::new(Vec::new()),
             user_data: OnceLock::new(),
         }
     }
@@ -232,7 +240,16 @@ impl AssocShared {
     /// Sends one DIMSE message (command set, no data set) on `context_id`, fragmented to the
     /// peer's maximum length. Returns once it is queued; the task writes it in order.
     pub fn send_command(&self, context_id: u8, command: Vec<u8>) -> Result<(), NetError> {
-        let info = self.require_established("send a DIMSE message")?;
+        // While the peer's release is pending, responses still due may be sent (AR-7).
+        let info = match (self.lifecycle(), self.info.get()) {
+            (Lifecycle::Established | Lifecycle::Releasing, Some(info)) => info,
+            (state, _) => {
+                return Err(NetError::InvalidState {
+                    operation: "send a DIMSE message",
+                    state: state.name(),
+                })
+            }
+        };
         if !info
             .contexts
             .iter()
@@ -248,13 +265,38 @@ impl AssocShared {
             None,
             info.peer_max_pdu_length,
         );
+        let message = Outgoing {
+            pdus,
+            context_id,
+            command,
+        };
+        if self.in_handler.load(Ordering::Acquire) {
+            // The handler's response: the task writes it when the handler returns, which
+            // wakes the task once per request instead of twice.
+            let mut outbox = self.outbox.lock().unwrap_or_else(|e| e.into_inner());
+            if self.in_handler.load(Ordering::Acquire) {
+                outbox.push(message);
+                return Ok(());
+            }
+        }
         self.tx
-            .send(Command::Send {
-                pdus,
-                context_id,
-                command,
-            })
+            .send(Command::Send(message))
             .map_err(|_| NetError::Closed)
+    }
+
+    /// Marks that a handler is about to run for a request of this association.
+    pub(crate) fn enter_handler(&self) {
+        self.in_handler.store(true, Ordering::Release);
+    }
+
+    /// The handler returned: hands its queued messages to the task, with one wake-up.
+    pub(crate) fn handler_done(&self) {
+        let messages = {
+            let mut outbox = self.outbox.lock().unwrap_or_else(|e| e.into_inner());
+            self.in_handler.store(false, Ordering::Release);
+            std::mem::take(&mut *outbox)
+        };
+        let _ = self.tx.send(Command::HandlerDone(messages));
     }
 
     /// The accepted context to send a C-ECHO-RQ on: the first accepted Verification context.
@@ -335,9 +377,5 @@ impl AssocShared {
             .send(Command::Abort { reply: Some(reply) })
             .ok()
             .map(|_| rx)
-    }
-
-    pub(crate) fn handler_done(&self) {
-        let _ = self.tx.send(Command::HandlerDone);
     }
 }
