@@ -27,7 +27,8 @@ use super::framing::{Frame, Limits, PduReader};
 use super::hooks::{EchoIndication, Hooks, Notification, NotificationKind};
 use super::log;
 use super::shared::{
-    AssocInfo, AssocShared, Command, EchoOutcome, Lifecycle, ReleaseOutcome, Reply, Role,
+    AssocInfo, AssocShared, Command, EchoOutcome, Lifecycle, PendingEcho, ReleaseOutcome, Reply,
+    Role,
 };
 
 /// Abort sources (PS3.8 Table 9-26).
@@ -42,13 +43,6 @@ const STATUS_UNRECOGNIZED_OPERATION: u16 = 0x0211;
 /// Largest data set accepted in a message: Verification carries none, so this only bounds
 /// what a misbehaving peer can make us buffer.
 const MAX_DATASET: usize = 1 << 20;
-
-/// The SCU's request in flight.
-struct PendingEcho {
-    message_id: u16,
-    reply: Reply<EchoOutcome>,
-    deadline: Option<Instant>,
-}
 
 /// Why the main loop ended.
 enum End {
@@ -70,10 +64,7 @@ pub(crate) struct Task {
     last_rx: Instant,
     /// Deadline of the wait for A-ASSOCIATE-AC/RJ or A-RELEASE-RP.
     acse_deadline: Option<Instant>,
-    pending_echo: Option<PendingEcho>,
     release_reply: Option<Reply<ReleaseOutcome>>,
-    /// A Python handler is running for a request of this association.
-    handler_busy: bool,
     /// Requests that arrived while the handler was busy: (context ID, command set).
     queued: VecDeque<(u8, Vec<u8>)>,
     /// The peer asked to release while a handler was running: answer once it is done.
@@ -106,9 +97,7 @@ impl Task {
             out: Vec::with_capacity(256),
             last_rx: Instant::now(),
             acse_deadline: None,
-            pending_echo: None,
             release_reply: None,
-            handler_busy: false,
             queued: VecDeque::new(),
             release_deferred: false,
             ended_logged: false,
@@ -148,19 +137,41 @@ impl Task {
         if self.out.is_empty() {
             return true;
         }
-        let limit = self.shared.timeouts.stall();
-        let ok = matches!(
-            tokio::time::timeout(limit, self.writer.write_all(&self.out)).await,
-            Ok(Ok(()))
-        );
+        let half = &self.writer;
+        let result = self
+            .shared
+            .writer
+            .write_or_queue(&self.out, |b| half.try_write(b));
         self.out.clear();
-        if !ok {
-            log::error(format_args!(
-                "[{}] Failed to send a PDU: the peer is not reading",
-                self.id()
-            ));
+        match result {
+            Ok(true) => true,
+            Ok(false) => self.flush_pending().await,
+            Err(_) => false,
         }
-        ok
+    }
+
+    /// Writes what the shared writer still holds, waiting for the socket to take it, at
+    /// most the stall limit.
+    async fn flush_pending(&mut self) -> bool {
+        let deadline = tokio::time::Instant::now() + self.shared.timeouts.stall();
+        loop {
+            let half = &self.writer;
+            match self.shared.writer.flush_some(|b| half.try_write(b)) {
+                Ok(true) => return true,
+                Ok(false) => {}
+                Err(_) => return false,
+            }
+            match tokio::time::timeout_at(deadline, self.writer.writable()).await {
+                Ok(Ok(())) => {}
+                _ => {
+                    log::error(format_args!(
+                        "[{}] Failed to send a PDU: the peer is not reading",
+                        self.id()
+                    ));
+                    return false;
+                }
+            }
+        }
     }
 
     async fn send_pdu(&mut self, pdu: &Pdu<'_>) -> bool {
@@ -169,6 +180,7 @@ impl Task {
     }
 
     async fn send_abort(&mut self, source: u8, reason: u8) {
+        self.shared.writer.allow_data(false);
         let _ = self.send_pdu(&Pdu::abort(source, reason)).await;
         let _ = self.writer.shutdown().await;
     }
@@ -190,6 +202,7 @@ impl Task {
 
     /// Marks the association aborted and fails whatever was waiting on it.
     async fn become_aborted(&mut self, by_peer: bool, source: u8, reason: u8) {
+        self.shared.writer.allow_data(false);
         let was_live = matches!(
             self.shared.lifecycle(),
             Lifecycle::Established | Lifecycle::Releasing
@@ -199,7 +212,7 @@ impl Task {
         {
             self.shared.set_lifecycle(Lifecycle::Aborted);
         }
-        if let Some(p) = self.pending_echo.take() {
+        if let Some(p) = self.take_pending() {
             p.reply.send(EchoOutcome::Aborted);
         }
         if let Some(r) = self.release_reply.take() {
@@ -290,6 +303,24 @@ impl Task {
         End::Close
     }
 
+    /// Whether a C-ECHO is outstanding, and the task's deadline for it.
+    fn pending_state(&self) -> (bool, Option<Instant>) {
+        let slot = self
+            .shared
+            .pending_echo
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        (slot.is_some(), slot.as_ref().and_then(|p| p.deadline))
+    }
+
+    fn take_pending(&self) -> Option<PendingEcho> {
+        self.shared
+            .pending_echo
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+
     /// The next instant at which something must happen without input.
     fn next_deadline(&self) -> Option<Instant> {
         let mut best: Option<Instant> = None;
@@ -300,10 +331,11 @@ impl Task {
         };
         consider(self.fsm.artim().deadline());
         consider(self.acse_deadline);
-        consider(self.pending_echo.as_ref().and_then(|p| p.deadline));
+        let (pending, pending_deadline) = self.pending_state();
+        consider(pending_deadline);
         if matches!(self.fsm.state(), State::Sta6 | State::Sta7 | State::Sta8) {
             if let Some(network) = self.shared.timeouts.network {
-                if !self.handler_busy && self.pending_echo.is_none() {
+                if !self.shared.handler_running() && !pending {
                     consider(Some(self.last_rx + network));
                 }
             }
@@ -324,12 +356,8 @@ impl Task {
             }
             return Some(End::Close);
         }
-        if self
-            .pending_echo
-            .as_ref()
-            .is_some_and(|p| p.deadline.is_some_and(|d| d <= now))
-        {
-            let pending = self.pending_echo.take().expect("checked above");
+        if self.pending_state().1.is_some_and(|d| d <= now) {
+            let pending = self.take_pending().expect("checked above");
             log::error(format_args!("DIMSE timeout reached"));
             // Abort first: when send_c_echo() returns, the association is already aborted.
             let end = self.local_abort().await;
@@ -514,6 +542,7 @@ impl Task {
                     user_identity_response: None,
                 });
                 self.shared.set_lifecycle(Lifecycle::Established);
+                self.shared.writer.allow_data(true);
                 self.notify(Notification::Accepted).await;
                 self.notify(Notification::Established).await;
                 Ok(())
@@ -605,6 +634,8 @@ impl Task {
                         }
                         log::info(format_args!("Association Accepted"));
                         self.shared.set_lifecycle(Lifecycle::Established);
+                        self.shared.writer.allow_data(true);
+                        self.shared.writer.allow_data(true);
                         self.notify(Notification::Accepted).await;
                         self.notify(Notification::Established).await;
                         Ok(())
@@ -669,7 +700,6 @@ impl Task {
     async fn run_established(&mut self) -> End {
         loop {
             let deadline = self.next_deadline();
-            let busy = self.handler_busy;
             tokio::select! {
                 biased;
                 cmd = self.rx.recv() => {
@@ -692,7 +722,6 @@ impl Task {
                     }
                 }
                 _ = sleep_until_opt(deadline) => {
-                    let _ = busy;
                     if let Some(end) = self.on_deadline(Instant::now()).await {
                         return end;
                     }
@@ -834,7 +863,8 @@ impl Task {
         match field.and_then(dimse::CommandField::from_u16) {
             Some(dimse::CommandField::CEchoRq) => {
                 drop(set);
-                if self.handler_busy {
+                if self.shared.wait_for_handler() {
+                    // One request at a time: this one waits for the running handler.
                     self.queued.push_back((context_id, command));
                     None
                 } else {
@@ -852,9 +882,23 @@ impl Task {
                 let responded = set.get_us(dimse::tags::MESSAGE_ID_BEING_RESPONDED_TO);
                 let status = set.get_us(dimse::tags::STATUS);
                 drop(set);
-                match (&self.pending_echo, responded, status) {
-                    (Some(p), Some(id), Some(status)) if p.message_id == id => {
-                        let pending = self.pending_echo.take().expect("matched above");
+                let matched = match (responded, status) {
+                    (Some(id), Some(status)) => {
+                        let mut slot = self
+                            .shared
+                            .pending_echo
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner());
+                        if slot.as_ref().is_some_and(|p| p.message_id == id) {
+                            slot.take().map(|p| (p, status))
+                        } else {
+                            None
+                        }
+                    }
+                    _ => None,
+                };
+                match matched {
+                    Some((pending, status)) => {
                         pending
                             .reply
                             .send(EchoOutcome::Response { status, command });
@@ -935,7 +979,6 @@ impl Task {
                 .await;
         }
         if self.hooks.handles_echo() {
-            self.handler_busy = true;
             let ind = EchoIndication {
                 context_id,
                 message_id,
@@ -1011,13 +1054,17 @@ impl Task {
                 context_id,
                 reply,
             } => {
-                if self.pending_echo.is_some() || !matches!(self.fsm.state(), State::Sta6) {
+                if self.pending_state().0 || !matches!(self.fsm.state(), State::Sta6) {
                     reply.send(EchoOutcome::Aborted);
                     return None;
                 }
                 log::info(format_args!("Sending Echo Request: MsgID {message_id}"));
                 let deadline = self.shared.timeouts.dimse.map(|t| Instant::now() + t);
-                self.pending_echo = Some(PendingEcho {
+                *self
+                    .shared
+                    .pending_echo
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()) = Some(PendingEcho {
                     message_id,
                     reply,
                     deadline,
@@ -1033,6 +1080,7 @@ impl Task {
             Command::Release { reply } => match self.fsm(Event::Evt11) {
                 Some(Action::Ar1) => {
                     log::info(format_args!("Releasing Association"));
+                    self.shared.writer.allow_data(false);
                     self.shared.set_lifecycle(Lifecycle::Releasing);
                     self.release_reply = Some(reply);
                     self.acse_deadline = self.shared.timeouts.acse.map(|t| Instant::now() + t);
@@ -1053,31 +1101,62 @@ impl Task {
                 }
                 Some(end)
             }
-            Command::HandlerDone(messages) => {
-                self.handler_busy = false;
-                for message in messages {
-                    self.out.extend_from_slice(&message.pdus);
-                    if let Some(end) = self
-                        .write_prepared(message.context_id, message.command)
-                        .await
-                    {
-                        return Some(end);
-                    }
+            Command::Flush => {
+                if self.flush_pending().await {
+                    None
+                } else {
+                    Some(self.transport_closed(false).await)
                 }
-                while !self.handler_busy {
-                    let Some((ctx, command)) = self.queued.pop_front() else {
-                        break;
-                    };
-                    if let Some(end) = self.on_echo_rq(ctx, command).await {
-                        return Some(end);
-                    }
-                }
-                if !self.handler_busy && self.release_deferred {
-                    self.release_deferred = false;
-                    return self.answer_release().await;
-                }
-                None
             }
+            Command::DimseTimeout(message_id) => {
+                let expired = {
+                    let mut slot = self
+                        .shared
+                        .pending_echo
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner());
+                    if slot.as_ref().is_some_and(|p| p.message_id == message_id) {
+                        slot.take()
+                    } else {
+                        None
+                    }
+                };
+                let pending = expired?;
+                log::error(format_args!("DIMSE timeout reached"));
+                // Abort first: when send_c_echo() returns, the association is already aborted.
+                let end = self.local_abort().await;
+                pending.reply.send(EchoOutcome::Timeout);
+                Some(end)
+            }
+            Command::HandlerDone => self.after_handler().await,
+        }
+    }
+
+    /// The handler returned while requests or a release were waiting for it.
+    async fn after_handler(&mut self) -> Option<End> {
+        loop {
+            while !self.shared.handler_running() {
+                let Some((ctx, command)) = self.queued.pop_front() else {
+                    break;
+                };
+                if let Some(end) = self.on_echo_rq(ctx, command).await {
+                    return Some(end);
+                }
+            }
+            if self.shared.handler_running() {
+                // A queued request started another handler.
+                if (!self.queued.is_empty() || self.release_deferred)
+                    && !self.shared.wait_for_handler()
+                {
+                    continue; // it has already returned
+                }
+                return None;
+            }
+            if self.release_deferred {
+                self.release_deferred = false;
+                return self.answer_release().await;
+            }
+            return None;
         }
     }
 
@@ -1087,7 +1166,7 @@ impl Task {
             Some(Action::Ar2) => {
                 log::info(format_args!("Received Association Release Request"));
                 self.shared.set_lifecycle(Lifecycle::Releasing);
-                if self.handler_busy || !self.queued.is_empty() {
+                if self.shared.wait_for_handler() {
                     // Responses still due may be sent in Sta8 (AR-7); answer after them.
                     self.release_deferred = true;
                     return None;
@@ -1098,6 +1177,7 @@ impl Task {
                 // Release collision.
                 match self.fsm(Event::Evt14) {
                     Some(Action::Ar9) => {
+                        self.shared.writer.allow_data(false);
                         let _ = self.send_pdu(&Pdu::release_rp()).await;
                         None
                     }
@@ -1113,6 +1193,7 @@ impl Task {
     async fn answer_release(&mut self) -> Option<End> {
         match self.fsm(Event::Evt14) {
             Some(Action::Ar4) => {
+                self.shared.writer.allow_data(false);
                 let _ = self.send_pdu(&Pdu::release_rp()).await;
                 self.shared.set_lifecycle(Lifecycle::Released);
                 log::info(format_args!("Association Released"));
@@ -1142,6 +1223,7 @@ impl Task {
                 // Collision, acceptor side: now answer the peer's request.
                 match self.fsm(Event::Evt14) {
                     Some(Action::Ar4) => {
+                        self.shared.writer.allow_data(false);
                         let _ = self.send_pdu(&Pdu::release_rp()).await;
                         self.shared.set_lifecycle(Lifecycle::Released);
                         if let Some(r) = self.release_reply.take() {
@@ -1168,12 +1250,13 @@ impl Task {
         {
             self.become_aborted(false, SOURCE_PROVIDER, 0).await;
         }
-        if let Some(p) = self.pending_echo.take() {
+        if let Some(p) = self.take_pending() {
             p.reply.send(EchoOutcome::Aborted);
         }
         if let Some(r) = self.release_reply.take() {
             r.send(ReleaseOutcome::Aborted);
         }
+        self.shared.writer.close();
         let _ = self.writer.shutdown().await;
         log::debug(format_args!("[{}] Connection closed", self.id()));
         self.notify(Notification::ConnClose).await;

@@ -8,14 +8,18 @@ use tokio::sync::mpsc;
 
 use crate::assoc;
 
+use std::os::unix::io::AsRawFd;
+
 use super::association;
 use super::config::ClientConfig;
 use super::error::NetError;
 use super::hooks::Hooks;
+use super::hooks::NotificationKind;
 use super::log;
 use super::runtime;
 use super::server::next_id;
 use super::shared::{AssocShared, Reply, Role};
+use super::writer::SharedWriter;
 
 /// Starts connecting to `host:port` and requesting an association. The receiver yields the
 /// association once it is established, rejected or aborted, or the connection error.
@@ -88,6 +92,8 @@ pub fn start_associate_with(
             local,
             cfg.timeouts,
             tx,
+            SharedWriter::new(stream.as_raw_fd()),
+            hooks.observed() & NotificationKind::DimseSent.bit() == 0,
         ));
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
         let result = Arc::clone(&shared);

@@ -11,13 +11,17 @@ use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, Notify};
 
+use std::os::unix::io::AsRawFd;
+
 use super::association;
 use super::config::ServerConfig;
 use super::error::NetError;
 use super::hooks::Hooks;
+use super::hooks::NotificationKind;
 use super::log;
 use super::runtime;
 use super::shared::{AssocShared, Lifecycle, Role};
+use super::writer::SharedWriter;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -181,6 +185,8 @@ async fn accept_loop(
             local,
             cfg.timeouts,
             tx,
+            SharedWriter::new(stream.as_raw_fd()),
+            hooks.observed() & NotificationKind::DimseSent.bit() == 0,
         ));
         let over_limit = {
             let mut active = inner.active.lock().unwrap_or_else(|e| e.into_inner());

@@ -3,9 +3,9 @@
 
 use std::any::Any;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -16,6 +16,7 @@ use crate::uid;
 
 use super::config::Timeouts;
 use super::error::NetError;
+use super::writer::{Direct, SharedWriter};
 
 /// Which end of the association we are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,6 +126,18 @@ impl<T> Reply<T> {
     }
 }
 
+pub(crate) const HANDLER_IDLE: u8 = 0;
+pub(crate) const HANDLER_BUSY: u8 = 1;
+pub(crate) const HANDLER_WAITED: u8 = 2;
+
+/// The SCU's request in flight.
+pub(crate) struct PendingEcho {
+    pub message_id: u16,
+    pub reply: Reply<EchoOutcome>,
+    /// When the task gives up waiting; `None` when the caller enforces the timeout.
+    pub deadline: Option<std::time::Instant>,
+}
+
 /// One DIMSE message ready to write: its P-DATA-TF PDUs, and the command set for observers.
 pub(crate) struct Outgoing {
     pub pdus: Vec<u8>,
@@ -146,8 +159,12 @@ pub(crate) enum Command {
     Release { reply: Reply<ReleaseOutcome> },
     /// Abort the association (A-ABORT request primitive).
     Abort { reply: Option<SyncSender<()>> },
-    /// A handler running on a blocking thread has returned, with the messages it sent.
-    HandlerDone(Vec<Outgoing>),
+    /// A handler running on a blocking thread has returned.
+    HandlerDone,
+    /// Another thread queued bytes in the shared writer: write them.
+    Flush,
+    /// The caller of a direct C-ECHO gave up waiting after the DIMSE timeout.
+    DimseTimeout(u16),
 }
 
 /// State shared between an association's task and the threads using it.
@@ -164,14 +181,20 @@ pub struct AssocShared {
     info: OnceLock<AssocInfo>,
     rejection: OnceLock<(u8, u8, u8)>,
     pub(crate) tx: UnboundedSender<Command>,
-    /// A handler is running; messages it sends wait in `outbox` until it returns.
-    in_handler: AtomicBool,
-    outbox: std::sync::Mutex<Vec<Outgoing>>,
+    /// The socket's write side, for writing from the caller's thread.
+    pub(crate) writer: SharedWriter,
+    /// Whether other threads write directly (false when DIMSE_SENT is observed).
+    pub(crate) direct_writes: bool,
+    /// The SCU's request in flight (one at a time: the asynchronous operations window is 1).
+    pub(crate) pending_echo: Mutex<Option<PendingEcho>>,
+    /// Whether a handler runs for this association (`HANDLER_IDLE` and friends).
+    handler: AtomicU8,
     /// A slot the layer above uses to attach its own object (e.g. the Python Association).
     pub user_data: OnceLock<Box<dyn Any + Send + Sync>>,
 }
 
 impl AssocShared {
+    #[allow(clippy::too_many_arguments)] // built in one place each by the server and client
     pub(crate) fn new(
         id: u64,
         role: Role,
@@ -179,6 +202,8 @@ impl AssocShared {
         local_addr: SocketAddr,
         timeouts: Timeouts,
         tx: UnboundedSender<Command>,
+        writer: SharedWriter,
+        direct_writes: bool,
     ) -> Self {
         Self {
             id,
@@ -191,8 +216,10 @@ impl AssocShared {
             info: OnceLock::new(),
             rejection: OnceLock::new(),
             tx,
-            in_handler: AtomicBool::new(false),
-            outbox: std::sync::Mutex::new(Vec::new()),
+            writer,
+            direct_writes,
+            pending_echo: Mutex::new(None),
+            handler: AtomicU8::new(HANDLER_IDLE),
             user_data: OnceLock::new(),
         }
     }
@@ -265,38 +292,61 @@ impl AssocShared {
             None,
             info.peer_max_pdu_length,
         );
-        let message = Outgoing {
+        self.write_message(Outgoing {
             pdus,
             context_id,
             command,
-        };
-        if self.in_handler.load(Ordering::Acquire) {
-            // The handler's response: the task writes it when the handler returns, which
-            // wakes the task once per request instead of twice.
-            let mut outbox = self.outbox.lock().unwrap_or_else(|e| e.into_inner());
-            if self.in_handler.load(Ordering::Acquire) {
-                outbox.push(message);
-                return Ok(());
-            }
+        })
+    }
+
+    /// Writes a message from the calling thread when it can, else hands it to the task.
+    /// Observers of DIMSE_SENT get their notification from the task, so then it always goes
+    /// through the task.
+    fn write_message(&self, message: Outgoing) -> Result<(), NetError> {
+        if !self.direct_writes {
+            return self
+                .tx
+                .send(Command::Send(message))
+                .map_err(|_| NetError::Closed);
         }
-        self.tx
-            .send(Command::Send(message))
-            .map_err(|_| NetError::Closed)
+        match self.writer.write_data(&message.pdus) {
+            Direct::Written => Ok(()),
+            Direct::Queued => self.tx.send(Command::Flush).map_err(|_| NetError::Closed),
+            Direct::Refused => Err(NetError::InvalidState {
+                operation: "send a DIMSE message",
+                state: self.lifecycle().name(),
+            }),
+        }
     }
 
-    /// Marks that a handler is about to run for a request of this association.
+    /// The task is about to run a handler for this association.
     pub(crate) fn enter_handler(&self) {
-        self.in_handler.store(true, Ordering::Release);
+        self.handler.store(HANDLER_BUSY, Ordering::SeqCst);
     }
 
-    /// The handler returned: hands its queued messages to the task, with one wake-up.
+    /// The handler returned. The task is woken only if it waits for that.
     pub(crate) fn handler_done(&self) {
-        let messages = {
-            let mut outbox = self.outbox.lock().unwrap_or_else(|e| e.into_inner());
-            self.in_handler.store(false, Ordering::Release);
-            std::mem::take(&mut *outbox)
-        };
-        let _ = self.tx.send(Command::HandlerDone(messages));
+        if self.handler.swap(HANDLER_IDLE, Ordering::SeqCst) == HANDLER_WAITED {
+            let _ = self.tx.send(Command::HandlerDone);
+        }
+    }
+
+    /// True while a handler runs for this association.
+    pub(crate) fn handler_running(&self) -> bool {
+        self.handler.load(Ordering::SeqCst) != HANDLER_IDLE
+    }
+
+    /// The task wants to be told when the handler returns. False if it already has.
+    pub(crate) fn wait_for_handler(&self) -> bool {
+        match self.handler.compare_exchange(
+            HANDLER_BUSY,
+            HANDLER_WAITED,
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+        ) {
+            Ok(_) => true,
+            Err(current) => current == HANDLER_WAITED,
+        }
     }
 
     /// The accepted context to send a C-ECHO-RQ on: the first accepted Verification context.
@@ -342,6 +392,71 @@ impl AssocShared {
                 reply,
             })
             .map_err(|_| NetError::Closed)
+    }
+
+    /// Sends a C-ECHO-RQ from the calling thread, without handing it to the task, and
+    /// returns the receiver of its outcome with the instant at which the caller must stop
+    /// waiting (the DIMSE timeout). A caller that gives up calls
+    /// [`AssocShared::dimse_timeout_expired`], which aborts the association.
+    pub fn echo_direct(
+        &self,
+        message_id: u16,
+        context_id: Option<u8>,
+    ) -> Result<(Receiver<EchoOutcome>, Option<std::time::Instant>), NetError> {
+        let context_id = match context_id {
+            Some(id) => id,
+            None => self.echo_context()?,
+        };
+        let info = self.require_established("send a C-ECHO")?;
+        let (reply, rx) = Reply::channel();
+        let deadline = self.timeouts.dimse.map(|t| std::time::Instant::now() + t);
+        {
+            let mut slot = self.pending_echo.lock().unwrap_or_else(|e| e.into_inner());
+            if slot.is_some() {
+                return Err(NetError::InvalidState {
+                    operation: "send a C-ECHO while another is outstanding",
+                    state: "waiting for a response",
+                });
+            }
+            *slot = Some(PendingEcho {
+                message_id,
+                reply,
+                deadline: None,
+            });
+        }
+        super::log::info(format_args!("Sending Echo Request: MsgID {message_id}"));
+        let mut command = Vec::with_capacity(68);
+        dimse::CEchoRq {
+            message_id,
+            affected_sop_class_uid: std::borrow::Cow::Borrowed(uid::VERIFICATION.as_bytes()),
+        }
+        .encode(&mut command);
+        let mut pdus = Vec::with_capacity(80);
+        dimse::write_message(
+            &mut pdus,
+            context_id,
+            &command,
+            None,
+            info.peer_max_pdu_length,
+        );
+        if let Err(e) = self.write_message(Outgoing {
+            pdus,
+            context_id,
+            command,
+        }) {
+            self.pending_echo
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take();
+            return Err(e);
+        }
+        Ok((rx, deadline))
+    }
+
+    /// The caller of [`AssocShared::echo_direct`] stopped waiting: the task aborts the
+    /// association ("DIMSE timeout reached") and the receiver yields `Timeout`.
+    pub fn dimse_timeout_expired(&self, message_id: u16) {
+        let _ = self.tx.send(Command::DimseTimeout(message_id));
     }
 
     /// Sends a C-CANCEL-RQ for `message_id` on `context_id`.

@@ -26,6 +26,29 @@ impl CoreAssociation {
     }
 }
 
+impl CoreAssociation {
+    /// One C-ECHO written from this thread, waited for with the GIL released; the DIMSE
+    /// timeout is enforced here (the association is then aborted and `Timeout` returned).
+    fn echo_outcome(
+        &self,
+        py: Python<'_>,
+        message_id: u16,
+        context_id: Option<u8>,
+    ) -> PyResult<Option<EchoOutcome>> {
+        let (rx, deadline) = self
+            .inner
+            .echo_direct(message_id, context_id)
+            .map_err(net_error)?;
+        match wait::recv_until(py, rx, deadline)? {
+            Ok(outcome) => Ok(outcome),
+            Err(rx) => {
+                self.inner.dimse_timeout_expired(message_id);
+                wait::recv(py, rx)
+            }
+        }
+    }
+}
+
 #[pymethods]
 impl CoreAssociation {
     /// Process-wide unique ID of the association.
@@ -150,15 +173,11 @@ impl CoreAssociation {
         message_id: u16,
         context_id: Option<u8>,
     ) -> PyResult<Option<(u16, Bound<'py, PyBytes>)>> {
-        let rx = self
-            .inner
-            .start_echo(message_id, context_id)
-            .map_err(net_error)?;
-        match wait::recv(py, rx)? {
+        match self.echo_outcome(py, message_id, context_id)? {
             Some(EchoOutcome::Response { status, command }) => {
                 Ok(Some((status, PyBytes::new(py, &command))))
             }
-            Some(EchoOutcome::Timeout | EchoOutcome::Aborted) | None => Ok(None),
+            _ => Ok(None),
         }
     }
 
@@ -170,11 +189,7 @@ impl CoreAssociation {
         let mut ok = 0;
         let mut id = first_message_id;
         for _ in 0..count {
-            let rx = self
-                .inner
-                .start_echo(id, Some(context_id))
-                .map_err(net_error)?;
-            match wait::recv(py, rx)? {
+            match self.echo_outcome(py, id, Some(context_id))? {
                 Some(EchoOutcome::Response { status: 0, .. }) => ok += 1,
                 Some(EchoOutcome::Response { .. }) => {}
                 _ => break,

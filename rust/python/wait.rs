@@ -22,3 +22,31 @@ pub fn recv<T: Send>(py: Python<'_>, rx: Receiver<T>) -> PyResult<Option<T>> {
         }
     }
 }
+
+/// As [`recv`], but stops at `deadline`: `Err(rx)` hands the receiver back when it passed.
+pub fn recv_until<T: Send>(
+    py: Python<'_>,
+    rx: Receiver<T>,
+    deadline: Option<std::time::Instant>,
+) -> PyResult<Result<Option<T>, Receiver<T>>> {
+    let mut rx = rx;
+    loop {
+        let slice = match deadline {
+            Some(d) => {
+                let left = d.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    return Ok(Err(rx));
+                }
+                left.min(SIGNAL_CHECK)
+            }
+            None => SIGNAL_CHECK,
+        };
+        let (result, back) = py.detach(move || (rx.recv_timeout(slice), rx));
+        rx = back;
+        match result {
+            Ok(value) => return Ok(Ok(Some(value))),
+            Err(RecvTimeoutError::Disconnected) => return Ok(Ok(None)),
+            Err(RecvTimeoutError::Timeout) => py.check_signals()?,
+        }
+    }
+}
