@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
 from . import evt
 from .association import Association, wrap
 from .dimse import decode as decode_command
+from .dimse_primitives import command_elements_to_primitive, make_c_echo_request
 from .presentation import PresentationContext, _negotiated
+from .service_class import VerificationServiceClass
 
 if TYPE_CHECKING:  # pragma: no cover
     from .ae import ApplicationEntity
@@ -93,8 +95,6 @@ class Dispatcher:
             assoc._fill_users()
         attrs: Dict[str, Any] = {}
         if name in ("DIMSE_RECV", "DIMSE_SENT"):
-            from .dimse_primitives import command_elements_to_primitive
-
             try:
                 attrs["message"] = command_elements_to_primitive(decode_command(info["command"]))
             except ValueError:
@@ -109,9 +109,6 @@ class Dispatcher:
         self, core: Any, context_id: int, message_id: int, affected_uid: str, command: bytes
     ) -> None:
         """Serve one C-ECHO-RQ through VerificationServiceClass.SCP (runs the handler)."""
-        from .dimse_primitives import make_c_echo_request
-        from .service_class import VerificationServiceClass
-
         assoc = self.association(core)
         req = make_c_echo_request(message_id, affected_uid)
         context = self._context(assoc, context_id)

@@ -13,6 +13,7 @@ from pydicom.multival import MultiValue
 from pydicom.tag import Tag
 
 from . import _core
+from .dimse_primitives import primitive_to_command_elements
 
 if TYPE_CHECKING:  # pragma: no cover
     from .association import Association
@@ -85,8 +86,6 @@ class DIMSEServiceProvider:
 
     def send_msg(self, primitive: Any, context_id: int) -> None:
         """Encode and send `primitive` (e.g. a C_ECHO response) on `context_id`."""
-        from .dimse_primitives import primitive_to_command_elements
-
         pairs = primitive_to_command_elements(primitive)
         command = bytes(_core.encode_command(pairs))
         self._assoc._core.send_command(context_id, command)
