@@ -70,6 +70,8 @@ pub(crate) struct Task {
     /// The peer asked to release while a handler was running: answer once it is done.
     release_deferred: bool,
     ended_logged: bool,
+    /// The peer closed the connection (we read its FIN).
+    peer_closed: bool,
 }
 
 impl Task {
@@ -81,7 +83,10 @@ impl Task {
         role: UlRole,
         local_max: u32,
     ) -> Self {
-        let _ = stream.set_nodelay(true);
+        if role == UlRole::Requestor {
+            // Accepted sockets inherit TCP_NODELAY from the listener.
+            let _ = stream.set_nodelay(true);
+        }
         let (rd, wr) = stream.into_split();
         let artim = shared.timeouts.artim();
         let mut reader = PduReader::new(rd, Limits::new(local_max));
@@ -101,6 +106,7 @@ impl Task {
             queued: VecDeque::new(),
             release_deferred: false,
             ended_logged: false,
+            peer_closed: false,
         }
     }
 
@@ -282,6 +288,7 @@ impl Task {
 
     /// The transport closed under us (Evt17).
     async fn transport_closed(&mut self, mid_pdu: bool) -> End {
+        self.peer_closed = true;
         let state = self.fsm.state();
         let _ = self.fsm(Event::Evt17);
         if state == State::Sta13 {
@@ -431,6 +438,7 @@ impl Task {
                         }
                     }
                     Ok(Frame::Closed { .. }) | Err(_) => {
+                        self.peer_closed = true;
                         let _ = self.fsm(Event::Evt17);
                         return;
                     }
@@ -1257,9 +1265,16 @@ impl Task {
             r.send(ReleaseOutcome::Aborted);
         }
         self.shared.writer.close();
-        let _ = self.writer.shutdown().await;
+        if !self.peer_closed {
+            let _ = self.writer.shutdown().await;
+        }
         log::debug(format_args!("[{}] Connection closed", self.id()));
         self.notify(Notification::ConnClose).await;
+        // Either the write side is shut down already or the peer closed first: closing the
+        // descriptor (when the read half drops) is all that is left, with no second
+        // shutdown(2) from the write half's drop.
+        let Task { writer, .. } = self;
+        writer.forget();
     }
 }
 
