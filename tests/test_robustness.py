@@ -622,6 +622,45 @@ def test_idle_association_is_aborted_after_network_timeout(
     assert "Network timeout reached" in fastdimse_log.text
 
 
+def test_association_idle_after_a_python_handler_still_times_out(
+    fastdimse_server: Callable[..., Any], fastdimse_log: pytest.LogCaptureFixture
+) -> None:
+    """A handler's return does not wake the association's task, so the idle deadline must be
+    armed while the handler runs: a peer that goes quiet after its answer is still aborted."""
+    aborted = threading.Event()
+    server = fastdimse_server(
+        network_timeout=0.5,
+        handlers=[
+            (evt.EVT_C_ECHO, lambda e: 0x0000),
+            (evt.EVT_ABORTED, lambda e: aborted.set()),
+        ],
+    )
+    with established(server_port(server)) as peer:
+        peer.send(ECHO_RQ_EXAMPLE)
+        assert peer.recv_pdu(2.0) == ECHO_RSP_EXAMPLE
+        t0 = time.monotonic()
+        assert peer.recv_pdu(0.5 + MARGIN) == ABORT_USER
+        assert time.monotonic() - t0 >= 0.4
+        assert peer.wait_closed(MARGIN)
+    assert aborted.wait(2.0)
+    assert "Network timeout reached" in fastdimse_log.text
+
+
+def test_slow_handler_is_not_cut_off_by_the_network_timeout(
+    fastdimse_server: Callable[..., Any],
+) -> None:
+    """While our handler works, the association is not idle: the response still goes out."""
+
+    def slow(event: Any) -> int:
+        time.sleep(0.8)  # the handler itself is what is being measured: it must take this long
+        return 0x0000
+
+    server = fastdimse_server(network_timeout=0.5, handlers=[(evt.EVT_C_ECHO, slow)])
+    with established(server_port(server)) as peer:
+        peer.send(ECHO_RQ_EXAMPLE)
+        assert peer.recv_pdu(3.0) == ECHO_RSP_EXAMPLE
+
+
 def _accept_then(
     after_ac: Callable[[RawPeer], None], seen: List[bytes]
 ) -> Callable[[RawPeer], None]:

@@ -338,13 +338,12 @@ impl Task {
         };
         consider(self.fsm.artim().deadline());
         consider(self.acse_deadline);
-        let (pending, pending_deadline) = self.pending_state();
-        consider(pending_deadline);
+        consider(self.pending_state().1);
         if matches!(self.fsm.state(), State::Sta6 | State::Sta7 | State::Sta8) {
+            // Armed even while a handler runs or a request waits: a handler that returns
+            // does not wake the task, so the idle deadline must already be in place.
             if let Some(network) = self.shared.timeouts.network {
-                if !self.shared.handler_running() && !pending {
-                    consider(Some(self.last_rx + network));
-                }
+                consider(Some(self.last_rx + network));
             }
         }
         if self.reader.mid_pdu() {
@@ -390,6 +389,12 @@ impl Task {
         }
         if let Some(network) = self.shared.timeouts.network {
             if self.last_rx + network <= now {
+                if self.shared.handler_running() || self.pending_state().0 {
+                    // Not idle: we are the ones working (a handler) or waiting under the
+                    // DIMSE timeout. Idle time counts again from now.
+                    self.last_rx = now;
+                    return None;
+                }
                 log::error(format_args!("Network timeout reached"));
                 return Some(self.local_abort().await);
             }
