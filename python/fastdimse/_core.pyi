@@ -1,6 +1,6 @@
 """Type stubs for the Rust extension module ``fastdimse._core``."""
 
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 __version__: str
 IMPLEMENTATION_CLASS_UID: str
@@ -69,6 +69,13 @@ class CoreAssociation:
         self, message_id: int, context_id: Optional[int] = None
     ) -> Optional[Tuple[int, bytes]]: ...
     def echo_many(self, count: int, first_message_id: int = 1) -> int: ...
+    def echo_async(
+        self,
+        message_id: int,
+        callback: Callable[[Optional[Tuple[int, bytes]]], None],
+        context_id: Optional[int] = None,
+    ) -> None: ...
+    def release_async(self, callback: Callable[[bool], None]) -> None: ...
     def send_command(self, context_id: int, command: bytes) -> None: ...
     def send_cancel(self, message_id: int, context_id: int) -> None: ...
     def is_cancelled(self, message_id: int) -> bool: ...
@@ -88,5 +95,12 @@ class CoreServer:
     def shutdown(self, timeout: float = 10.0) -> None: ...
 
 def associate(host: str, port: int, config: Dict[str, Any], dispatcher: Any) -> CoreAssociation: ...
+def associate_async(
+    host: str,
+    port: int,
+    config: Dict[str, Any],
+    dispatcher: Any,
+    callback: Callable[[Union[CoreAssociation, NetworkError]], None],
+) -> None: ...
 
 __all__: Sequence[str]
