@@ -833,3 +833,68 @@ def test_scu_aborts_2_1_on_unknown_pdu_type(pdu_type: int) -> None:
         assert assoc.is_aborted
         assert scp.done.wait(5.0) and not scp.errors, scp.errors
     assert seen[-1] == abort_pdu(2, 1), [p.hex() for p in seen]
+
+
+# ----- back-pressure: a peer that does not read --------------------------------------------------
+
+
+def _responses_in_order(peer: RawPeer, count: int) -> List[int]:
+    ids = []
+    for _ in range(count):
+        for _ctx, _mch, fragment in parse_pdvs(peer.recv_pdu(10.0)):
+            elements = command_elements(fragment)
+            ids.append(struct.unpack("<H", elements[0x0120])[0])
+    return ids
+
+
+def _burst_then_read(peer: RawPeer, message_ids: List[int]) -> List[int]:
+    """Send every request; start reading the responses only once a quarter of the requests
+    is in (or the server stopped taking them), so the responses back up first."""
+    burst = [echo_rq_pdata(n) for n in message_ids]
+    quarter = threading.Event()
+
+    def send() -> None:
+        for i, request in enumerate(burst):
+            peer.send(request)
+            if i == len(burst) // 4:
+                quarter.set()
+        quarter.set()
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    # Not reached when the server's socket fills first: it then stops reading requests,
+    # which is back-pressure working; read after the wait in that case.
+    quarter.wait(3.0)
+    ids = _responses_in_order(peer, len(burst))
+    sender.join(10)
+    assert not sender.is_alive()
+    return ids
+
+
+def test_responses_queue_in_order_while_the_peer_does_not_read(
+    fastdimse_server: Callable[..., Any],
+) -> None:
+    """A peer sends many requests before reading anything: the responses fill the socket,
+    the rest waits in the association's write queue, and all arrive, in order, once the
+    peer reads. Python handlers answer, so the responses are written from handler threads
+    (the direct-write path) while the queue is in use."""
+    server = fastdimse_server(
+        network_timeout=20, maximum_pdu_size=0, handlers=[(evt.EVT_C_ECHO, lambda e: 0x0000)]
+    )
+    with established(server_port(server)) as peer:
+        ids = list(range(1, 6001))
+        assert _burst_then_read(peer, ids) == ids
+        peer.send(RELEASE_RQ)
+        assert peer.recv_pdu(5.0) == RELEASE_RP
+
+
+def test_native_responses_queue_in_order_while_the_peer_does_not_read(
+    fastdimse_server: Callable[..., Any],
+) -> None:
+    """The same burst answered by the core alone (no handler): the task's own writes queue."""
+    server = fastdimse_server(network_timeout=20)
+    with established(server_port(server)) as peer:
+        ids = list(range(1, 20001))
+        assert _burst_then_read(peer, ids) == ids
+        peer.send(RELEASE_RQ)
+        assert peer.recv_pdu(5.0) == RELEASE_RP

@@ -876,12 +876,15 @@ impl Task {
         match field.and_then(dimse::CommandField::from_u16) {
             Some(dimse::CommandField::CEchoRq) => {
                 drop(set);
+                if self.queued.is_empty() && !self.shared.wait_for_handler() {
+                    return self.on_echo_rq(context_id, command).await;
+                }
+                // One request at a time, in arrival order: this one waits its turn.
+                self.queued.push_back((context_id, command));
                 if self.shared.wait_for_handler() {
-                    // One request at a time: this one waits for the running handler.
-                    self.queued.push_back((context_id, command));
-                    None
+                    None // the running handler's return wakes the task
                 } else {
-                    self.on_echo_rq(context_id, command).await
+                    self.after_handler().await // it has returned already: serve the queue
                 }
             }
             Some(dimse::CommandField::CCancelRq) => {
@@ -1179,10 +1182,13 @@ impl Task {
             Some(Action::Ar2) => {
                 log::info(format_args!("Received Association Release Request"));
                 self.shared.set_lifecycle(Lifecycle::Releasing);
-                if self.shared.wait_for_handler() {
+                if !self.queued.is_empty() || self.shared.wait_for_handler() {
                     // Responses still due may be sent in Sta8 (AR-7); answer after them.
                     self.release_deferred = true;
-                    return None;
+                    if self.shared.wait_for_handler() {
+                        return None;
+                    }
+                    return self.after_handler().await;
                 }
                 self.answer_release().await
             }
