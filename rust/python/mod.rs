@@ -14,6 +14,27 @@ mod wait;
 use std::sync::OnceLock;
 
 static LOG_RESET: OnceLock<pyo3_log::ResetHandle> = OnceLock::new();
+static PANICS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Counts panics (there should be none: network input never panics) and reports each one
+/// under the `fastdimse` logger as well as through the default hook.
+fn install_panic_counter() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            PANICS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            crate::net::log::error(format_args!("internal error (panic): {info}"));
+            default(info);
+        }));
+    });
+}
+
+/// How many panics the core has caught since it was loaded (tests assert it stays 0).
+#[pyfunction]
+fn panic_count() -> u64 {
+    PANICS.load(std::sync::atomic::Ordering::Relaxed)
+}
 
 /// Forget the cached Python logging levels, after the application changed them.
 #[pyfunction]
@@ -31,7 +52,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
             let _ = LOG_RESET.set(handle);
         }
     }
+    install_panic_counter();
     m.add_function(wrap_pyfunction!(reset_log_cache, m)?)?;
+    m.add_function(wrap_pyfunction!(panic_count, m)?)?;
     errors::register(py, m)?;
     pdu_py::register(m)?;
     dimse_py::register(m)?;
