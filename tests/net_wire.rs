@@ -262,6 +262,7 @@ fn scu_echo_session_is_rq_pdata_release_fin() {
     let cfg = ClientConfig {
         requestor,
         timeouts: timeouts(5.0, Some(5.0)),
+        bind_address: None,
     };
     let rx = start_associate("127.0.0.1", port, cfg, Arc::new(NoHooks)).expect("config ok");
     let assoc = rx

@@ -542,3 +542,28 @@ def test_context_manager_releases(server: Callable[..., Any]) -> None:
     with scu().associate("127.0.0.1", srv.server_address[1]) as assoc:
         assert assoc.send_c_echo().Status == 0x0000
     assert assoc.is_released
+
+
+def test_bind_address_sets_the_local_address(fastdimse_server: Any) -> None:
+    """``associate(bind_address=...)`` connects from that local address."""
+    seen: List[Any] = []
+    server = fastdimse_server(
+        handlers=[(evt.EVT_CONN_OPEN, lambda event: seen.append(event.assoc.requestor.address))]
+    )
+    ae = AE(ae_title="BINDSCU")
+    ae.add_requested_context(VERIFICATION)
+    assoc = ae.associate("127.0.0.1", server.server_address[1], bind_address=("127.0.0.3", 0))
+    try:
+        assert assoc.is_established
+        assert assoc.requestor.address == "127.0.0.3"
+        assert assoc.send_c_echo().Status == 0x0000
+    finally:
+        assoc.release()
+    assert seen == ["127.0.0.3"]
+
+
+def test_bind_address_is_checked() -> None:
+    ae = AE()
+    ae.add_requested_context(VERIFICATION)
+    with pytest.raises(TypeError, match="bind_address"):
+        ae.associate("127.0.0.1", 11112, bind_address="127.0.0.1")  # type: ignore[arg-type]

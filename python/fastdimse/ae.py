@@ -357,7 +357,7 @@ class ApplicationEntity:
         state negotiation left it (check ``is_established``). The GIL is released while
         the core connects and negotiates."""
         config, handlers, dispatcher = self._request(
-            addr, port, contexts, ae_title, max_pdu, ext_neg, tls_args, evt_handlers
+            addr, port, contexts, ae_title, max_pdu, ext_neg, tls_args, evt_handlers, bind_address
         )
         try:
             core = _core.associate(addr, port, config, dispatcher)
@@ -374,11 +374,12 @@ class ApplicationEntity:
         max_pdu: int = PYNETDICOM_MAXIMUM_PDU,
         ext_neg: Optional[Sequence[Any]] = None,
         evt_handlers: Optional[Sequence[Any]] = None,
+        bind_address: Tuple[str, int] = ("", 0),
     ) -> Association:
         """:meth:`associate` for asyncio: awaits the outcome without blocking the event loop
         or occupying a thread. Event handlers still run on the core's handler threads."""
         config, handlers, dispatcher = self._request(
-            addr, port, contexts, ae_title, max_pdu, ext_neg, None, evt_handlers
+            addr, port, contexts, ae_title, max_pdu, ext_neg, None, evt_handlers, bind_address
         )
         future, callback = _completion()
         _core.associate_async(addr, port, config, dispatcher, callback)
@@ -403,6 +404,7 @@ class ApplicationEntity:
         ext_neg: Optional[Sequence[Any]],
         tls_args: Optional[Any],
         evt_handlers: Optional[Sequence[Any]],
+        bind_address: Tuple[str, int] = ("", 0),
     ) -> Tuple[Dict[str, Any], Dict[Any, Any], Any]:
         """Checks the arguments of an association request and builds the core's settings."""
         if not isinstance(addr, str):
@@ -454,6 +456,7 @@ class ApplicationEntity:
             "implementation_class_uid": str(self.implementation_class_uid),
             "implementation_version_name": self.implementation_version_name,
             "user_identity": identity,
+            "bind_address": _bind_address(bind_address),
             **self._timeouts(),
         }
         from ._dispatch import Dispatcher
@@ -522,6 +525,22 @@ class ApplicationEntity:
 
     def __str__(self) -> str:
         return f"Application Entity '{self.ae_title}'"
+
+
+def _bind_address(value: object) -> Optional[Tuple[str, int]]:
+    """The local (host, port) to connect from; None for the default ("", 0)."""
+    if (
+        not isinstance(value, tuple)
+        or len(value) != 2
+        or not isinstance(value[0], str)
+        or isinstance(value[1], bool)
+        or not isinstance(value[1], int)
+        or not 0 <= value[1] <= 0xFFFF
+    ):
+        raise TypeError(f"'bind_address' must be a (host: str, port: int) tuple, not {value!r}")
+    if value == ("", 0):
+        return None
+    return (value[0], value[1])
 
 
 def _completion() -> Tuple[asyncio.Future, Callable[[Any], None]]:

@@ -21,6 +21,20 @@ use super::server::next_id;
 use super::shared::{AssocShared, Reply, Role};
 use super::writer::SharedWriter;
 
+/// Connects to `peer` from the local address `local`.
+async fn connect_from(
+    local: std::net::SocketAddr,
+    peer: std::net::SocketAddr,
+) -> std::io::Result<TcpStream> {
+    let socket = if local.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.bind(local)?;
+    socket.connect(peer).await
+}
+
 /// Starts connecting to `host:port` and requesting an association. The receiver yields the
 /// association once it is established, rejected or aborted, or the connection error.
 /// Local configuration errors are returned at once, before anything touches the network.
@@ -50,7 +64,14 @@ pub fn start_associate_with(
         let connect = async {
             let mut last_err = None;
             for addr in tokio::net::lookup_host((host.as_str(), port)).await? {
-                match TcpStream::connect(addr).await {
+                let attempt = match cfg.bind_address {
+                    Some(local) if local.is_ipv4() == addr.is_ipv4() => {
+                        connect_from(local, addr).await
+                    }
+                    Some(_) => continue, // the other address family cannot use this binding
+                    None => TcpStream::connect(addr).await,
+                };
+                match attempt {
                     Ok(s) => return Ok(s),
                     Err(e) => last_err = Some(e),
                 }

@@ -59,4 +59,6 @@ pub struct ServerConfig {
 pub struct ClientConfig {
     pub requestor: RequestorConfig,
     pub timeouts: Timeouts,
+    /// Local address (and port; 0 = any) to connect from; `None` lets the OS choose.
+    pub bind_address: Option<std::net::SocketAddr>,
 }

@@ -105,8 +105,27 @@ pub fn client_config(d: &Bound<'_, PyDict>) -> PyResult<ClientConfig> {
         ),
         async_ops_window: None,
     };
+    let bind: Option<(String, u16)> = get(d, "bind_address")?;
+    let bind_address = match bind {
+        None => None,
+        Some((host, port)) => {
+            use std::net::ToSocketAddrs;
+            let host = if host.is_empty() {
+                "0.0.0.0".to_owned()
+            } else {
+                host
+            };
+            let mut addrs = (host.as_str(), port).to_socket_addrs().map_err(|e| {
+                PyValueError::new_err(format!("bind_address ({host:?}, {port}): {e}"))
+            })?;
+            Some(addrs.next().ok_or_else(|| {
+                PyValueError::new_err(format!("bind_address ({host:?}, {port}) has no address"))
+            })?)
+        }
+    };
     Ok(ClientConfig {
         requestor,
         timeouts: timeouts(d)?,
+        bind_address,
     })
 }

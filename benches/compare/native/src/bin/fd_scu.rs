@@ -34,6 +34,7 @@ fn config() -> ClientConfig {
     ClientConfig {
         requestor,
         timeouts,
+        bind_address: None,
     }
 }
 
