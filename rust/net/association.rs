@@ -5,7 +5,6 @@
 //! [`Command`]s; it never polls: it sleeps in one `select!` on the socket, the command
 //! queue and the nearest deadline.
 
-use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Instant;
@@ -27,8 +26,8 @@ use super::framing::{Frame, Limits, PduReader};
 use super::hooks::{EchoIndication, Hooks, Notification, NotificationKind};
 use super::log;
 use super::shared::{
-    AssocInfo, AssocShared, Command, EchoOutcome, Lifecycle, PendingEcho, ReleaseOutcome, Reply,
-    Role,
+    verification_echo_rq, AssocInfo, AssocShared, Command, EchoOutcome, Lifecycle, PendingEcho,
+    ReleaseOutcome, Reply, Role,
 };
 
 /// Abort sources (PS3.8 Table 9-26).
@@ -43,6 +42,16 @@ const STATUS_UNRECOGNIZED_OPERATION: u16 = 0x0211;
 /// Largest data set accepted in a message: Verification carries none, so this only bounds
 /// what a misbehaving peer can make us buffer.
 const MAX_DATASET: usize = 1 << 20;
+
+/// A C-ECHO-RQ as taken off the wire, decoded once.
+struct EchoRequest {
+    context_id: u8,
+    message_id: u16,
+    /// AffectedSOPClassUID without its padding.
+    affected: Vec<u8>,
+    /// The whole command set, for the handler.
+    command: Vec<u8>,
+}
 
 /// Why the main loop ended.
 enum End {
@@ -66,7 +75,7 @@ pub(crate) struct Task {
     acse_deadline: Option<Instant>,
     release_reply: Option<Reply<ReleaseOutcome>>,
     /// Requests that arrived while the handler was busy: (context ID, command set).
-    queued: VecDeque<(u8, Vec<u8>)>,
+    queued: VecDeque<EchoRequest>,
     /// The peer asked to release while a handler was running: answer once it is done.
     release_deferred: bool,
     ended_logged: bool,
@@ -875,12 +884,23 @@ impl Task {
         let field = set.get_us(dimse::tags::COMMAND_FIELD);
         match field.and_then(dimse::CommandField::from_u16) {
             Some(dimse::CommandField::CEchoRq) => {
-                drop(set);
+                let message_id = set.get_us(dimse::tags::MESSAGE_ID).unwrap_or(0);
+                let affected = set
+                    .get_str(dimse::tags::AFFECTED_SOP_CLASS_UID)
+                    .map(<[u8]>::to_vec)
+                    .unwrap_or_default();
+                drop(set); // it borrows `command`
+                let request = EchoRequest {
+                    context_id,
+                    message_id,
+                    affected,
+                    command,
+                };
                 if self.queued.is_empty() && !self.shared.wait_for_handler() {
-                    return self.on_echo_rq(context_id, command).await;
+                    return self.on_echo_rq(request).await;
                 }
                 // One request at a time, in arrival order: this one waits its turn.
-                self.queued.push_back((context_id, command));
+                self.queued.push_back(request);
                 if self.shared.wait_for_handler() {
                     None // the running handler's return wakes the task
                 } else {
@@ -964,17 +984,13 @@ impl Task {
         }
     }
 
-    async fn on_echo_rq(&mut self, context_id: u8, command: Vec<u8>) -> Option<End> {
-        let set = match dimse::decode_command_set(&command) {
-            Ok(s) => s,
-            Err(_) => return None,
-        };
-        let message_id = set.get_us(dimse::tags::MESSAGE_ID).unwrap_or(0);
-        let affected: Vec<u8> = set
-            .get_str(dimse::tags::AFFECTED_SOP_CLASS_UID)
-            .map(<[u8]>::to_vec)
-            .unwrap_or_default();
-        drop(set);
+    async fn on_echo_rq(&mut self, request: EchoRequest) -> Option<End> {
+        let EchoRequest {
+            context_id,
+            message_id,
+            affected,
+            command,
+        } = request;
         log::info(format_args!("Received Echo Request (MsgID {message_id})"));
         self.shared.cancel.clear();
         let context_is_verification = self
@@ -1085,12 +1101,7 @@ impl Task {
                     reply,
                     deadline,
                 });
-                let mut command = Vec::with_capacity(68);
-                dimse::CEchoRq {
-                    message_id,
-                    affected_sop_class_uid: Cow::Borrowed(uid::VERIFICATION.as_bytes()),
-                }
-                .encode(&mut command);
+                let command = verification_echo_rq(message_id);
                 self.write_message(context_id, command).await
             }
             Command::Release { reply } => match self.fsm(Event::Evt11) {
@@ -1152,10 +1163,10 @@ impl Task {
     async fn after_handler(&mut self) -> Option<End> {
         loop {
             while !self.shared.handler_running() {
-                let Some((ctx, command)) = self.queued.pop_front() else {
+                let Some(request) = self.queued.pop_front() else {
                     break;
                 };
-                if let Some(end) = self.on_echo_rq(ctx, command).await {
+                if let Some(end) = self.on_echo_rq(request).await {
                     return Some(end);
                 }
             }

@@ -425,12 +425,7 @@ impl AssocShared {
             });
         }
         super::log::info(format_args!("Sending Echo Request: MsgID {message_id}"));
-        let mut command = Vec::with_capacity(68);
-        dimse::CEchoRq {
-            message_id,
-            affected_sop_class_uid: std::borrow::Cow::Borrowed(uid::VERIFICATION.as_bytes()),
-        }
-        .encode(&mut command);
+        let command = verification_echo_rq(message_id);
         let mut pdus = Vec::with_capacity(80);
         dimse::write_message(
             &mut pdus,
@@ -493,4 +488,15 @@ impl AssocShared {
             .ok()
             .map(|_| rx)
     }
+}
+
+/// The command set of a C-ECHO-RQ for the Verification SOP Class.
+pub(crate) fn verification_echo_rq(message_id: u16) -> Vec<u8> {
+    let mut command = Vec::with_capacity(68);
+    dimse::CEchoRq {
+        message_id,
+        affected_sop_class_uid: std::borrow::Cow::Borrowed(uid::VERIFICATION.as_bytes()),
+    }
+    .encode(&mut command);
+    command
 }
