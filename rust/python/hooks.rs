@@ -12,6 +12,7 @@ use pyo3::types::{PyBytes, PyDict};
 use crate::assoc::{IdentityDecision, UserIdentity};
 use crate::net::{AssocShared, EchoIndication, Hooks, Notification};
 
+use super::gate;
 use super::net_py::CoreAssociation;
 
 pub struct PyHooks {
@@ -43,34 +44,6 @@ impl PyHooks {
     }
 }
 
-thread_local! {
-    /// This core thread keeps a Python thread state between handler calls.
-    static THREAD_STATE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Enters Python on a core thread. The thread's Python thread state is created once and
-/// kept (with the GIL released) for the thread's life, instead of being created and torn
-/// down around every handler call. It is not freed when the thread exits: doing so could
-/// run during interpreter finalization, where taking the GIL back is unsafe; the runtime
-/// keeps its handler threads for minutes, so this costs one small state per thread.
-fn attach<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> R {
-    THREAD_STATE.with(|kept| {
-        if !kept.get() {
-            // SAFETY: PyGILState_Ensure creates this thread's state and takes the GIL;
-            // PyEval_SaveThread releases the GIL and leaves the state attached to the
-            // thread, so later PyGILState_Ensure calls (Python::attach) find and reuse it.
-            unsafe {
-                if pyo3::ffi::Py_IsInitialized() != 0 {
-                    pyo3::ffi::PyGILState_Ensure();
-                    pyo3::ffi::PyEval_SaveThread();
-                    kept.set(true);
-                }
-            }
-        }
-    });
-    Python::attach(f)
-}
-
 fn report(py: Python<'_>, err: PyErr, what: &str) {
     crate::net::log::error(format_args!("Unexpected exception in {what}: {err}"));
     err.print(py);
@@ -82,7 +55,7 @@ impl Hooks for PyHooks {
     }
 
     fn notify(&self, assoc: &Arc<AssocShared>, event: &Notification) {
-        attach(|py| {
+        let _ = gate::enter(|py| {
             let result = (|| -> PyResult<()> {
                 let info = PyDict::new(py);
                 match event {
@@ -133,7 +106,7 @@ impl Hooks for PyHooks {
     }
 
     fn c_echo(&self, assoc: &Arc<AssocShared>, request: EchoIndication) {
-        attach(|py| {
+        let entered = gate::enter(|py| {
             let result = (|| -> PyResult<()> {
                 let core = CoreAssociation::wrap(py, Arc::clone(assoc))?;
                 self.dispatcher.call_method1(
@@ -153,6 +126,10 @@ impl Hooks for PyHooks {
                 report(py, e, "the C-ECHO dispatcher");
             }
         });
+        if entered.is_none() {
+            // The interpreter is exiting: nobody is left to answer the request.
+            let _ = assoc.start_abort();
+        }
     }
 
     fn handles_user_identity(&self) -> bool {
@@ -160,7 +137,7 @@ impl Hooks for PyHooks {
     }
 
     fn user_identity(&self, assoc: &Arc<AssocShared>, identity: &UserIdentity) -> IdentityDecision {
-        attach(|py| {
+        gate::enter(|py| {
             let result = (|| -> PyResult<IdentityDecision> {
                 let core = CoreAssociation::wrap(py, Arc::clone(assoc))?;
                 let answer = self.dispatcher.call_method1(
@@ -188,5 +165,6 @@ impl Hooks for PyHooks {
                 IdentityDecision::Reject
             })
         })
+        .unwrap_or(IdentityDecision::Reject)
     }
 }

@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 mod config;
 mod dimse_py;
 mod errors;
+mod gate;
 mod hooks;
 mod net_py;
 mod pdu_py;
@@ -48,13 +49,21 @@ fn reset_log_cache() {
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     if LOG_RESET.get().is_none() {
-        if let Ok(handle) = pyo3_log::try_init() {
+        let logger = pyo3_log::Logger::new(py, pyo3_log::Caching::LoggersAndLevels)?;
+        let handle = logger.reset_handle();
+        if log::set_boxed_logger(Box::new(gate::GatedLogger(logger))).is_ok() {
+            log::set_max_level(log::LevelFilter::Debug);
             let _ = LOG_RESET.set(handle);
         }
     }
     install_panic_counter();
     m.add_function(wrap_pyfunction!(reset_log_cache, m)?)?;
     m.add_function(wrap_pyfunction!(panic_count, m)?)?;
+    let close_gate = wrap_pyfunction!(gate::close_gate, m)?;
+    // Before finalization starts, core threads must stop entering Python (see `gate`).
+    py.import("atexit")?
+        .call_method1("register", (close_gate.clone(),))?;
+    m.add_function(close_gate)?;
     errors::register(py, m)?;
     pdu_py::register(m)?;
     dimse_py::register(m)?;

@@ -209,7 +209,7 @@ impl CoreAssociation {
         context_id: Option<u8>,
     ) -> PyResult<()> {
         let reply = Reply::Callback(Box::new(move |outcome: EchoOutcome| {
-            Python::attach(|py| {
+            let _ = super::gate::enter(|py| {
                 let value = match outcome {
                     EchoOutcome::Response { status, command } => {
                         (status, PyBytes::new(py, &command))
@@ -219,7 +219,7 @@ impl CoreAssociation {
                     _ => Ok(py.None()),
                 };
                 deliver(py, &callback, value);
-            })
+            });
         }));
         self.inner
             .start_echo_with(message_id, context_id, reply)
@@ -229,14 +229,14 @@ impl CoreAssociation {
     /// Starts a release and returns at once; `callback(released: bool)` is called when it ends.
     fn release_async(&self, callback: Py<PyAny>) -> PyResult<()> {
         let reply = Reply::Callback(Box::new(move |outcome: ReleaseOutcome| {
-            Python::attach(|py| {
+            let _ = super::gate::enter(|py| {
                 let released = matches!(outcome, ReleaseOutcome::Released);
                 let value = Ok(pyo3::types::PyBool::new(py, released)
                     .to_owned()
                     .into_any()
                     .unbind());
                 deliver(py, &callback, value);
-            })
+            });
         }));
         self.inner.start_release_with(reply).map_err(net_error)
     }
@@ -415,13 +415,13 @@ fn associate_async(
     let hooks = Arc::new(PyHooks::new(py, dispatcher)?);
     let reply = Reply::Callback(Box::new(
         move |outcome: Result<Arc<AssocShared>, net::NetError>| {
-            Python::attach(|py| {
+            let _ = super::gate::enter(|py| {
                 let value = match outcome {
                     Ok(shared) => CoreAssociation::wrap(py, shared).map(|c| c.into_any()),
                     Err(e) => Ok(net_error(e).into_value(py).into_any()),
                 };
                 deliver(py, &callback, value);
-            })
+            });
         },
     ));
     net::start_associate_with(host, port, cfg, hooks, reply).map_err(net_error)
