@@ -13,7 +13,6 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc::UnboundedReceiver;
-use tokio::time::sleep_until;
 
 use crate::assoc::{self, IdentityDecision};
 use crate::dimse;
@@ -29,6 +28,7 @@ use super::shared::{
     verification_echo_rq, AssocInfo, AssocShared, Command, EchoOutcome, Lifecycle, PendingEcho,
     ReleaseOutcome, Reply, Role,
 };
+use super::timer::LazyTimer;
 
 /// Abort sources (PS3.8 Table 9-26).
 const SOURCE_USER: u8 = 0;
@@ -81,6 +81,8 @@ pub(crate) struct Task {
     ended_logged: bool,
     /// The peer closed the connection (we read its FIN).
     peer_closed: bool,
+    /// Serves every deadline of the association.
+    timer: LazyTimer,
 }
 
 impl Task {
@@ -116,6 +118,7 @@ impl Task {
             release_deferred: false,
             ended_logged: false,
             peer_closed: false,
+            timer: LazyTimer::default(),
         }
     }
 
@@ -440,6 +443,7 @@ impl Task {
             .deadline()
             .unwrap_or_else(|| Instant::now() + self.shared.timeouts.artim());
         loop {
+            self.timer.cover(Some(deadline));
             tokio::select! {
                 frame = self.reader.next() => match frame {
                     Ok(Frame::Pdu { pdu_type, .. }) => {
@@ -463,9 +467,11 @@ impl Task {
                         return;
                     }
                 },
-                _ = sleep_until(deadline.into()) => {
-                    let _ = self.fsm(Event::Evt18);
-                    return;
+                _ = self.timer.fired() => {
+                    if Instant::now() >= deadline {
+                        let _ = self.fsm(Event::Evt18);
+                        return;
+                    }
                 }
             }
         }
@@ -482,9 +488,12 @@ impl Task {
             .artim()
             .deadline()
             .unwrap_or_else(|| Instant::now() + self.shared.timeouts.artim());
+        self.timer.cover(Some(deadline));
         let frame = tokio::select! {
+            biased;
             frame = self.reader.next() => frame,
-            _ = sleep_until(deadline.into()) => {
+            // A fresh timer: it fires at `deadline`, not before.
+            _ = self.timer.fired() => {
                 log::info(format_args!("[{}] ARTIM timer expired: no A-ASSOCIATE-RQ received", self.id()));
                 let _ = self.fsm(Event::Evt18);
                 return Err(End::Close);
@@ -610,9 +619,12 @@ impl Task {
             unreachable!("constructed above")
         };
         let deadline = self.shared.timeouts.acse.map(|t| Instant::now() + t);
+        let timed = self.timer.cover(deadline);
         let frame = tokio::select! {
+            biased;
             frame = self.reader.next() => frame,
-            _ = sleep_until_opt(deadline) => {
+            // A fresh timer: it fires at `deadline`, not before.
+            _ = self.timer.fired(), if timed => {
                 log::error(format_args!("ACSE timeout reached while waiting for response to association request"));
                 return Err(self.local_abort().await);
             }
@@ -721,7 +733,7 @@ impl Task {
 
     async fn run_established(&mut self) -> End {
         loop {
-            let deadline = self.next_deadline();
+            let timed = self.timer.cover(self.next_deadline());
             tokio::select! {
                 biased;
                 cmd = self.rx.recv() => {
@@ -743,7 +755,7 @@ impl Task {
                         return end;
                     }
                 }
-                _ = sleep_until_opt(deadline) => {
+                _ = self.timer.fired(), if timed => {
                     if let Some(end) = self.on_deadline(Instant::now()).await {
                         return end;
                     }
@@ -1308,13 +1320,6 @@ fn identity_of(rq: &pdu::Associate<'_>) -> Option<assoc::UserIdentity> {
         primary: u.primary.to_vec(),
         secondary: u.secondary.to_vec(),
     })
-}
-
-async fn sleep_until_opt(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => sleep_until(d.into()).await,
-        None => std::future::pending().await,
-    }
 }
 
 /// Serves one accepted connection from the A-ASSOCIATE-RQ to the close.

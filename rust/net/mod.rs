@@ -11,6 +11,7 @@ pub mod log;
 pub mod runtime;
 mod server;
 mod shared;
+mod timer;
 mod writer;
 
 pub use client::{start_associate, start_associate_with};
