@@ -94,19 +94,12 @@ impl Server {
             done: Mutex::new(false),
             done_cv: Condvar::new(),
         });
-        // The accept loop gets a thread of its own rather than a runtime worker. Measured
-        // with clients that associate one after another: accepting on a worker left that
-        // worker and the client on different CPUs for the whole association, and each
-        // exchange paid a cross-CPU wake-up (~50 µs instead of ~13 µs on a 2-vCPU VM);
-        // 1-client associations/s rose from 0.47x to 0.62x the floor. (A thread blocking in
-        // poll(2) instead of the runtime's driver measured worse: 0.49x.)
-        let accept = accept_loop(listener, Arc::new(cfg), hooks, Arc::clone(&inner));
-        std::thread::Builder::new()
-            .name("fastdimse-accept".into())
-            .spawn(move || {
-                runtime::block_process_signals();
-                handle.block_on(accept)
-            })?;
+        handle.spawn(accept_loop(
+            listener,
+            Arc::new(cfg),
+            hooks,
+            Arc::clone(&inner),
+        ));
         log::debug(format_args!("Listening on {addr}"));
         Ok(Self { addr, inner })
     }
