@@ -84,6 +84,13 @@ _LEVELS = {
 }
 
 
+def version() -> str:
+    """The installed fastdimse version, as the apps print it."""
+    from fastdimse import __version__
+
+    return __version__
+
+
 def add_general_options(parser: argparse.ArgumentParser) -> None:
     """Add --version, -q/-v/-d and -ll, the options every app shares."""
     group = parser.add_argument_group("General Options")

@@ -22,15 +22,10 @@ from fastdimse.apps import (
     add_max_pdu_option,
     add_timeout_options,
     setup_logging,
+    version,
 )
 
 EXIT_OK = 0
-
-
-def _version() -> str:
-    from fastdimse import __version__
-
-    return __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,12 +107,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run echoscp with `argv` (default: the command line) until interrupted."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if "--version" in argv:
-        print(f"echoscp.py v{_version()}")
+        print(f"echoscp.py v{version()}")
         return EXIT_OK
     args = build_parser().parse_args(argv)
 
     logger = setup_logging(args, "echoscp")
-    logger.debug(f"echoscp.py v{_version()}")
+    logger.debug(f"echoscp.py v{version()}")
     logger.debug("")
 
     from fastdimse import AE

@@ -24,6 +24,7 @@ from fastdimse.apps import (
     add_max_pdu_option,
     add_timeout_options,
     setup_logging,
+    version,
 )
 from fastdimse.status import code_to_category, status_description
 
@@ -31,12 +32,6 @@ EXIT_OK = 0
 EXIT_NO_ASSOCIATION = 1
 
 _MAX_MESSAGE_ID = 0xFFFF
-
-
-def _version() -> str:
-    from fastdimse import __version__
-
-    return __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -186,12 +181,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run echoscu with `argv` (default: the command line) and return the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if "--version" in argv:
-        print(f"echoscu.py v{_version()}")
+        print(f"echoscu.py v{version()}")
         return EXIT_OK
     args = build_parser().parse_args(argv)
 
     logger = setup_logging(args, "echoscu")
-    logger.debug(f"echoscu.py v{_version()}")
+    logger.debug(f"echoscu.py v{version()}")
     logger.debug("")
 
     from fastdimse import AE
