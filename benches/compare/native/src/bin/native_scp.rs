@@ -19,20 +19,11 @@ fn main() {
     )];
     let cfg = ServerConfig {
         acceptor,
-        timeouts: if std::env::var_os("NO_TIMERS").is_some() {
-            Timeouts {
-                acse: None,
-                dimse: None,
-                network: None,
-                connection: None,
-            }
-        } else {
-            Timeouts {
-                acse: Some(Duration::from_secs(30)),
-                dimse: Some(Duration::from_secs(30)),
-                network: Some(Duration::from_secs(60)),
-                connection: None,
-            }
+        timeouts: Timeouts {
+            acse: Some(Duration::from_secs(30)),
+            dimse: Some(Duration::from_secs(30)),
+            network: Some(Duration::from_secs(60)),
+            connection: None,
         },
         maximum_associations: 256,
     };
