@@ -1,5 +1,5 @@
-//! The fastdimse-native SCU: `fastdimse::net::start_associate` and `AssocShared::start_echo`,
-//! with no Python anywhere.
+//! The fastdimse-native SCU: `fastdimse::net::start_associate` and `AssocShared::echo_direct`
+//! (the calls the Python API's blocking `send_c_echo` makes), with no Python anywhere.
 //!
 //! - `echo --port P --secs S --max N`: one association, C-ECHOs back to back.
 //! - `assoc --port P --threads C --secs S --max N`: associate, one C-ECHO, release.
@@ -55,11 +55,23 @@ fn associate(port: u16) -> Result<Arc<AssocShared>, String> {
     Ok(assoc)
 }
 
+/// One C-ECHO as the blocking Python API sends it: written from this thread, the response
+/// waited for here, the DIMSE timeout enforced here.
 fn echo_once(assoc: &AssocShared, id: u16, context_id: u8) -> Result<(), String> {
-    let rx = assoc
-        .start_echo(id, Some(context_id))
+    let (rx, deadline) = assoc
+        .echo_direct(id, Some(context_id))
         .map_err(|e| e.to_string())?;
-    match rx.recv() {
+    let outcome = match deadline {
+        Some(at) => match rx.recv_timeout(at.saturating_duration_since(Instant::now())) {
+            Ok(outcome) => Ok(outcome),
+            Err(_) => {
+                assoc.dimse_timeout_expired(id);
+                rx.recv()
+            }
+        },
+        None => rx.recv(),
+    };
+    match outcome {
         Ok(EchoOutcome::Response { status: 0, .. }) => Ok(()),
         Ok(other) => Err(format!("{other:?}")),
         Err(_) => Err("no outcome".into()),
