@@ -181,6 +181,29 @@ impl PduReader {
         Ok(None)
     }
 
+    /// The peer closed the connection.
+    fn closed(&self) -> Frame {
+        Frame::Closed {
+            mid_pdu: self.end > self.start,
+        }
+    }
+
+    /// Waits for the socket and reads; `None` when a started PDU stalled.
+    async fn read_when_ready(&mut self) -> io::Result<Option<usize>> {
+        let read = self.half.read(&mut self.buf[self.end..]);
+        match (self.stall, self.end > self.start) {
+            (Some(stall), true) => {
+                // Part of a PDU is in: the rest must come within the stall limit.
+                let since = *self.partial_since.get_or_insert_with(Instant::now);
+                match tokio::time::timeout_at(since + stall, read).await {
+                    Ok(r) => r.map(Some),
+                    Err(_) => Ok(None),
+                }
+            }
+            _ => read.await.map(Some),
+        }
+    }
+
     /// Reads until a whole PDU (or an error condition) is available.
     ///
     /// Cancel-safe: bytes read before a cancellation stay in the buffer.
@@ -214,36 +237,22 @@ impl PduReader {
                 }
             }
             // The bytes may already be in: take them without a trip through the scheduler.
-            match self.read_now() {
-                Ok(Some(0)) => {
-                    return Ok(Frame::Closed {
-                        mid_pdu: self.end > self.start,
-                    })
-                }
-                Ok(Some(n)) => {
+            match self.read_now()? {
+                Some(0) => return Ok(self.closed()),
+                Some(n) => {
+                    // Counted before the await, which may be where a cancellation lands.
                     self.end += n;
+                    // tokio's own reads count against the task's budget; this one must too.
                     tokio::task::coop::consume_budget().await;
                     continue;
                 }
-                Ok(None) => {}
-                Err(e) => return Err(e),
+                None => {}
             }
-            let read = self.half.read(&mut self.buf[self.end..]);
-            let n = match (self.stall, self.end > self.start) {
-                (Some(stall), true) => {
-                    // Part of a PDU is in: the rest must come within the stall limit.
-                    let since = *self.partial_since.get_or_insert_with(Instant::now);
-                    match tokio::time::timeout_at(since + stall, read).await {
-                        Ok(r) => r?,
-                        Err(_) => return Ok(Frame::Stalled),
-                    }
-                }
-                _ => read.await?,
+            let Some(n) = self.read_when_ready().await? else {
+                return Ok(Frame::Stalled);
             };
             if n == 0 {
-                return Ok(Frame::Closed {
-                    mid_pdu: self.end > self.start,
-                });
+                return Ok(self.closed());
             }
             self.end += n;
         }
@@ -298,6 +307,16 @@ mod tests {
         fut.as_mut().poll(&mut Context::from_waker(Waker::noop()))
     }
 
+    fn expect_release_rq_at_first_poll(reader: &mut PduReader) {
+        match poll_once(reader) {
+            Poll::Ready(Ok(Frame::Pdu {
+                pdu_type: 0x05,
+                len: 10,
+            })) => {}
+            other => panic!("expected the A-RELEASE-RQ at the first poll, got {other:?}"),
+        }
+    }
+
     #[test]
     fn a_pdu_already_received_is_returned_without_waiting_for_readiness() {
         let rt = rt();
@@ -311,24 +330,12 @@ mod tests {
             reader.half.as_ref().as_raw_fd()
         };
         wait_until_readable(fd);
-        match poll_once(&mut reader) {
-            Poll::Ready(Ok(Frame::Pdu {
-                pdu_type: 0x05,
-                len: 10,
-            })) => {}
-            other => panic!("expected the A-RELEASE-RQ at once, got {other:?}"),
-        }
+        expect_release_rq_at_first_poll(&mut reader);
         // The next PDU arrives after a short read left tokio's readiness cleared: it is
         // still taken at the first poll.
         peer.write_all(&release_rq).unwrap();
         wait_until_readable(fd);
-        match poll_once(&mut reader) {
-            Poll::Ready(Ok(Frame::Pdu {
-                pdu_type: 0x05,
-                len: 10,
-            })) => {}
-            other => panic!("expected the second A-RELEASE-RQ at once, got {other:?}"),
-        }
+        expect_release_rq_at_first_poll(&mut reader);
         // Nothing more in the socket: the reader waits.
         assert!(poll_once(&mut reader).is_pending());
         // The peer closes: seen as Closed, not as an error.
