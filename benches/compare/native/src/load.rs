@@ -99,3 +99,71 @@ where
         max: lat.last().copied().unwrap_or_default(),
     }
 }
+
+/// What a run of one operation after another, on one thread, did.
+pub struct Sequence {
+    pub ok: u64,
+    pub failed: u64,
+    pub elapsed: Duration,
+    /// Process CPU seconds spent during the run.
+    pub client_cpu: f64,
+    /// The failure's message, if any.
+    pub error: String,
+}
+
+impl Sequence {
+    /// Counts a failure that came after the run (closing the connection, say).
+    pub fn fail(&mut self, error: String) {
+        self.failed += 1;
+        self.error = error;
+    }
+
+    /// The fields every sequential run reports.
+    pub fn report(&self) -> crate::report::Report {
+        crate::report::Report::new()
+            .int("ok", self.ok)
+            .int("failed", self.failed)
+            .num("secs", self.elapsed.as_secs_f64())
+            .num("client_cpu", self.client_cpu)
+            .text("error", &self.error)
+    }
+}
+
+/// Runs `op` on this thread, one after another, until `duration` has passed, `max_ops`
+/// succeeded, or one failed (a broken connection does not recover).
+pub fn sequence<F>(duration: Duration, max_ops: u64, mut op: F) -> Sequence
+where
+    F: FnMut() -> Result<(), String>,
+{
+    let cpu0 = crate::cpu::process_seconds();
+    let t0 = Instant::now();
+    let deadline = t0 + duration;
+    let (mut ok, mut failed, mut error) = (0u64, 0u64, String::new());
+    while ok < max_ops && Instant::now() < deadline {
+        match op() {
+            Ok(()) => ok += 1,
+            Err(e) => {
+                failed += 1;
+                error = e;
+                break;
+            }
+        }
+    }
+    Sequence {
+        ok,
+        failed,
+        elapsed: t0.elapsed(),
+        client_cpu: crate::cpu::process_seconds() - cpu0,
+        error,
+    }
+}
+
+/// The `assoc` mode of every client: `op` from `threads` threads, then the report printed.
+pub fn print_concurrent<F>(threads: usize, duration: Duration, max_ops: u64, op: F)
+where
+    F: Fn() -> Result<(), String> + Sync,
+{
+    let cpu0 = crate::cpu::process_seconds();
+    let out = run(threads, duration, max_ops, op);
+    out.report(crate::cpu::process_seconds() - cpu0).print();
+}

@@ -13,8 +13,7 @@ use fastdimse::net::{
 };
 use fastdimse::uid;
 use fastdimse_compare::args::Args;
-use fastdimse_compare::report::Report;
-use fastdimse_compare::{cpu, load};
+use fastdimse_compare::load;
 
 fn config() -> ClientConfig {
     let mut requestor = RequestorConfig::new("FDBENCH", "ANY-SCP");
@@ -102,36 +101,17 @@ fn echo(port: u16, secs: f64, max: u64) {
         eprintln!("{e}");
         std::process::exit(1);
     });
-    let cpu0 = cpu::process_seconds();
-    let t0 = Instant::now();
-    let deadline = t0 + Duration::from_secs_f64(secs);
-    let (mut ok, mut failed, mut error, mut id) = (0u64, 0u64, String::new(), 1u16);
-    while ok < max && Instant::now() < deadline {
-        match echo_once(&assoc, id, context_id) {
-            Ok(()) => ok += 1,
-            Err(e) => {
-                failed += 1;
-                error = e;
-                break;
-            }
-        }
+    let mut id = 0u16;
+    let mut run = load::sequence(Duration::from_secs_f64(secs), max, || {
         id = id.wrapping_add(1).max(1);
-    }
-    let elapsed = t0.elapsed().as_secs_f64();
-    let client_cpu = cpu::process_seconds() - cpu0;
-    if failed == 0 {
+        echo_once(&assoc, id, context_id)
+    });
+    if run.failed == 0 {
         if let Err(e) = release(&assoc) {
-            failed += 1;
-            error = e;
+            run.fail(e);
         }
     }
-    Report::new()
-        .int("ok", ok)
-        .int("failed", failed)
-        .num("secs", elapsed)
-        .num("client_cpu", client_cpu)
-        .text("error", &error)
-        .print();
+    run.report().print();
 }
 
 fn main() {
@@ -141,14 +121,12 @@ fn main() {
     let max: u64 = args.get("max", u64::MAX);
     match args.mode.as_str() {
         "echo" => echo(port, secs, max),
-        "assoc" => {
-            let threads: usize = args.get("threads", 1);
-            let cpu0 = cpu::process_seconds();
-            let out = load::run(threads, Duration::from_secs_f64(secs), max, || {
-                one_association(port)
-            });
-            out.report(cpu::process_seconds() - cpu0).print();
-        }
+        "assoc" => load::print_concurrent(
+            args.get("threads", 1),
+            Duration::from_secs_f64(secs),
+            max,
+            || one_association(port),
+        ),
         m => {
             eprintln!("unknown mode {m:?} (echo | assoc)");
             std::process::exit(2);

@@ -7,11 +7,10 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fastdimse_compare::args::Args;
-use fastdimse_compare::report::Report;
-use fastdimse_compare::{connect, cpu, load};
+use fastdimse_compare::{connect, load};
 
 const ASSOCIATION_SHAPE: [(usize, usize); 3] = [(287, 194), (80, 90), (10, 10)];
 
@@ -28,25 +27,11 @@ fn pingpong(port: u16, secs: f64, max: u64) {
     let _ = stream.set_nodelay(true);
     let rq = [0xa5u8; 80];
     let mut rp = [0u8; 90];
-    let cpu0 = cpu::process_seconds();
-    let t0 = Instant::now();
-    let deadline = t0 + Duration::from_secs_f64(secs);
-    let mut ops = 0u64;
-    let mut failed = 0u64;
-    while ops < max && Instant::now() < deadline {
-        if exchange(&mut stream, &rq, &mut rp).is_err() {
-            failed += 1;
-            break;
-        }
-        ops += 1;
-    }
-    let elapsed = t0.elapsed().as_secs_f64();
-    Report::new()
-        .int("ok", ops)
-        .int("failed", failed)
-        .num("secs", elapsed)
-        .num("client_cpu", cpu::process_seconds() - cpu0)
-        .print();
+    load::sequence(Duration::from_secs_f64(secs), max, || {
+        exchange(&mut stream, &rq, &mut rp).map_err(|e| format!("exchange: {e}"))
+    })
+    .report()
+    .print();
 }
 
 fn association_shaped(port: u16) -> Result<(), String> {
@@ -69,14 +54,12 @@ fn main() {
     let max: u64 = args.get("max", u64::MAX);
     match args.mode.as_str() {
         "pingpong" => pingpong(port, secs, max),
-        "assoc" => {
-            let threads: usize = args.get("threads", 1);
-            let cpu0 = cpu::process_seconds();
-            let out = load::run(threads, Duration::from_secs_f64(secs), max, || {
-                association_shaped(port)
-            });
-            out.report(cpu::process_seconds() - cpu0).print();
-        }
+        "assoc" => load::print_concurrent(
+            args.get("threads", 1),
+            Duration::from_secs_f64(secs),
+            max,
+            || association_shaped(port),
+        ),
         m => {
             eprintln!("unknown mode {m:?} (pingpong | assoc)");
             std::process::exit(2);

@@ -11,9 +11,9 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use fastdimse_compare::args::Args;
+use fastdimse_compare::load;
 use fastdimse_compare::report::Report;
 use fastdimse_compare::wire::{self, RawAssociation};
-use fastdimse_compare::{cpu, load};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -28,35 +28,13 @@ fn echo(addr: SocketAddr, rq: &[u8], secs: f64, max: u64) {
         eprintln!("associate: {e}");
         std::process::exit(1);
     });
-    let cpu0 = cpu::process_seconds();
-    let t0 = Instant::now();
-    let deadline = t0 + Duration::from_secs_f64(secs);
-    let (mut ok, mut failed, mut error) = (0u64, 0u64, String::new());
-    while ok < max && Instant::now() < deadline {
-        match assoc.echo() {
-            Ok(()) => ok += 1,
-            Err(e) => {
-                failed += 1;
-                error = e;
-                break;
-            }
-        }
-    }
-    let elapsed = t0.elapsed().as_secs_f64();
-    let client_cpu = cpu::process_seconds() - cpu0;
-    if failed == 0 {
+    let mut run = load::sequence(Duration::from_secs_f64(secs), max, || assoc.echo());
+    if run.failed == 0 {
         if let Err(e) = assoc.release() {
-            failed += 1;
-            error = e;
+            run.fail(e);
         }
     }
-    Report::new()
-        .int("ok", ok)
-        .int("failed", failed)
-        .num("secs", elapsed)
-        .num("client_cpu", client_cpu)
-        .text("error", &error)
-        .print();
+    run.report().print();
 }
 
 /// Opens `count` associations from `threads` threads; returns those that succeeded and the
@@ -158,14 +136,12 @@ fn main() {
     let max: u64 = args.get("max", u64::MAX);
     match args.mode.as_str() {
         "echo" => echo(addr, &rq, secs, max),
-        "assoc" => {
-            let threads: usize = args.get("threads", 1);
-            let cpu0 = cpu::process_seconds();
-            let out = load::run(threads, Duration::from_secs_f64(secs), max, || {
-                one_association(addr, &rq)
-            });
-            out.report(cpu::process_seconds() - cpu0).print();
-        }
+        "assoc" => load::print_concurrent(
+            args.get("threads", 1),
+            Duration::from_secs_f64(secs),
+            max,
+            || one_association(addr, &rq),
+        ),
         "hold" => hold(addr, &rq, args.get("count", 1000), args.get("threads", 8)),
         m => {
             eprintln!("unknown mode {m:?} (echo | assoc | hold)");
