@@ -145,8 +145,7 @@ def test_scu_session_is_exactly_rq_pdata_release_then_fin() -> None:
         finished.set()
 
     with RawSCP(script) as scp:
-        ae = AE(ae_title="FASTSCU")
-        ae.add_requested_context(VERIFICATION, [IMPLICIT_LE])
+        ae = _scu()
         assoc = ae.associate("127.0.0.1", scp.port, ae_title="RAWSCP")
         assert assoc.is_established
         rsp = assoc.send_c_echo()
@@ -661,6 +660,25 @@ def test_slow_handler_is_not_cut_off_by_the_network_timeout(
         assert peer.recv_pdu(3.0) == ECHO_RSP_EXAMPLE
 
 
+def _scu(**settings: float) -> AE:
+    """The SCU these tests drive: FASTSCU, Verification in Implicit VR Little Endian, with
+    the given timeouts (``dimse_timeout=0.5`` and so on)."""
+    ae = AE(ae_title="FASTSCU")
+    for name, value in settings.items():
+        setattr(ae, name, value)
+    ae.add_requested_context(VERIFICATION, [IMPLICIT_LE])
+    return ae
+
+
+def _record_until_closed(seen: List[bytes]) -> Callable[[RawPeer], None]:
+    """A peer script that answers nothing and records every PDU until we close."""
+
+    def record(peer: RawPeer) -> None:
+        seen.extend(peer.recv_until_closed(10.0))
+
+    return record
+
+
 def _accept_then(
     after_ac: Callable[[RawPeer], None], seen: List[bytes]
 ) -> Callable[[RawPeer], None]:
@@ -678,13 +696,8 @@ def test_scu_dimse_timeout_returns_empty_dataset_and_aborts(
 ) -> None:
     seen: List[bytes] = []
 
-    def never_answer(peer: RawPeer) -> None:
-        seen.extend(peer.recv_until_closed(10.0))
-
-    with RawSCP(_accept_then(never_answer, seen)) as scp:
-        ae = AE(ae_title="FASTSCU")
-        ae.dimse_timeout = 0.5
-        ae.add_requested_context(VERIFICATION, [IMPLICIT_LE])
+    with RawSCP(_accept_then(_record_until_closed(seen), seen)) as scp:
+        ae = _scu(dimse_timeout=0.5)
         assoc = ae.associate("127.0.0.1", scp.port)
         assert assoc.is_established
         t0 = time.monotonic()
@@ -703,13 +716,8 @@ def test_scu_dimse_timeout_returns_empty_dataset_and_aborts(
 def test_scu_acse_timeout_on_associate() -> None:
     seen: List[bytes] = []
 
-    def never_answer(peer: RawPeer) -> None:
-        seen.extend(peer.recv_until_closed(10.0))
-
-    with RawSCP(never_answer) as scp:
-        ae = AE(ae_title="FASTSCU")
-        ae.acse_timeout = 0.5
-        ae.add_requested_context(VERIFICATION, [IMPLICIT_LE])
+    with RawSCP(_record_until_closed(seen)) as scp:
+        ae = _scu(acse_timeout=0.5)
         t0 = time.monotonic()
         assoc = ae.associate("127.0.0.1", scp.port)
         elapsed = time.monotonic() - t0
@@ -724,13 +732,8 @@ def test_scu_acse_timeout_on_associate() -> None:
 def test_scu_release_without_rp_is_aborted_after_acse_timeout() -> None:
     seen: List[bytes] = []
 
-    def no_rp(peer: RawPeer) -> None:
-        seen.extend(peer.recv_until_closed(10.0))
-
-    with RawSCP(_accept_then(no_rp, seen)) as scp:
-        ae = AE(ae_title="FASTSCU")
-        ae.acse_timeout = 0.5
-        ae.add_requested_context(VERIFICATION, [IMPLICIT_LE])
+    with RawSCP(_accept_then(_record_until_closed(seen), seen)) as scp:
+        ae = _scu(acse_timeout=0.5)
         assoc = ae.associate("127.0.0.1", scp.port)
         assert assoc.is_established
         t0 = time.monotonic()
@@ -797,9 +800,7 @@ def test_scu_never_takes_a_mismatched_response_for_success(answer: bytes) -> Non
         seen.extend(peer.recv_until_closed(5.0))
 
     with RawSCP(_accept_then(wrong_answer, seen)) as scp:
-        ae = AE(ae_title="FASTSCU")
-        ae.dimse_timeout = 1
-        ae.add_requested_context(VERIFICATION, [IMPLICIT_LE])
+        ae = _scu(dimse_timeout=1)
         assoc = ae.associate("127.0.0.1", scp.port)
         assert assoc.is_established
         rsp = assoc.send_c_echo(msg_id=1)
@@ -821,9 +822,7 @@ def test_scu_aborts_2_1_on_unknown_pdu_type(pdu_type: int) -> None:
         seen.extend(peer.recv_until_closed(5.0))
 
     with RawSCP(_accept_then(garbage, seen)) as scp:
-        ae = AE(ae_title="FASTSCU")
-        ae.dimse_timeout = 1
-        ae.add_requested_context(VERIFICATION, [IMPLICIT_LE])
+        ae = _scu(dimse_timeout=1)
         assoc = ae.associate("127.0.0.1", scp.port)
         assert assoc.is_established
         t0 = time.monotonic()
