@@ -16,7 +16,7 @@ import logging
 import socket
 import threading
 import warnings
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import fastdimse
 import pytest
@@ -55,26 +55,18 @@ def elements(ds: Dataset) -> Dict[str, Any]:
 
 
 @pytest.fixture
-def server() -> Iterator[Callable[..., Any]]:
-    """Start our SCP; returns the server (shut down after the test)."""
-    servers: List[Any] = []
+def server(fastdimse_server: Callable[..., Any]) -> Callable[..., Any]:
+    """Start our SCP (OURSCP; 2 s ACSE and DIMSE, 5 s network timeouts); returns the
+    server, shut down after the test."""
 
     def start(handlers: Optional[list] = None, ae: Any = None, **settings: Any) -> Any:
         if ae is None:
             ae = AE(ae_title="OURSCP")
             ae.add_supported_context(VERIFICATION, [IMPLICIT, EXPLICIT_LITTLE])
-        ae.acse_timeout = 2
-        ae.dimse_timeout = 2
-        ae.network_timeout = 5
-        for key, value in settings.items():
-            setattr(ae, key, value)
-        srv = ae.start_server(("127.0.0.1", 0), block=False, evt_handlers=handlers or [])
-        servers.append(srv)
-        return srv
+        timeouts = {"acse_timeout": 2, "dimse_timeout": 2, "network_timeout": 5}
+        return fastdimse_server(ae, handlers, **{**timeouts, **settings})
 
-    yield start
-    for srv in servers:
-        srv.shutdown()
+    return start
 
 
 def scu(**settings: Any) -> Any:

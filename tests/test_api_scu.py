@@ -12,7 +12,7 @@ import logging
 import socket
 import threading
 import time
-from typing import Any, Callable, Iterator, List, Optional
+from typing import Any, Callable, List, Optional
 
 import fastdimse
 import pytest
@@ -28,26 +28,19 @@ EXPLICIT_BIG = "1.2.840.10008.1.2.2"
 
 
 @pytest.fixture
-def server() -> Iterator[Callable[..., Any]]:
-    servers: List[Any] = []
+def server(fastdimse_server: Callable[..., Any]) -> Callable[..., Any]:
+    """Start our SCP (OURSCP, Verification in `syntaxes`; 2 s ACSE and DIMSE, 5 s network
+    timeouts); returns the server, shut down after the test."""
 
     def start(
         handlers: Optional[list] = None, syntaxes: Optional[List[str]] = None, **settings: Any
     ) -> Any:
         ae = AE(ae_title="OURSCP")
         ae.add_supported_context(VERIFICATION, syntaxes or [EXPLICIT_LITTLE, IMPLICIT])
-        ae.acse_timeout = 2
-        ae.dimse_timeout = 2
-        ae.network_timeout = 5
-        for key, value in settings.items():
-            setattr(ae, key, value)
-        srv = ae.start_server(("127.0.0.1", 0), block=False, evt_handlers=handlers or [])
-        servers.append(srv)
-        return srv
+        timeouts = {"acse_timeout": 2, "dimse_timeout": 2, "network_timeout": 5}
+        return fastdimse_server(ae, handlers, **{**timeouts, **settings})
 
-    yield start
-    for srv in servers:
-        srv.shutdown()
+    return start
 
 
 def scu(*syntaxes: str, **settings: Any) -> Any:
