@@ -48,28 +48,29 @@ def elements(ds: Dataset) -> Dict[str, Any]:
     return {elem.keyword: elem.value for elem in ds}
 
 
-def our_scu(
-    ae_title: str = "OURSCU", contexts: Optional[List[Tuple[str, List[str]]]] = None
+def _requestor(
+    ae_class: Any, ae_title: str, contexts: Optional[List[Tuple[str, List[str]]]]
 ) -> Any:
-    ae = AE(ae_title=ae_title)
+    """An SCU of either library, with the same contexts and 2 s timeouts."""
+    ae = ae_class(ae_title=ae_title)
     for abstract, syntaxes in contexts or [(VERIFICATION, [IMPLICIT])]:
         ae.add_requested_context(abstract, syntaxes)
     ae.acse_timeout = 2
     ae.dimse_timeout = 2
     ae.network_timeout = 2
     return ae
+
+
+def our_scu(
+    ae_title: str = "OURSCU", contexts: Optional[List[Tuple[str, List[str]]]] = None
+) -> Any:
+    return _requestor(AE, ae_title, contexts)
 
 
 def pynetdicom_scu(
     ae_title: str = "PYNDSCU", contexts: Optional[List[Tuple[str, List[str]]]] = None
 ) -> Any:
-    ae = PAE(ae_title=ae_title)
-    for abstract, syntaxes in contexts or [(VERIFICATION, [IMPLICIT])]:
-        ae.add_requested_context(abstract, syntaxes)
-    ae.acse_timeout = 2
-    ae.dimse_timeout = 2
-    ae.network_timeout = 2
-    return ae
+    return _requestor(PAE, ae_title, contexts)
 
 
 def pynetdicom_associate_rejected(ae_title: str, port: int, called: str) -> Any:
