@@ -21,6 +21,7 @@ import fastdimse
 import pytest
 from fastdimse import AE, evt
 from pydicom.dataset import Dataset
+from rawpeer import RawPeer, ac_results, associate_rq
 
 VERIFICATION = "1.2.840.10008.1.1"
 IMPLICIT = "1.2.840.10008.1.2"
@@ -242,6 +243,46 @@ def test_echoscp_implicit_only_refuses_other_transfer_syntaxes(apps: List[AppPro
     assert code == 0, err
     assert json_lines(out)[0]["status"] == 0
     assert app.stop() == 0
+
+
+def test_echoscp_serves_64_concurrent_associations(apps: List[AppProcess]) -> None:
+    """pynetdicom's echoscp rejects an eleventh concurrent association (the AE's default
+    limit of 10); ours serves 64 monitors at once by default."""
+    _, port = start_echoscp(apps)
+    ae = AE(ae_title="MONITOR")
+    ae.add_requested_context(VERIFICATION)
+    held = [ae.associate("127.0.0.1", port, ae_title="ECHOSCP") for _ in range(64)]
+    try:
+        assert [a.is_established for a in held] == [True] * 64
+        assert [a.send_c_echo().Status for a in held] == [0x0000] * 64
+    finally:
+        for a in held:
+            a.release()
+
+
+def test_echoscp_max_associations_rejects_2_3_2(apps: List[AppProcess]) -> None:
+    _, port = start_echoscp(apps, "--max-associations", "2")
+    with RawPeer(port) as first, RawPeer(port) as second:
+        assert ac_results(first.associate()) == [(1, 0)]
+        assert ac_results(second.associate()) == [(1, 0)]
+        with RawPeer(port) as third:
+            third.send(associate_rq())
+            # A-ASSOCIATE-RJ: rejected-transient (2), service-provider presentation (3),
+            # local-limit-exceeded (2).
+            assert third.recv_pdu() == bytes.fromhex("03000000000400020302")
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "ten"])
+def test_echoscp_max_associations_must_be_a_positive_number(value: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "fastdimse", "echoscp", "--max-associations", value, "0"],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        env=ENV,
+    )
+    assert proc.returncode == 2
+    assert "--max-associations" in proc.stderr and value in proc.stderr
 
 
 # ---------------------------------------------------------------------------------------------

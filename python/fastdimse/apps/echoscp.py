@@ -27,6 +27,22 @@ from fastdimse.apps import (
 
 EXIT_OK = 0
 
+#: echoscp's default limit on concurrent associations. pynetdicom's echoscp keeps the AE's
+#: default of 10, so an eleventh monitor pinging at the same moment is rejected; an echo
+#: responder that load balancers and monitors hit at once should not be the reason a check
+#: fails, and an association costs about 10 KiB here.
+DEFAULT_MAX_ASSOCIATIONS = 1000
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
 
 def build_parser() -> argparse.ArgumentParser:
     """Return echoscp's argument parser."""
@@ -56,6 +72,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_timeout_options(net)
     add_max_pdu_option(net)
+    net.add_argument(
+        "-ma",
+        "--max-associations",
+        metavar="[n]umber",
+        help=(
+            "accept at most n concurrent associations and reject the rest (A-ASSOCIATE-RJ, "
+            f"transient, local limit exceeded) (default: {DEFAULT_MAX_ASSOCIATIONS})"
+        ),
+        type=_positive_int,
+        default=DEFAULT_MAX_ASSOCIATIONS,
+    )
     net.add_argument(
         "-ba",
         "--bind-address",
@@ -124,6 +151,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ae.network_timeout = args.network_timeout
     ae.acse_timeout = args.acse_timeout
     ae.dimse_timeout = args.dimse_timeout
+    ae.maximum_associations = args.max_associations
 
     # No EVT_C_ECHO handler is bound: the default one answers 0x0000, and with
     # no Python handler the core can answer without entering the interpreter.
