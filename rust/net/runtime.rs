@@ -39,7 +39,7 @@ pub fn handle() -> &'static Handle {
 /// Keeps process-directed signals (Ctrl-C, SIGTERM, ...) away from the core's threads, so
 /// the kernel delivers them to a Python thread: CPython runs its handlers in the main thread
 /// and only notices a signal promptly when one of its own threads receives it.
-fn block_process_signals() {
+pub(crate) fn block_process_signals() {
     #[cfg(unix)]
     // SAFETY: `set` is a properly initialised signal set on this thread's stack, and
     // pthread_sigmask only changes the calling thread's mask.

@@ -63,7 +63,10 @@ impl Clock {
             }));
             std::thread::Builder::new()
                 .name("fastdimse-clock".into())
-                .spawn(move || clock.run())
+                .spawn(move || {
+                    super::runtime::block_process_signals();
+                    clock.run()
+                })
                 .expect("the fastdimse clock thread could not start");
             clock
         })
