@@ -487,3 +487,59 @@ def test_fragmentation_of_command_and_dataset_equals_pynetdicom() -> None:
     assert dataset is not None
     ctx = rq_pdus[0][10]
     assert _core.fragment_message(ctx, raw, dataset, 16382) == b"".join(rq_pdus[:2])
+
+
+def _echo_rsp(**extra: Any) -> bytes:
+    ds = Dataset()
+    ds.AffectedSOPClassUID = VERIFICATION
+    ds.CommandField = 0x8030
+    ds.MessageIDBeingRespondedTo = 1
+    ds.CommandDataSetType = 0x0101
+    ds.Status = extra.pop("Status", 0x0000)
+    for keyword, value in extra.items():
+        setattr(ds, keyword, value)
+    return dimse.encode(ds)
+
+
+_DETAILS = {"OffendingElement", "ErrorComment", "ErrorID"}
+_CAPTURED_ECHO_RSPS = [
+    (raw, any(e["keyword"] in _DETAILS for e in cs["elements"]))
+    for _name, raw, cs, _data in COMMANDS
+    if cs["message"] == "C-ECHO-RSP"
+]
+
+
+def test_the_vectors_hold_c_echo_responses() -> None:
+    assert len(_CAPTURED_ECHO_RSPS) >= 10
+    assert any(details for _raw, details in _CAPTURED_ECHO_RSPS)
+
+
+@pytest.mark.parametrize(
+    "raw, details",
+    _CAPTURED_ECHO_RSPS
+    + [
+        (_echo_rsp(), False),
+        (_echo_rsp(Status=0xC000), False),
+        (_echo_rsp(Status=0x0210, ErrorComment="duplicate"), True),
+        (_echo_rsp(Status=0x0110, ErrorID=7), True),
+        (_echo_rsp(Status=0x0106, OffendingElement=[0x00100010]), True),
+        (b"\x00\x00", True),
+    ],
+)
+def test_send_c_echo_result_skips_decoding_only_when_there_is_nothing_but_a_status(
+    raw: bytes, details: bool
+) -> None:
+    """``send_c_echo`` builds its Dataset straight from the core's status unless the
+    response carries an Offending Element, Error Comment or Error ID; either way the
+    Dataset is the one the full decode gives."""
+    from fastdimse.association import Association
+    from fastdimse.dimse_primitives import status_dataset_from_command
+
+    assert _core.has_status_details(raw) is details
+    if raw == b"\x00\x00":
+        return
+    elements = {tag: value for tag, _kw, _vr, value in _core.decode_command(raw)}
+    expected = status_dataset_from_command(elements)
+    got = Association._echo_result((elements[0x00000900], raw))
+    assert got == expected
+    assert [(e.tag, e.VR, e.value) for e in got] == [(e.tag, e.VR, e.value) for e in expected]

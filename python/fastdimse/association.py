@@ -259,10 +259,16 @@ class Association:
         if outcome is None:
             return Dataset()
         status, command = outcome
-        from .dimse_primitives import status_dataset_from_command
+        if _core.has_status_details(command):
+            from .dimse_primitives import status_dataset_from_command
 
-        elements = {tag: value for tag, _keyword, _vr, value in _core.decode_command(command)}
-        rsp = status_dataset_from_command(elements)
+            elements = {tag: value for tag, _keyword, _vr, value in _core.decode_command(command)}
+            rsp = status_dataset_from_command(elements)
+        else:
+            # Only a Status, which the core has already read and checked: the same Dataset
+            # for a fraction of the cost, and every echo pays it.
+            rsp = Dataset()
+            rsp.Status = status
         if LOGGER.isEnabledFor(logging.INFO):
             LOGGER.info(f"Received Echo Response (Status: {code_to_category(status)})")
         return rsp

@@ -48,6 +48,24 @@ fn value_to_py<'py>(py: Python<'py>, vr: Option<Vr>, raw: &[u8]) -> PyResult<Bou
     })
 }
 
+/// True unless the response command set is known to carry nothing but a Status: it has
+/// an Offending Element, Error Comment or Error ID, or does not decode. The common answer,
+/// false, lets `send_c_echo` build its Dataset from the core's status without decoding the
+/// whole command set in Python.
+#[pyfunction]
+fn has_status_details(data: &[u8]) -> bool {
+    match dimse::decode_command_set(data) {
+        Ok(set) => [
+            dimse::tags::OFFENDING_ELEMENT,
+            dimse::tags::ERROR_COMMENT,
+            dimse::tags::ERROR_ID,
+        ]
+        .iter()
+        .any(|&tag| set.get(tag).is_some()),
+        Err(_) => true,
+    }
+}
+
 /// Decodes a command set (group 0000, Implicit VR Little Endian).
 #[pyfunction]
 fn decode_command<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Vec<Bound<'py, PyTuple>>> {
@@ -212,6 +230,7 @@ fn command_field_name(value: u16) -> Option<&'static str> {
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decode_command, m)?)?;
+    m.add_function(wrap_pyfunction!(has_status_details, m)?)?;
     m.add_function(wrap_pyfunction!(encode_command, m)?)?;
     m.add_function(wrap_pyfunction!(fragment_message, m)?)?;
     m.add_function(wrap_pyfunction!(command_dictionary, m)?)?;
