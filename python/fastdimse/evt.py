@@ -309,7 +309,7 @@ def _add_handler(
         raise TypeError(f"'handler_arg' must be a (handler, args) pair, not {handler_arg!r}")
     binding = _check_binding(event, handler_arg[0], handler_arg[1])
     if isinstance(event, NotificationEvent):
-        bound = cast(List[HandlerBinding], handlers_attr.setdefault(event, []))
+        bound = cast("List[HandlerBinding]", handlers_attr.setdefault(event, []))
         if binding not in bound:
             bound.append(binding)
     else:
@@ -328,7 +328,7 @@ def _remove_handler(
     if event not in handlers_attr:
         return
     if isinstance(event, NotificationEvent):
-        bound = cast(List[HandlerBinding], handlers_attr[event])
+        bound = cast("List[HandlerBinding]", handlers_attr[event])
         remaining = [binding for binding in bound if binding[0] != handler]
         if remaining:
             handlers_attr[event] = remaining
@@ -399,7 +399,7 @@ def trigger(assoc: Any, event: EventType, attrs: Optional[Dict[str, Any]] = None
         if not handlers:
             return None
         evt = Event(assoc, event, attrs)
-        for binding in list(cast(List[HandlerBinding], handlers)):
+        for binding in list(cast("List[HandlerBinding]", handlers)):
             try:
                 _call(binding, evt)
             except Exception as exc:
@@ -413,7 +413,7 @@ def trigger(assoc: Any, event: EventType, attrs: Optional[Dict[str, Any]] = None
     if not isinstance(event, InterventionEvent):
         raise TypeError(f"'event' must be one of the evt.EVT_* events, not {event!r}")
 
-    bound = cast(Optional[HandlerBinding], handlers or None)
+    bound = cast("Optional[HandlerBinding]", handlers or None)
     if bound is None or bound[0] is None:
         bound = (_DEFAULT_HANDLERS[event], None)
     return _call(bound, Event(assoc, event, attrs))
