@@ -27,17 +27,17 @@ impl CoreAssociation {
 }
 
 impl CoreAssociation {
-    /// One C-ECHO written from this thread, waited for with the GIL released; the DIMSE
-    /// timeout is enforced here (the association is then aborted and `Timeout` returned).
+    /// One C-ECHO written from this thread and waited for, both with the GIL released; the
+    /// DIMSE timeout is enforced here (the association is then aborted and `Timeout`
+    /// returned).
     fn echo_outcome(
         &self,
         py: Python<'_>,
         message_id: u16,
         context_id: Option<u8>,
     ) -> PyResult<Option<EchoOutcome>> {
-        let (rx, deadline) = self
-            .inner
-            .echo_direct(message_id, context_id)
+        let (rx, deadline) = py
+            .detach(|| self.inner.echo_direct(message_id, context_id))
             .map_err(net_error)?;
         match wait::recv_until(py, rx, deadline)? {
             Ok(outcome) => Ok(outcome),
@@ -241,23 +241,25 @@ impl CoreAssociation {
         self.inner.start_release_with(reply).map_err(net_error)
     }
 
-    /// Queues one DIMSE message (a command set without data set) on `context_id`.
-    fn send_command(&self, context_id: u8, command: &[u8]) -> PyResult<()> {
+    /// Queues one DIMSE message (a command set without data set) on `context_id`. It is
+    /// usually written from this thread, so the GIL is released meanwhile: other Python
+    /// threads (handlers of other associations) run during the send.
+    fn send_command(&self, py: Python<'_>, context_id: u8, command: &[u8]) -> PyResult<()> {
         if command.len() % 2 != 0 {
             return Err(PyValueError::new_err(format!(
                 "a command set has an even length, not {}",
                 command.len()
             )));
         }
-        self.inner
-            .send_command(context_id, command.to_vec())
+        let command = command.to_vec();
+        py.detach(|| self.inner.send_command(context_id, command))
             .map_err(net_error)
     }
 
-    /// Sends a C-CANCEL-RQ for `message_id` on `context_id`.
-    fn send_cancel(&self, message_id: u16, context_id: u8) -> PyResult<()> {
-        self.inner
-            .send_cancel(message_id, context_id)
+    /// Sends a C-CANCEL-RQ for `message_id` on `context_id` (GIL released, as for
+    /// `send_command`).
+    fn send_cancel(&self, py: Python<'_>, message_id: u16, context_id: u8) -> PyResult<()> {
+        py.detach(|| self.inner.send_cancel(message_id, context_id))
             .map_err(net_error)
     }
 
