@@ -669,7 +669,6 @@ impl Task {
                         log::info(format_args!("Association Accepted"));
                         self.shared.set_lifecycle(Lifecycle::Established);
                         self.shared.writer.allow_data(true);
-                        self.shared.writer.allow_data(true);
                         self.notify(Notification::Accepted).await;
                         self.notify(Notification::Established).await;
                         Ok(())
