@@ -620,10 +620,12 @@ class AssociationServer:
 
     def serve_forever(self) -> None:
         """Block (interruptibly) until :meth:`shutdown` is called."""
-        # A bounded wait: a SIGINT/SIGTERM the kernel hands to one of the core's threads
-        # does not wake a main thread blocked in an untimed wait, so its handler (which
-        # raises KeyboardInterrupt) would never run.
-        while not self._stopped.wait(0.05):
+        # The core's threads block process signals, so Ctrl-C and SIGTERM reach a Python
+        # thread; on the main thread they interrupt this wait at once. A signal taken by
+        # another Python thread of the application does not wake it, so the wait is
+        # bounded: 0.5 s, like pynetdicom's serve_forever, rather than waking an idle
+        # server 20 times a second.
+        while not self._stopped.wait(0.5):
             pass
 
     def shutdown(self) -> None:
