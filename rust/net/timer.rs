@@ -72,8 +72,12 @@ impl Clock {
         })
     }
 
-    fn insert(&self, deadline: Instant, slot: &Arc<Slot>) -> Key {
+    /// Sets `slot` at `deadline`, withdrawing its previous deadline `old` in the same step.
+    fn set(&self, old: Option<Key>, deadline: Instant, slot: &Arc<Slot>) -> Key {
         let mut s = lock(&self.schedule);
+        if let Some(old) = old {
+            s.due.remove(&old);
+        }
         let key = (deadline, s.next_seq);
         s.next_seq += 1;
         slot.fired.store(false, Ordering::Release);
@@ -142,11 +146,7 @@ impl LazyTimer {
         if self.armed.is_some_and(|(armed, _)| armed <= deadline) {
             return true;
         }
-        let clock = Clock::get();
-        if let Some(key) = self.armed.take() {
-            clock.remove(&key);
-        }
-        self.armed = Some(clock.insert(deadline, &self.slot));
+        self.armed = Some(Clock::get().set(self.armed, deadline, &self.slot));
         true
     }
 
