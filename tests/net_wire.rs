@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use fastdimse::assoc::{AcceptorConfig, RequestedContext, RequestorConfig, SupportedContext};
 use fastdimse::net::{
-    start_associate, ClientConfig, EchoOutcome, NoHooks, ReleaseOutcome, Server, ServerConfig,
-    Timeouts,
+    start_associate, ClientConfig, EchoOutcome, Lifecycle, NoHooks, ReleaseOutcome, Reply, Server,
+    ServerConfig, Timeouts,
 };
 use fastdimse::uid::{EXPLICIT_VR_LE, IMPLICIT_VR_LE, VERIFICATION};
 
@@ -218,33 +218,7 @@ fn scu_echo_session_is_rq_pdata_release_fin() {
         let mut seen = Vec::new();
         let rq = peer.pdu();
         seen.push(rq.clone());
-        // An AC for context 1 with Implicit VR LE, echoing the RQ's fixed fields.
-        let mut body = vec![0, 1, 0, 0];
-        body.extend_from_slice(&rq[10..74]);
-        let app = b"1.2.840.10008.3.1.1.1";
-        body.extend_from_slice(&[0x10, 0, 0, app.len() as u8]);
-        body.extend_from_slice(app);
-        let ts = IMPLICIT_VR_LE.as_bytes();
-        body.extend_from_slice(&[
-            0x21,
-            0,
-            0,
-            (8 + ts.len()) as u8,
-            1,
-            0,
-            0,
-            0,
-            0x40,
-            0,
-            0,
-            ts.len() as u8,
-        ]);
-        body.extend_from_slice(ts);
-        body.extend_from_slice(&[0x50, 0, 0, 8, 0x51, 0, 0, 4, 0, 0, 0x40, 0]);
-        let mut ac = vec![2, 0];
-        ac.extend_from_slice(&(body.len() as u32).to_be_bytes());
-        ac.extend_from_slice(&body);
-        peer.send(&ac);
+        peer.send(&raw_ac(&rq));
         seen.push(peer.pdu());
         peer.send(&unhex(ECHO_RSP));
         seen.push(peer.pdu());
@@ -289,6 +263,92 @@ fn scu_echo_session_is_rq_pdata_release_fin() {
     assert_eq!(seen.iter().map(|p| p[0]).collect::<Vec<_>>(), vec![1, 4, 5]);
     assert_eq!(hex::encode(&seen[1]), hex::encode(unhex(ECHO_RQ)));
     assert_eq!(seen[2], RELEASE_RQ);
+}
+
+/// An A-ASSOCIATE-AC for context 1 with Implicit VR LE, echoing the RQ's fixed fields.
+fn raw_ac(rq: &[u8]) -> Vec<u8> {
+    let mut body = vec![0, 1, 0, 0];
+    body.extend_from_slice(&rq[10..74]);
+    let app = b"1.2.840.10008.3.1.1.1";
+    body.extend_from_slice(&[0x10, 0, 0, app.len() as u8]);
+    body.extend_from_slice(app);
+    let ts = IMPLICIT_VR_LE.as_bytes();
+    body.extend_from_slice(&[
+        0x21,
+        0,
+        0,
+        (8 + ts.len()) as u8,
+        1,
+        0,
+        0,
+        0,
+        0x40,
+        0,
+        0,
+        ts.len() as u8,
+    ]);
+    body.extend_from_slice(ts);
+    body.extend_from_slice(&[0x50, 0, 0, 8, 0x51, 0, 0, 4, 0, 0, 0x40, 0]);
+    let mut ac = vec![2, 0];
+    ac.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    ac.extend_from_slice(&body);
+    ac
+}
+
+#[test]
+fn scu_direct_echo_with_a_callback_is_timed_out_by_the_clock() {
+    // The asyncio path: written from the caller's thread, outcome to a callback, DIMSE
+    // timeout kept by the clock. No network timeout: nothing else would wake the task.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let scp = thread::spawn(move || {
+        let (stream, _) = listener.accept().expect("accept");
+        let mut peer = Peer { stream };
+        let rq = peer.pdu();
+        peer.send(&raw_ac(&rq));
+        let echo = peer.pdu();
+        // Never answered: the SCU must abort (A-ABORT, service-user) and close.
+        let abort = peer.pdu();
+        (echo, abort, peer.recv(Duration::from_secs(3)))
+    });
+
+    let mut requestor = RequestorConfig::new("FASTSCU", "RAWSCP");
+    requestor.requested = vec![RequestedContext::new(VERIFICATION, [IMPLICIT_VR_LE])];
+    let mut t = timeouts(5.0, None);
+    t.dimse = Some(Duration::from_millis(300));
+    let cfg = ClientConfig {
+        requestor,
+        timeouts: t,
+        bind_address: None,
+    };
+    let rx = start_associate("127.0.0.1", port, cfg, Arc::new(NoHooks)).expect("config ok");
+    let assoc = rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("outcome")
+        .expect("connected");
+    let (tx, outcome) = std::sync::mpsc::channel();
+    let t0 = Instant::now();
+    assoc
+        .echo_direct_with(
+            1,
+            None,
+            Reply::Callback(Box::new(move |o| tx.send(o).expect("receiver"))),
+        )
+        .expect("echo starts");
+    let got = outcome
+        .recv_timeout(Duration::from_secs(5))
+        .expect("outcome");
+    let waited = t0.elapsed();
+    assert_eq!(got, EchoOutcome::Timeout);
+    assert!(
+        waited >= Duration::from_millis(300) && waited < Duration::from_secs(3),
+        "{waited:?}"
+    );
+    assert_eq!(assoc.lifecycle(), Lifecycle::Aborted);
+    let (echo, abort, then) = scp.join().expect("raw SCP thread");
+    assert_eq!(hex::encode(echo), hex::encode(unhex(ECHO_RQ)));
+    assert_eq!(abort, ABORT_USER);
+    assert_eq!(then, Got::Closed);
 }
 
 #[test]

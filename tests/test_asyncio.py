@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from typing import Any, Callable, List
 
+import pytest
 from fastdimse import AE, evt
+from fastdimse.exceptions import AssociationError
 from pydicom.dataset import Dataset
 
 VERIFICATION = "1.2.840.10008.1.1"
@@ -135,3 +138,88 @@ def test_dimse_timeout_gives_an_empty_dataset(fastdimse_server: Callable[..., An
         release.set()
     assert status == Dataset()
     assert assoc.is_aborted
+
+
+def test_dimse_timeout_without_a_network_timeout(fastdimse_server: Callable[..., Any]) -> None:
+    """The DIMSE timeout of an awaited echo is kept by the core's clock, even when the
+    association has no other deadline at all."""
+    release = threading.Event()
+
+    def stuck(event: Any) -> int:
+        release.wait(5)
+        return 0
+
+    port = fastdimse_server(handlers=[(evt.EVT_C_ECHO, stuck)]).server_address[1]
+    scu = _scu()
+    scu.dimse_timeout = 0.3
+    scu.network_timeout = None
+
+    async def main() -> Any:
+        assoc = await scu.associate_async("127.0.0.1", port)
+        t0 = time.monotonic()
+        status = await assoc.send_c_echo_async()
+        return assoc, status, time.monotonic() - t0
+
+    try:
+        assoc, status, waited = asyncio.run(main())
+    finally:
+        release.set()
+    assert status == Dataset()
+    assert assoc.is_aborted
+    assert 0.3 <= waited < 3, waited
+
+
+def test_each_echo_has_its_own_dimse_timeout(fastdimse_server: Callable[..., Any]) -> None:
+    """Echoes with the same message ID, one after another for longer than the DIMSE
+    timeout: an earlier request's deadline never ends a later one."""
+    port = fastdimse_server().server_address[1]
+    scu = _scu()
+    scu.dimse_timeout = 0.2
+
+    async def main() -> Any:
+        assoc = await scu.associate_async("127.0.0.1", port)
+        statuses = []
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 0.6:
+            statuses.append((await assoc.send_c_echo_async(msg_id=1)).Status)
+        established = assoc.is_established
+        await assoc.release_async()
+        return statuses, established, assoc
+
+    statuses, established, assoc = asyncio.run(main())
+    assert len(statuses) > 3 and set(statuses) == {0x0000}
+    assert established
+    assert assoc.is_released
+
+
+def test_a_second_echo_in_flight_is_refused(fastdimse_server: Callable[..., Any]) -> None:
+    """One request at a time (the asynchronous operations window is 1): a second awaited
+    echo on the same association raises, and the first still completes."""
+    release = threading.Event()
+    entered = threading.Event()
+
+    def slow(event: Any) -> int:
+        entered.set()
+        assert release.wait(5)
+        return 0
+
+    port = fastdimse_server(handlers=[(evt.EVT_C_ECHO, slow)]).server_address[1]
+
+    async def main() -> Any:
+        assoc = await _scu().associate_async("127.0.0.1", port)
+        first = asyncio.ensure_future(assoc.send_c_echo_async(msg_id=1))
+        while not entered.is_set():
+            await asyncio.sleep(0.001)
+        with pytest.raises(AssociationError, match="another is outstanding"):
+            await assoc.send_c_echo_async(msg_id=2)
+        release.set()
+        status = await first
+        again = await assoc.send_c_echo_async(msg_id=3)
+        await assoc.release_async()
+        return status, again
+
+    try:
+        status, again = asyncio.run(main())
+    finally:
+        release.set()
+    assert (status.Status, again.Status) == (0x0000, 0x0000)

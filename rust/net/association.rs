@@ -1107,11 +1107,8 @@ impl Task {
                     .shared
                     .pending_echo
                     .lock()
-                    .unwrap_or_else(|e| e.into_inner()) = Some(PendingEcho {
-                    message_id,
-                    reply,
-                    deadline,
-                });
+                    .unwrap_or_else(|e| e.into_inner()) =
+                    Some(PendingEcho::new(message_id, reply, deadline));
                 let command = verification_echo_rq(message_id);
                 self.write_message(context_id, command).await
             }
@@ -1146,14 +1143,16 @@ impl Task {
                     Some(self.transport_closed(false).await)
                 }
             }
-            Command::DimseTimeout(message_id) => {
+            Command::DimseTimeout { message_id, token } => {
                 let expired = {
                     let mut slot = self
                         .shared
                         .pending_echo
                         .lock()
                         .unwrap_or_else(|e| e.into_inner());
-                    if slot.as_ref().is_some_and(|p| p.message_id == message_id) {
+                    if slot.as_ref().is_some_and(|p| {
+                        p.message_id == message_id && token.is_none_or(|t| t == p.token)
+                    }) {
                         slot.take()
                     } else {
                         None

@@ -3,9 +3,11 @@
 
 use std::any::Any;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Wake, Waker};
+use std::time::Instant;
 
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -16,6 +18,7 @@ use crate::uid;
 
 use super::config::Timeouts;
 use super::error::NetError;
+use super::timer::Alarm;
 use super::writer::{Direct, SharedWriter};
 
 /// Which end of the association we are.
@@ -134,8 +137,47 @@ pub(crate) const HANDLER_WAITED: u8 = 2;
 pub(crate) struct PendingEcho {
     pub message_id: u16,
     pub reply: Reply<EchoOutcome>,
-    /// When the task gives up waiting; `None` when the caller enforces the timeout.
-    pub deadline: Option<std::time::Instant>,
+    /// When the task gives up waiting; `None` when the caller or `alarm` enforces the
+    /// timeout.
+    pub deadline: Option<Instant>,
+    /// Tells this request from a later one with the same message ID (see `alarm`).
+    pub token: u64,
+    /// The DIMSE timeout of a caller that does not wait out the request itself (asyncio).
+    /// Dropped, and so withdrawn, with the request.
+    pub alarm: Option<Alarm>,
+}
+
+impl PendingEcho {
+    pub(crate) fn new(
+        message_id: u16,
+        reply: Reply<EchoOutcome>,
+        deadline: Option<Instant>,
+    ) -> Self {
+        static TOKENS: AtomicU64 = AtomicU64::new(1);
+        Self {
+            message_id,
+            reply,
+            deadline,
+            token: TOKENS.fetch_add(1, Ordering::Relaxed),
+            alarm: None,
+        }
+    }
+}
+
+/// What an [`Alarm`] for a request's DIMSE timeout does when it goes off: tell the task.
+struct DimseAlarm {
+    tx: UnboundedSender<Command>,
+    message_id: u16,
+    token: u64,
+}
+
+impl Wake for DimseAlarm {
+    fn wake(self: Arc<Self>) {
+        let _ = self.tx.send(Command::DimseTimeout {
+            message_id: self.message_id,
+            token: Some(self.token),
+        });
+    }
 }
 
 /// One DIMSE message ready to write: its P-DATA-TF PDUs, and the command set for observers.
@@ -163,8 +205,10 @@ pub(crate) enum Command {
     HandlerDone,
     /// Another thread queued bytes in the shared writer: write them.
     Flush,
-    /// The caller of a direct C-ECHO gave up waiting after the DIMSE timeout.
-    DimseTimeout(u16),
+    /// A direct C-ECHO's DIMSE timeout expired: its blocking caller gave up waiting
+    /// (`token: None`), or its alarm went off (the request's token, so that an alarm that
+    /// raced the response never ends a later request with the same message ID).
+    DimseTimeout { message_id: u16, token: Option<u64> },
 }
 
 /// State shared between an association's task and the threads using it.
@@ -402,14 +446,41 @@ impl AssocShared {
         &self,
         message_id: u16,
         context_id: Option<u8>,
-    ) -> Result<(Receiver<EchoOutcome>, Option<std::time::Instant>), NetError> {
+    ) -> Result<(Receiver<EchoOutcome>, Option<Instant>), NetError> {
+        let (reply, rx) = Reply::channel();
+        let deadline = self.send_echo_rq(message_id, context_id, reply, false)?;
+        Ok((rx, deadline))
+    }
+
+    /// Sends a C-ECHO-RQ from the calling thread, like [`AssocShared::echo_direct`], for a
+    /// caller that does not wait: the outcome goes to `reply`, and the process's clock
+    /// enforces the DIMSE timeout. This is the asyncio path: the event loop's thread writes
+    /// the request itself rather than waking the association's task to do it.
+    pub fn echo_direct_with(
+        &self,
+        message_id: u16,
+        context_id: Option<u8>,
+        reply: Reply<EchoOutcome>,
+    ) -> Result<(), NetError> {
+        self.send_echo_rq(message_id, context_id, reply, true)
+            .map(|_| ())
+    }
+
+    /// Registers the request as the one in flight and writes it; returns its DIMSE
+    /// deadline. With `alarm`, the clock tells the task when that deadline passes.
+    fn send_echo_rq(
+        &self,
+        message_id: u16,
+        context_id: Option<u8>,
+        reply: Reply<EchoOutcome>,
+        alarm: bool,
+    ) -> Result<Option<Instant>, NetError> {
         let context_id = match context_id {
             Some(id) => id,
             None => self.echo_context()?,
         };
         let info = self.require_established("send a C-ECHO")?;
-        let (reply, rx) = Reply::channel();
-        let deadline = self.timeouts.dimse.map(|t| std::time::Instant::now() + t);
+        let deadline = self.timeouts.dimse.map(|t| Instant::now() + t);
         {
             let mut slot = self.pending_echo.lock().unwrap_or_else(|e| e.into_inner());
             if slot.is_some() {
@@ -418,11 +489,16 @@ impl AssocShared {
                     state: "waiting for a response",
                 });
             }
-            *slot = Some(PendingEcho {
-                message_id,
-                reply,
-                deadline: None,
-            });
+            let mut pending = PendingEcho::new(message_id, reply, None);
+            if let (true, Some(deadline)) = (alarm, deadline) {
+                let waker = Waker::from(Arc::new(DimseAlarm {
+                    tx: self.tx.clone(),
+                    message_id,
+                    token: pending.token,
+                }));
+                pending.alarm = Some(Alarm::set(deadline, waker));
+            }
+            *slot = Some(pending);
         }
         super::log::info(format_args!("Sending Echo Request: MsgID {message_id}"));
         let command = verification_echo_rq(message_id);
@@ -445,13 +521,16 @@ impl AssocShared {
                 .take();
             return Err(e);
         }
-        Ok((rx, deadline))
+        Ok(deadline)
     }
 
     /// The caller of [`AssocShared::echo_direct`] stopped waiting: the task aborts the
     /// association ("DIMSE timeout reached") and the receiver yields `Timeout`.
     pub fn dimse_timeout_expired(&self, message_id: u16) {
-        let _ = self.tx.send(Command::DimseTimeout(message_id));
+        let _ = self.tx.send(Command::DimseTimeout {
+            message_id,
+            token: None,
+        });
     }
 
     /// Sends a C-CANCEL-RQ for `message_id` on `context_id`.

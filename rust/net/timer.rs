@@ -187,6 +187,31 @@ impl Drop for LazyTimer {
     }
 }
 
+/// A one-shot deadline for work that no task waits on: when it passes, the clock thread
+/// wakes `waker` (which does the work, e.g. tells an association that an asyncio caller's
+/// DIMSE timeout expired). Dropping it first withdraws it.
+pub(crate) struct Alarm {
+    key: Key,
+}
+
+impl Alarm {
+    pub fn set(deadline: Instant, waker: Waker) -> Self {
+        let slot = Arc::new(Slot {
+            fired: AtomicBool::new(false),
+            waker: Mutex::new(Some(waker)),
+        });
+        Self {
+            key: Clock::get().set(None, deadline, &slot),
+        }
+    }
+}
+
+impl Drop for Alarm {
+    fn drop(&mut self) {
+        Clock::get().remove(&self.key);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,5 +319,60 @@ mod tests {
             late
         });
         assert!(late.iter().all(|l| *l < Duration::from_secs(2)), "{late:?}");
+    }
+
+    /// Counts its wake-ups: the work an [`Alarm`] does when it goes off.
+    #[derive(Default)]
+    struct Count(std::sync::atomic::AtomicUsize, Mutex<Option<Instant>>);
+
+    impl std::task::Wake for Count {
+        fn wake(self: Arc<Self>) {
+            *lock(&self.1) = Some(Instant::now());
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn wait_for(count: &Count, n: usize, limit: Duration) {
+        let t0 = Instant::now();
+        while count.0.load(Ordering::SeqCst) < n && t0.elapsed() < limit {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    #[test]
+    fn an_alarm_wakes_once_at_its_deadline() {
+        let count = Arc::new(Count::default());
+        let t0 = Instant::now();
+        let deadline = t0 + Duration::from_millis(60);
+        let alarm = Alarm::set(deadline, Waker::from(Arc::clone(&count)));
+        wait_for(&count, 1, Duration::from_secs(5));
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert!(lock(&count.1).unwrap() >= deadline);
+        // Dropping an alarm that went off is harmless.
+        drop(alarm);
+        std::thread::sleep(Duration::from_millis(30));
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_dropped_alarm_never_goes_off() {
+        let dropped = Arc::new(Count::default());
+        let kept = Arc::new(Count::default());
+        let t0 = Instant::now();
+        let alarm = Alarm::set(
+            t0 + Duration::from_millis(20),
+            Waker::from(Arc::clone(&dropped)),
+        );
+        let key = alarm.key;
+        drop(alarm);
+        assert!(!lock(&Clock::get().schedule).due.contains_key(&key));
+        // A later alarm set afterwards goes off, so the clock has passed the dropped one.
+        let _later = Alarm::set(
+            t0 + Duration::from_millis(80),
+            Waker::from(Arc::clone(&kept)),
+        );
+        wait_for(&kept, 1, Duration::from_secs(5));
+        assert_eq!(kept.0.load(Ordering::SeqCst), 1);
+        assert_eq!(dropped.0.load(Ordering::SeqCst), 0);
     }
 }

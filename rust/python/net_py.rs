@@ -199,8 +199,11 @@ impl CoreAssociation {
         Ok(ok)
     }
 
-    /// Starts a C-ECHO and returns at once; `callback((status, command) | None)` is called
-    /// from a core thread when it ends (the asyncio API completes its future from there).
+    /// Sends a C-ECHO-RQ from this thread and returns at once; `callback((status, command)
+    /// | None)` is called from a core thread when it ends (the asyncio API completes its
+    /// future from there). The core's clock keeps the DIMSE timeout. The GIL stays held:
+    /// the write is one non-blocking `send`, cheaper than handing the GIL over to a core
+    /// thread that waits to deliver another association's response.
     #[pyo3(signature = (message_id, callback, context_id=None))]
     fn echo_async(
         &self,
@@ -222,7 +225,7 @@ impl CoreAssociation {
             });
         }));
         self.inner
-            .start_echo_with(message_id, context_id, reply)
+            .echo_direct_with(message_id, context_id, reply)
             .map_err(net_error)
     }
 
