@@ -148,9 +148,15 @@ def echo_native(binary: str, server: str) -> Callable[[Context], dict]:
     return run
 
 
-def echo_python(client_mode: str, server: str) -> Callable[[Context], dict]:
+def echo_python(client_mode: str, server: str, *extra: str) -> Callable[[Context], dict]:
     def run(ctx: Context) -> dict:
-        argv = [PY, os.path.join(HERE, "py_clients.py"), client_mode, *_native_args(ctx, server)]
+        argv = [
+            PY,
+            os.path.join(HERE, "py_clients.py"),
+            client_mode,
+            *_native_args(ctx, server),
+            *extra,
+        ]
         return _client(ctx, server, argv, timeout=ctx.mode.secs + 60)
 
     return run
@@ -213,6 +219,8 @@ class Bench:
     group: str  # "echo" or "assoc/<n>"
     label: str
     run: Callable[[Context], dict]
+    # Left out of --quick, which must stay under 2 minutes.
+    full_only: bool = False
 
 
 def all_benches() -> List[Bench]:
@@ -244,6 +252,19 @@ def all_benches() -> List[Bench]:
             "echo",
             "Python send_c_echo() loop -> fastdimse echoscp",
             echo_python("fastdimse-send", "fd_echoscp"),
+        ),
+        Bench(
+            "py_async",
+            "echo",
+            "Python await send_c_echo_async() loop -> fastdimse echoscp",
+            echo_python("fastdimse-async", "fd_echoscp"),
+        ),
+        Bench(
+            "py_async8",
+            "echo",
+            "Python send_c_echo_async(), 8 associations on one loop -> echoscp",
+            echo_python("fastdimse-async", "fd_echoscp", "--associations", "8"),
+            full_only=True,
         ),
         Bench(
             "py_many",

@@ -3,14 +3,17 @@
     python benches/compare/py_clients.py MODE --port P [--secs S] [--max N]
 
 MODE is ``fastdimse-send`` (``assoc.send_c_echo()`` in a loop, each returning a Dataset),
-``fastdimse-many`` (``assoc._core.echo_many(n)``: the loop runs in the core, one Python
-call) or ``pynetdicom`` (``send_c_echo`` in a loop). Only the echo loop is timed; the result
-is one JSON line like the native clients'.
+``fastdimse-async`` (``await assoc.send_c_echo_async()`` in a loop on an asyncio event loop;
+``--associations N`` runs N such loops at once on that one event loop), ``fastdimse-many``
+(``assoc._core.echo_many(n)``: the loop runs in the core, one Python call) or
+``pynetdicom`` (``send_c_echo`` in a loop). Only the echo loop is timed; the result is one
+JSON line like the native clients'.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sys
@@ -22,13 +25,65 @@ def _cpu() -> float:
     return t.user + t.system
 
 
+def _print(ok: int, failed: int, secs: float, client_cpu: float, error: str) -> None:
+    print(
+        json.dumps(
+            {"ok": ok, "failed": failed, "secs": secs, "client_cpu": client_cpu, "error": error}
+        ),
+        flush=True,
+    )
+
+
+async def _asyncio_echoes(port: int, secs: float, most: int, associations: int) -> int:
+    """``send_c_echo_async`` loops, one per association, all on this event loop."""
+    from fastdimse import AE
+    from fastdimse.sop_class import Verification
+
+    ae = AE(ae_title="FDBENCH")
+    ae.add_requested_context(Verification)
+    assocs = [
+        await ae.associate_async("127.0.0.1", port, ae_title="ANY-SCP") for _ in range(associations)
+    ]
+    if not all(a.is_established for a in assocs):
+        _print(0, 1, 0.0, 0.0, "not established")
+        return 1
+    counts = {"started": 0, "ok": 0, "failed": 0}
+    errors: list = []
+
+    async def loop(assoc: object, deadline: float) -> None:
+        while counts["started"] < most and time.perf_counter() < deadline and not errors:
+            counts["started"] += 1
+            status = await assoc.send_c_echo_async()  # type: ignore[attr-defined]
+            if getattr(status, "Status", None) == 0x0000:
+                counts["ok"] += 1
+            else:
+                counts["failed"] += 1
+                errors.append(f"status {status!r}")
+
+    cpu0 = _cpu()
+    t0 = time.perf_counter()
+    await asyncio.gather(*(loop(a, t0 + secs) for a in assocs))
+    elapsed = time.perf_counter() - t0
+    client_cpu = _cpu() - cpu0
+    for a in assocs:
+        await a.release_async()
+    _print(counts["ok"], counts["failed"], elapsed, client_cpu, errors[0] if errors else "")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["fastdimse-send", "fastdimse-many", "pynetdicom"])
+    parser.add_argument(
+        "mode", choices=["fastdimse-send", "fastdimse-async", "fastdimse-many", "pynetdicom"]
+    )
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--secs", type=float, default=1.0)
     parser.add_argument("--max", type=int, default=10**9)
+    parser.add_argument("--associations", type=int, default=1)
     args = parser.parse_args()
+
+    if args.mode == "fastdimse-async":
+        return asyncio.run(_asyncio_echoes(args.port, args.secs, args.max, args.associations))
 
     if args.mode == "pynetdicom":
         from pynetdicom import AE
@@ -72,12 +127,7 @@ def main() -> int:
     elapsed = time.perf_counter() - t0
     client_cpu = _cpu() - cpu0
     assoc.release()
-    print(
-        json.dumps(
-            {"ok": ok, "failed": failed, "secs": elapsed, "client_cpu": client_cpu, "error": error}
-        ),
-        flush=True,
-    )
+    _print(ok, failed, elapsed, client_cpu, error)
     return 0
 
 

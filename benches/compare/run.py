@@ -227,9 +227,12 @@ def main() -> int:
     todo = [
         b
         for b in benches.all_benches()
-        if args.only is None
-        or (args.only == "echo" and b.group == "echo")
-        or (args.only == "assoc" and b.group.startswith("assoc"))
+        if (
+            args.only is None
+            or (args.only == "echo" and b.group == "echo")
+            or (args.only == "assoc" and b.group.startswith("assoc"))
+        )
+        and not (b.full_only and mode.name == "quick")
     ]
     labels = {b.key: b.label for b in benches.all_benches()}
     t0 = time.monotonic()
