@@ -346,6 +346,56 @@ def targets(results: Results, idle: List[dict]) -> List[Tuple[str, str, str, Opt
     return out
 
 
+def ceilings(results: Results) -> List[Tuple[str, str, str, str]]:
+    """(target, required, best this run allows, why) for the ratio targets that two peers'
+    speeds bound: what fastdimse would reach if its part cost nothing beyond what is assumed,
+    computed from rows of the same run."""
+    out = []
+
+    def row(name: str, need: str, a: str, b: str, why: str) -> None:
+        if a in results and b in results:
+            med, lo, hi = spread(ratios(results, a, b))
+            out.append((name, need, f"{med:.3g}x (min {lo:.3g}, max {hi:.3g})", why))
+
+    row(
+        "end to end / pynetdicom",
+        ">= 100x",
+        "floor",
+        "pynetdicom",
+        "floor / pynetdicom SCU -> SCP: no client and server pair beats the floor",
+    )
+    row(
+        "SCP only / pynetdicom SCP",
+        ">= 100x",
+        "floor",
+        "raw_pynetdicom",
+        "floor / raw client -> pynetdicom SCP: an SCP exactly at the floor",
+    )
+    row(
+        "end to end / DCMTK",
+        ">= 1.5x",
+        "raw_fd",
+        "dcmtk",
+        "raw client -> fastdimse echoscp / DCMTK: our SCP as measured, an SCU as cheap as"
+        " the raw client's blocking send/recv",
+    )
+    row(
+        "SCP only / storescp",
+        ">= 1.5x",
+        "floor",
+        "raw_storescp",
+        "floor / raw client -> storescp: an SCP exactly at the floor",
+    )
+    return out
+
+
+def ceilings_table(rows: List[Tuple[str, str, str, str]]) -> str:
+    t = Table(["target", "required", "best this run allows", "assuming"])
+    for r in rows:
+        t.add(*r)
+    return t.render()
+
+
 def targets_table(rows: List[Tuple[str, str, str, Optional[bool]]]) -> str:
     t = Table(["target", "measured (median of per-repetition ratios)", "required", "result"])
     for name, measured, need, ok in rows:

@@ -316,6 +316,13 @@ def main() -> int:
         parts.append("Codec benchmarks: run in --full mode only.")
     rows = report.targets(results, idle)
     parts.append("## Targets\n\n" + report.targets_table(rows))
+    bounds = report.ceilings(results)
+    if bounds:
+        parts.append(
+            "## What this machine allows\n\n"
+            "Ceilings for the ratio targets that depend on another program's speed, from rows"
+            " of this run.\n\n" + report.ceilings_table(bounds)
+        )
     text = "\n\n".join(parts) + "\n"
     print(text)
     if args.markdown:
