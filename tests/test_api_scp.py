@@ -636,3 +636,45 @@ def test_debug_logger_shows_core_debug_records(
     finally:
         logger.setLevel(level)
         logger.handlers = handlers
+
+
+def test_dimse_events_carry_every_field_of_the_echo(server: Callable[..., Any]) -> None:
+    """EVT_DIMSE_RECV / EVT_DIMSE_SENT on both ends hand over the C-ECHO primitives with
+    the values on the wire (and the SCU's request and response pair up)."""
+    seen: List[Tuple[str, str, Any]] = []
+
+    def record(side: str) -> Callable[[Any], None]:
+        def on(event: Any) -> None:
+            m = event.message
+            fields = ("MessageID", "MessageIDBeingRespondedTo", "AffectedSOPClassUID", "Status")
+            seen.append((side, event.event.name, tuple(getattr(m, f) for f in fields)))
+
+        return on
+
+    def on_echo(event: Any) -> int:
+        return 0x0110
+
+    srv = server(
+        [
+            (evt.EVT_C_ECHO, on_echo),
+            (evt.EVT_DIMSE_RECV, record("scp")),
+            (evt.EVT_DIMSE_SENT, record("scp")),
+        ]
+    )
+    assoc = associate(
+        srv, handlers=[(evt.EVT_DIMSE_RECV, record("scu")), (evt.EVT_DIMSE_SENT, record("scu"))]
+    )
+    try:
+        assert assoc.send_c_echo(msg_id=321).Status == 0x0110
+    finally:
+        assoc.release()
+    # release() returned: every notification before the release on both ends has run.
+    rq = (321, None, VERIFICATION, None)
+    rsp = (None, 321, VERIFICATION, 0x0110)
+    assert len(seen) == 4
+    assert {(side, name): fields for side, name, fields in seen} == {
+        ("scu", "EVT_DIMSE_SENT"): rq,
+        ("scp", "EVT_DIMSE_RECV"): rq,
+        ("scp", "EVT_DIMSE_SENT"): rsp,
+        ("scu", "EVT_DIMSE_RECV"): rsp,
+    }

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
 
-from . import evt
+from . import _core, evt
 from .association import Association, wrap
 from .dimse import decode as decode_command
 from .dimse_primitives import command_elements_to_primitive, make_c_echo_request
@@ -95,10 +95,14 @@ class Dispatcher:
             assoc._fill_users()
         attrs: Dict[str, Any] = {}
         if name in ("DIMSE_RECV", "DIMSE_SENT"):
+            command = info["command"]
             try:
-                attrs["message"] = command_elements_to_primitive(decode_command(info["command"]))
+                # Straight from the core's values: the primitive reads every element, which
+                # a Dataset would convert one by one in pydicom.
+                elements = {tag: value for tag, _kw, _vr, value in _core.decode_command(command)}
+                attrs["message"] = command_elements_to_primitive(elements)
             except ValueError:
-                attrs["message"] = decode_command(info["command"])
+                attrs["message"] = decode_command(command)
         elif name == "ABORTED":
             attrs.update(info)
         elif name == "REJECTED":

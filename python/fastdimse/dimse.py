@@ -1,16 +1,17 @@
 """DIMSE command sets as pydicom Datasets, and the per-association DIMSE provider.
 
-The codec itself is Rust (``fastdimse._core``); this module only turns its ``(tag, value)``
-tuples into a :class:`pydicom.dataset.Dataset` of group 0000 and back.
+The codec itself is Rust (``fastdimse._core``); this module only turns its elements into a
+:class:`pydicom.dataset.Dataset` of group 0000 and back.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Optional
 
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
-from pydicom.tag import Tag
+from pydicom.tag import BaseTag
 
 from . import _core
 from .dimse_primitives import primitive_to_command_elements
@@ -27,16 +28,18 @@ def decode(data: bytes) -> Dataset:
     CommandGroupLength is included, as on the wire. Raises
     :class:`fastdimse.exceptions.CommandSetError` for malformed bytes.
     """
-    ds = Dataset()
-    for tag, _keyword, vr, value in _core.decode_command(data):
-        if vr is None:
-            ds.add_new(Tag(tag), "UN", value)  # as pydicom reads an unknown tag
-        elif vr == "AT" and len(value) <= 1:
-            # One tag is a single value and none is None, as pydicom reads them.
-            ds.add_new(Tag(tag), vr, value[0] if value else None)
+    # The elements are pydicom's own raw elements, as its reader makes them from a file:
+    # each value is converted (and checked) when first read. The core has already checked
+    # the structure. A tag outside the command dictionary stays UN with its bytes (pydicom
+    # would give a retired one its old VR, which a command set no longer defines).
+    elements = {}
+    for tag, vr, value, offset in _core.split_command(data):
+        key = BaseTag(tag)
+        if vr == "UN":
+            elements[key] = DataElement(key, vr, value)
         else:
-            ds.add_new(Tag(tag), vr, value)
-    return ds
+            elements[key] = RawDataElement(key, vr, len(value), value, offset, True, True)
+    return Dataset(elements)
 
 
 def encode(ds: Dataset) -> bytes:

@@ -2,8 +2,10 @@
 //!
 //! `decode_command` gives `(tag, keyword, vr, value)` tuples with Python values (int for
 //! US/UL, str for UI/AE/LO with padding removed, list of int tags for AT, bytes for tags
-//! outside the dictionary); `encode_command` takes `(tag, value)` pairs the same way and
-//! computes CommandGroupLength. `fastdimse.dimse` turns these into pydicom Datasets.
+//! outside the dictionary); `split_command` gives each element's raw value instead, for
+//! pydicom to convert when it is read; `encode_command` takes `(tag, value)` pairs the same
+//! way as `decode_command` gives them and computes CommandGroupLength. `fastdimse.dimse`
+//! turns these into pydicom Datasets.
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -97,6 +99,29 @@ fn decode_command<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Vec<Bound<'py, 
                 value,
             ],
         )?);
+    }
+    Ok(out)
+}
+
+/// One element of a command set as it is on the wire: tag, VR (UN outside the
+/// dictionary), value bytes with their padding, and the value's offset in the input.
+type RawElement<'py> = (u32, &'static str, Bound<'py, PyBytes>, usize);
+
+/// Splits a command set into its elements' raw values, after the checks
+/// `decode_command` makes. `fastdimse.dimse.decode` wraps them as pydicom's reader does,
+/// so each value is converted when first read and an unread one costs nothing.
+#[pyfunction]
+fn split_command<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Vec<RawElement<'py>>> {
+    const HEADER: usize = 8; // tag and 32-bit length, Implicit VR Little Endian
+    let set = dimse::decode_command_set(data).map_err(dimse_error)?;
+    let mut out = Vec::with_capacity(set.elements().len() + 1);
+    let group_length = data.get(HEADER..HEADER + 4).unwrap_or_default();
+    out.push((0, "UL", PyBytes::new(py, group_length), HEADER));
+    let mut offset = HEADER + 4;
+    for e in set.elements() {
+        let vr = dimse::lookup(e.tag).map_or("UN", |i| i.vr.as_str());
+        out.push((e.tag, vr, PyBytes::new(py, &e.value), offset + HEADER));
+        offset += HEADER + e.value.len();
     }
     Ok(out)
 }
@@ -230,6 +255,7 @@ fn command_field_name(value: u16) -> Option<&'static str> {
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decode_command, m)?)?;
+    m.add_function(wrap_pyfunction!(split_command, m)?)?;
     m.add_function(wrap_pyfunction!(has_status_details, m)?)?;
     m.add_function(wrap_pyfunction!(encode_command, m)?)?;
     m.add_function(wrap_pyfunction!(fragment_message, m)?)?;
