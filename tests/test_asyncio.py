@@ -4,6 +4,7 @@ with the loop staying responsive while requests are in flight."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from typing import Any, Callable, List
@@ -223,3 +224,25 @@ def test_a_second_echo_in_flight_is_refused(fastdimse_server: Callable[..., Any]
     finally:
         release.set()
     assert (status.Status, again.Status) == (0x0000, 0x0000)
+
+
+def test_echo_logs_from_the_loop_thread(
+    fastdimse_server: Callable[..., Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The request is written on the event loop's thread, which holds the GIL: the core's
+    log record for it is emitted there too (no deadlock, same text as the blocking path)."""
+    port = fastdimse_server().server_address[1]
+    caplog.set_level(logging.INFO, logger="fastdimse")
+
+    async def main() -> Dataset:
+        assoc = await _scu().associate_async("127.0.0.1", port)
+        try:
+            return await assoc.send_c_echo_async(msg_id=7)
+        finally:
+            await assoc.release_async()
+
+    loop_thread = threading.get_ident()
+    assert asyncio.run(main()).Status == 0x0000
+    sent = [r for r in caplog.records if r.getMessage() == "Sending Echo Request: MsgID 7"]
+    assert len(sent) == 1
+    assert sent[0].thread == loop_thread
