@@ -1,13 +1,16 @@
 """Python C-ECHO clients for the benchmarks, started by run.py.
 
     python benches/compare/py_clients.py MODE --port P [--secs S] [--max N]
+        [--warmup W] [--server-pid PID]
 
 MODE is ``fastdimse-send`` (``assoc.send_c_echo()`` in a loop, each returning a Dataset),
 ``fastdimse-async`` (``await assoc.send_c_echo_async()`` in a loop on an asyncio event loop;
 ``--associations N`` runs N such loops at once on that one event loop), ``fastdimse-many``
 (``assoc._core.echo_many(n)``: the loop runs in the core, one Python call) or
-``pynetdicom`` (``send_c_echo`` in a loop). Only the echo loop is timed; the result is one
-JSON line like the native clients'.
+``pynetdicom`` (``send_c_echo`` in a loop). The same loop runs untimed for ``--warmup``
+seconds first (see ``native/src/load.rs``, ``Window``, for why); only what follows is
+timed, and with ``--server-pid`` the server's CPU over that part is reported. The result
+is one JSON line like the native clients'.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import json
 import os
 import sys
 import time
+from typing import Any, Callable, Optional
 
 
 def _cpu() -> float:
@@ -25,16 +29,57 @@ def _cpu() -> float:
     return t.user + t.system
 
 
-def _print(ok: int, failed: int, secs: float, client_cpu: float, error: str) -> None:
-    print(
-        json.dumps(
-            {"ok": ok, "failed": failed, "secs": secs, "client_cpu": client_cpu, "error": error}
-        ),
-        flush=True,
-    )
+def _pid_cpu(pid: Optional[int]) -> Optional[float]:
+    """utime + stime of process `pid`, or None without one."""
+    if not pid:
+        return None
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def _asyncio_echoes(port: int, secs: float, most: int, associations: int) -> int:
+class Run:
+    """Counts one measured run, and what the server and this process spent on it."""
+
+    def __init__(self, server_pid: Optional[int]) -> None:
+        self.server_pid = server_pid
+        self.ok = self.failed = 0
+        self.error = ""
+
+    def start(self) -> None:
+        self.server0 = _pid_cpu(self.server_pid)
+        self.cpu0 = _cpu()
+        self.t0 = time.perf_counter()
+
+    def stop(self) -> None:
+        self.elapsed = time.perf_counter() - self.t0
+        self.client_cpu = _cpu() - self.cpu0
+        server1 = _pid_cpu(self.server_pid)
+        self.server_cpu = None if server1 is None else server1 - (self.server0 or 0.0)
+
+    def print(self) -> None:
+        out = {
+            "ok": self.ok,
+            "failed": self.failed,
+            "secs": self.elapsed,
+            "client_cpu": self.client_cpu,
+            "error": self.error,
+        }
+        if self.server_cpu is not None:
+            out["server_cpu"] = self.server_cpu
+        print(json.dumps(out), flush=True)
+
+
+def _failed(error: str) -> int:
+    print(json.dumps({"ok": 0, "failed": 1, "secs": 0.0, "error": error}), flush=True)
+    return 1
+
+
+def _is_success(status: Any) -> bool:
+    return getattr(status, "Status", None) == 0x0000
+
+
+async def _asyncio_echoes(args: argparse.Namespace) -> int:
     """``send_c_echo_async`` loops, one per association, all on this event loop."""
     from fastdimse import AE
     from fastdimse.sop_class import Verification
@@ -42,49 +87,44 @@ async def _asyncio_echoes(port: int, secs: float, most: int, associations: int) 
     ae = AE(ae_title="FDBENCH")
     ae.add_requested_context(Verification)
     assocs = [
-        await ae.associate_async("127.0.0.1", port, ae_title="ANY-SCP") for _ in range(associations)
+        await ae.associate_async("127.0.0.1", args.port, ae_title="ANY-SCP")
+        for _ in range(args.associations)
     ]
     if not all(a.is_established for a in assocs):
-        _print(0, 1, 0.0, 0.0, "not established")
-        return 1
-    counts = {"started": 0, "ok": 0, "failed": 0}
-    errors: list = []
+        return _failed("not established")
+    run = Run(args.server_pid)
+    started = 0
 
-    async def loop(assoc: object, deadline: float) -> None:
-        while counts["started"] < most and time.perf_counter() < deadline and not errors:
-            counts["started"] += 1
-            status = await assoc.send_c_echo_async()  # type: ignore[attr-defined]
-            if getattr(status, "Status", None) == 0x0000:
-                counts["ok"] += 1
+    async def loop(assoc: Any, deadline: float, most: Optional[int]) -> None:
+        nonlocal started
+        while time.perf_counter() < deadline and not run.error:
+            if most is not None:
+                if started >= most:
+                    return
+                started += 1
+            status = await assoc.send_c_echo_async()
+            if most is None:  # the warm-up: only a failure counts
+                if not _is_success(status):
+                    run.failed += 1
+                    run.error = f"during the warm-up: status {status!r}"
+            elif _is_success(status):
+                run.ok += 1
             else:
-                counts["failed"] += 1
-                errors.append(f"status {status!r}")
+                run.failed += 1
+                run.error = f"status {status!r}"
 
-    cpu0 = _cpu()
-    t0 = time.perf_counter()
-    await asyncio.gather(*(loop(a, t0 + secs) for a in assocs))
-    elapsed = time.perf_counter() - t0
-    client_cpu = _cpu() - cpu0
+    warm_until = time.perf_counter() + args.warmup
+    await asyncio.gather(*(loop(a, warm_until, None) for a in assocs))
+    run.start()
+    await asyncio.gather(*(loop(a, run.t0 + args.secs, args.max) for a in assocs))
+    run.stop()
     for a in assocs:
         await a.release_async()
-    _print(counts["ok"], counts["failed"], elapsed, client_cpu, errors[0] if errors else "")
+    run.print()
     return 0
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument(
-        "mode", choices=["fastdimse-send", "fastdimse-async", "fastdimse-many", "pynetdicom"]
-    )
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--secs", type=float, default=1.0)
-    parser.add_argument("--max", type=int, default=10**9)
-    parser.add_argument("--associations", type=int, default=1)
-    args = parser.parse_args()
-
-    if args.mode == "fastdimse-async":
-        return asyncio.run(_asyncio_echoes(args.port, args.secs, args.max, args.associations))
-
+def _blocking_echoes(args: argparse.Namespace) -> int:
     if args.mode == "pynetdicom":
         from pynetdicom import AE
         from pynetdicom.sop_class import Verification
@@ -96,39 +136,67 @@ def main() -> int:
     ae.add_requested_context(Verification)
     assoc = ae.associate("127.0.0.1", args.port, ae_title="ANY-SCP")
     if not assoc.is_established:
-        print(json.dumps({"ok": 0, "failed": 1, "secs": 0.0, "error": "not established"}))
-        return 1
+        return _failed("not established")
 
-    ok = failed = 0
-    error = ""
-    cpu0 = _cpu()
-    t0 = time.perf_counter()
-    deadline = t0 + args.secs
     if args.mode == "fastdimse-many":
         # Batches keep the deadline meaningful while staying in the core for most of the run.
-        batch = 500
-        while ok < args.max and time.perf_counter() < deadline:
-            n = min(batch, args.max - ok)
-            got = assoc._core.echo_many(n, (ok % 60000) + 1)
-            ok += got
-            if got != n:
-                failed += n - got
-                error = "echo_many: not all Success"
-                break
+        def batch(n: int, first: int) -> int:
+            return int(assoc._core.echo_many(n, (first % 60000) + 1))
+
+        step = 500
     else:
-        while ok < args.max and time.perf_counter() < deadline:
-            status = assoc.send_c_echo()
-            if status is not None and getattr(status, "Status", None) == 0x0000:
-                ok += 1
-            else:
-                failed += 1
-                error = f"status {status!r}"
-                break
-    elapsed = time.perf_counter() - t0
-    client_cpu = _cpu() - cpu0
+
+        def batch(n: int, first: int) -> int:
+            return 1 if _is_success(assoc.send_c_echo()) else 0
+
+        step = 1
+
+    run = Run(args.server_pid)
+    done = 0
+
+    def loop(deadline: float, most: Optional[int], count: Callable[[int], None]) -> None:
+        nonlocal done
+        while time.perf_counter() < deadline and not run.error:
+            n = step if most is None else min(step, most - run.ok)
+            if n <= 0:
+                return
+            got = batch(n, done)
+            done += got
+            count(got)
+            if got != n:
+                run.failed += n - got
+                run.error = "not all Success"
+
+    def counted(got: int) -> None:
+        run.ok += got
+
+    loop(time.perf_counter() + args.warmup, None, lambda got: None)
+    if run.error:
+        run.error = f"during the warm-up: {run.error}"
+    run.start()
+    if not run.error:
+        loop(run.t0 + args.secs, args.max, counted)
+    run.stop()
     assoc.release()
-    _print(ok, failed, elapsed, client_cpu, error)
+    run.print()
     return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument(
+        "mode", choices=["fastdimse-send", "fastdimse-async", "fastdimse-many", "pynetdicom"]
+    )
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--secs", type=float, default=1.0)
+    parser.add_argument("--max", type=int, default=10**9)
+    parser.add_argument("--warmup", type=float, default=0.0)
+    parser.add_argument("--server-pid", type=int, default=0)
+    parser.add_argument("--associations", type=int, default=1)
+    args = parser.parse_args()
+    if args.mode == "fastdimse-async":
+        return asyncio.run(_asyncio_echoes(args))
+    return _blocking_echoes(args)
 
 
 if __name__ == "__main__":

@@ -196,7 +196,12 @@ def main() -> int:
         "--full", action="store_true", help="longer runs, more repetitions, codec benches"
     )
     ap.add_argument("--reps", type=int, help="repetitions (default: 3 quick, 5 full)")
-    ap.add_argument("--secs", type=float, help="seconds per run (default: 0.3 quick, 2 full)")
+    ap.add_argument("--secs", type=float, help="seconds per run (default: 0.25 quick, 2 full)")
+    ap.add_argument(
+        "--warmup",
+        type=float,
+        help="untimed seconds before each run (default: 0.2 quick, 0.5 full)",
+    )
     ap.add_argument("--only", choices=["echo", "assoc", "idle"], help="run one part only")
     ap.add_argument("--no-idle", action="store_true", help="skip the idle-associations part")
     ap.add_argument("--no-codec", action="store_true", help="skip the codec benches in --full")
@@ -210,6 +215,8 @@ def main() -> int:
         mode.reps = args.reps
     if args.secs:
         mode.secs = args.secs
+    if args.warmup is not None:
+        mode.warmup = max(0.0, args.warmup)
     started = time.monotonic()
     ext = check_extension(args.allow_debug)
     bin_dir = build_native()
@@ -286,7 +293,8 @@ def main() -> int:
         f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
         f"- machine: {machine()}",
         f"- {ext}, git {_git_head()}; native helpers in {bin_dir}",
-        f"- {mode.reps} repetitions round-robin, {mode.secs} s per run; RLIMIT_NOFILE {nofile}; "
+        f"- {mode.reps} repetitions round-robin, {mode.secs} s per run after {mode.warmup} s"
+        f" untimed; RLIMIT_NOFILE {nofile}; "
         f"benchmarks took {bench_secs:.0f} s (+{build_secs:.0f} s checks/build)",
         "- ratios are medians of per-repetition ratios (both sides measured in one repetition;"
         " against the ping-pong floor, the floor run made just before the benchmark)",

@@ -1,8 +1,17 @@
-//! CPU time of this process (all threads), from /proc/self/stat.
+//! CPU time of a process (all threads), from /proc/<pid>/stat.
 
 /// User + system CPU seconds used so far by this process, or 0 if /proc is unreadable.
 pub fn process_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+    seconds_from("/proc/self/stat")
+}
+
+/// The same for another process (the server under test), or 0 if it cannot be read.
+pub fn pid_seconds(pid: u32) -> f64 {
+    seconds_from(&format!("/proc/{pid}/stat"))
+}
+
+fn seconds_from(path: &str) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(path) else {
         return 0.0;
     };
     // Fields after the parenthesised command name; utime and stime are fields 14 and 15.

@@ -92,7 +92,7 @@ fn one_association(port: u16) -> Result<(), String> {
     release(&assoc)
 }
 
-fn echo(port: u16, secs: f64, max: u64) {
+fn echo(port: u16, window: load::Window, secs: f64, max: u64) {
     let assoc = associate(port).unwrap_or_else(|e| {
         eprintln!("associate: {e}");
         std::process::exit(1);
@@ -102,7 +102,7 @@ fn echo(port: u16, secs: f64, max: u64) {
         std::process::exit(1);
     });
     let mut id = 0u16;
-    let mut run = load::sequence(Duration::from_secs_f64(secs), max, || {
+    let mut run = load::sequence(window, Duration::from_secs_f64(secs), max, || {
         id = id.wrapping_add(1).max(1);
         echo_once(&assoc, id, context_id)
     });
@@ -119,10 +119,12 @@ fn main() {
     let port: u16 = args.get("port", 0);
     let secs: f64 = args.get("secs", 1.0);
     let max: u64 = args.get("max", u64::MAX);
+    let window = load::Window::from_args(&args);
     match args.mode.as_str() {
-        "echo" => echo(port, secs, max),
+        "echo" => echo(port, window, secs, max),
         "assoc" => load::print_concurrent(
             args.get("threads", 1),
+            window,
             Duration::from_secs_f64(secs),
             max,
             || one_association(port),

@@ -19,7 +19,7 @@ fn exchange(stream: &mut TcpStream, rq: &[u8], rp: &mut [u8]) -> std::io::Result
     stream.read_exact(rp)
 }
 
-fn pingpong(port: u16, secs: f64, max: u64) {
+fn pingpong(port: u16, window: load::Window, secs: f64, max: u64) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap_or_else(|e| {
         eprintln!("connect: {e}");
         std::process::exit(1);
@@ -27,7 +27,7 @@ fn pingpong(port: u16, secs: f64, max: u64) {
     let _ = stream.set_nodelay(true);
     let rq = [0xa5u8; 80];
     let mut rp = [0u8; 90];
-    load::sequence(Duration::from_secs_f64(secs), max, || {
+    load::sequence(window, Duration::from_secs_f64(secs), max, || {
         exchange(&mut stream, &rq, &mut rp).map_err(|e| format!("exchange: {e}"))
     })
     .report()
@@ -52,10 +52,12 @@ fn main() {
     let port: u16 = args.get("port", 0);
     let secs: f64 = args.get("secs", 1.0);
     let max: u64 = args.get("max", u64::MAX);
+    let window = load::Window::from_args(&args);
     match args.mode.as_str() {
-        "pingpong" => pingpong(port, secs, max),
+        "pingpong" => pingpong(port, window, secs, max),
         "assoc" => load::print_concurrent(
             args.get("threads", 1),
+            window,
             Duration::from_secs_f64(secs),
             max,
             || association_shaped(port),

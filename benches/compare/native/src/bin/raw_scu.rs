@@ -23,12 +23,12 @@ fn one_association(addr: SocketAddr, rq: &[u8]) -> Result<(), String> {
     assoc.release()
 }
 
-fn echo(addr: SocketAddr, rq: &[u8], secs: f64, max: u64) {
+fn echo(addr: SocketAddr, rq: &[u8], window: load::Window, secs: f64, max: u64) {
     let mut assoc = wire::associate(addr, rq, TIMEOUT, false).unwrap_or_else(|e| {
         eprintln!("associate: {e}");
         std::process::exit(1);
     });
-    let mut run = load::sequence(Duration::from_secs_f64(secs), max, || assoc.echo());
+    let mut run = load::sequence(window, Duration::from_secs_f64(secs), max, || assoc.echo());
     if run.failed == 0 {
         if let Err(e) = assoc.release() {
             run.fail(e);
@@ -134,10 +134,12 @@ fn main() {
     let rq = wire::associate_rq("FDBENCH", &args.get("called", "ANY-SCP".to_string()));
     let secs: f64 = args.get("secs", 1.0);
     let max: u64 = args.get("max", u64::MAX);
+    let window = load::Window::from_args(&args);
     match args.mode.as_str() {
-        "echo" => echo(addr, &rq, secs, max),
+        "echo" => echo(addr, &rq, window, secs, max),
         "assoc" => load::print_concurrent(
             args.get("threads", 1),
+            window,
             Duration::from_secs_f64(secs),
             max,
             || one_association(addr, &rq),
