@@ -297,7 +297,8 @@ def main() -> int:
         f" untimed; RLIMIT_NOFILE {nofile}; "
         f"benchmarks took {bench_secs:.0f} s (+{build_secs:.0f} s checks/build)",
         "- ratios are medians of per-repetition ratios (both sides measured in one repetition;"
-        " against the ping-pong floor, the floor run made just before the benchmark)",
+        " the ping-pong floor of a repetition is the median of its floor runs, one made just"
+        " before each echo benchmark)",
     ]
     parts = ["\n".join(head)]
     if any(b.group == "echo" for b in todo):
