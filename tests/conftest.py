@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import threading
 from typing import Any, Callable, Iterator, List
 
 import pytest
@@ -47,6 +48,31 @@ def fastdimse_server() -> Iterator[Callable[..., Any]]:
     yield start
     for server in servers:
         server.shutdown()
+
+
+class HeldHandler:
+    """An EVT_C_ECHO handler that holds every request until `release()`: `entered` is set
+    once a request is inside it. For tests of what happens while a request is in flight."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self._go = threading.Event()
+
+    def __call__(self, event: Any) -> int:
+        self.entered.set()
+        self._go.wait(5)
+        return 0x0000
+
+    def release(self) -> None:
+        self._go.set()
+
+
+@pytest.fixture
+def held_handler() -> Iterator[HeldHandler]:
+    """A :class:`HeldHandler`, released at the end of the test whatever happened."""
+    handler = HeldHandler()
+    yield handler
+    handler.release()
 
 
 DCMTK_BIN = "/usr/bin"

@@ -210,15 +210,8 @@ fn scp_answers_every_pdv_of_one_pdata() {
 
 #[test]
 fn scu_echo_session_is_rq_pdata_release_fin() {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let scp = thread::spawn(move || {
-        let (stream, _) = listener.accept().expect("accept");
-        let mut peer = Peer { stream };
-        let mut seen = Vec::new();
-        let rq = peer.pdu();
-        seen.push(rq.clone());
-        peer.send(&raw_ac(&rq));
+    let (port, scp) = raw_scp(|mut peer, rq| {
+        let mut seen = vec![rq];
         seen.push(peer.pdu());
         peer.send(&unhex(ECHO_RSP));
         seen.push(peer.pdu());
@@ -230,20 +223,7 @@ fn scu_echo_session_is_rq_pdata_release_fin() {
         );
         seen
     });
-
-    let mut requestor = RequestorConfig::new("FASTSCU", "RAWSCP");
-    requestor.requested = vec![RequestedContext::new(VERIFICATION, [IMPLICIT_VR_LE])];
-    let cfg = ClientConfig {
-        requestor,
-        timeouts: timeouts(5.0, Some(5.0)),
-        bind_address: None,
-    };
-    let rx = start_associate("127.0.0.1", port, cfg, Arc::new(NoHooks)).expect("config ok");
-    let assoc = rx
-        .recv_timeout(Duration::from_secs(5))
-        .expect("outcome")
-        .expect("connected");
-    assert!(assoc.is_established());
+    let assoc = associate_with(port, timeouts(5.0, Some(5.0)));
     let echo = assoc.start_echo(1, None).expect("echo starts");
     match echo
         .recv_timeout(Duration::from_secs(5))
@@ -263,6 +243,41 @@ fn scu_echo_session_is_rq_pdata_release_fin() {
     assert_eq!(seen.iter().map(|p| p[0]).collect::<Vec<_>>(), vec![1, 4, 5]);
     assert_eq!(hex::encode(&seen[1]), hex::encode(unhex(ECHO_RQ)));
     assert_eq!(seen[2], RELEASE_RQ);
+}
+
+/// A raw SCP on a free port for one connection: it reads the A-ASSOCIATE-RQ, accepts it
+/// (`raw_ac`), then runs `rest` with the peer and the RQ's bytes.
+fn raw_scp<T: Send + 'static>(
+    rest: impl FnOnce(Peer, Vec<u8>) -> T + Send + 'static,
+) -> (u16, thread::JoinHandle<T>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let scp = thread::spawn(move || {
+        let (stream, _) = listener.accept().expect("accept");
+        let mut peer = Peer { stream };
+        let rq = peer.pdu();
+        peer.send(&raw_ac(&rq));
+        rest(peer, rq)
+    });
+    (port, scp)
+}
+
+/// Our SCU's association (Verification, Implicit VR LE) with the raw SCP on `port`.
+fn associate_with(port: u16, timeouts: Timeouts) -> Arc<fastdimse::net::AssocShared> {
+    let mut requestor = RequestorConfig::new("FASTSCU", "RAWSCP");
+    requestor.requested = vec![RequestedContext::new(VERIFICATION, [IMPLICIT_VR_LE])];
+    let cfg = ClientConfig {
+        requestor,
+        timeouts,
+        bind_address: None,
+    };
+    let rx = start_associate("127.0.0.1", port, cfg, Arc::new(NoHooks)).expect("config ok");
+    let assoc = rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("outcome")
+        .expect("connected");
+    assert!(assoc.is_established());
+    assoc
 }
 
 /// An A-ASSOCIATE-AC for context 1 with Implicit VR LE, echoing the RQ's fixed fields.
@@ -299,33 +314,16 @@ fn raw_ac(rq: &[u8]) -> Vec<u8> {
 fn scu_direct_echo_with_a_callback_is_timed_out_by_the_clock() {
     // The asyncio path: written from the caller's thread, outcome to a callback, DIMSE
     // timeout kept by the clock. No network timeout: nothing else would wake the task.
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let scp = thread::spawn(move || {
-        let (stream, _) = listener.accept().expect("accept");
-        let mut peer = Peer { stream };
-        let rq = peer.pdu();
-        peer.send(&raw_ac(&rq));
+    let (port, scp) = raw_scp(|mut peer, _rq| {
         let echo = peer.pdu();
         // Never answered: the SCU must abort (A-ABORT, service-user) and close.
         let abort = peer.pdu();
         (echo, abort, peer.recv(Duration::from_secs(3)))
     });
 
-    let mut requestor = RequestorConfig::new("FASTSCU", "RAWSCP");
-    requestor.requested = vec![RequestedContext::new(VERIFICATION, [IMPLICIT_VR_LE])];
     let mut t = timeouts(5.0, None);
     t.dimse = Some(Duration::from_millis(300));
-    let cfg = ClientConfig {
-        requestor,
-        timeouts: t,
-        bind_address: None,
-    };
-    let rx = start_associate("127.0.0.1", port, cfg, Arc::new(NoHooks)).expect("config ok");
-    let assoc = rx
-        .recv_timeout(Duration::from_secs(5))
-        .expect("outcome")
-        .expect("connected");
+    let assoc = associate_with(port, t);
     let (tx, outcome) = std::sync::mpsc::channel();
     let t0 = Instant::now();
     assoc

@@ -10,6 +10,7 @@ import time
 from typing import Any, Callable, List
 
 import pytest
+from conftest import HeldHandler
 from fastdimse import AE, evt
 from fastdimse.exceptions import AssociationError
 from pydicom.dataset import Dataset
@@ -77,29 +78,23 @@ def test_many_associations_concurrently_on_one_loop(fastdimse_server: Callable[.
     assert sorted(asyncio.run(main())) == list(range(50))
 
 
-def test_loop_keeps_running_while_an_echo_waits(fastdimse_server: Callable[..., Any]) -> None:
-    release = threading.Event()
-    entered = threading.Event()
-
-    def slow(event: Any) -> int:
-        entered.set()
-        assert release.wait(5)
-        return 0
-
-    port = fastdimse_server(handlers=[(evt.EVT_C_ECHO, slow)]).server_address[1]
+def test_loop_keeps_running_while_an_echo_waits(
+    fastdimse_server: Callable[..., Any], held_handler: HeldHandler
+) -> None:
+    port = fastdimse_server(handlers=[(evt.EVT_C_ECHO, held_handler)]).server_address[1]
 
     async def main() -> int:
         assoc = await _scu().associate_async("127.0.0.1", port)
         echo = asyncio.ensure_future(assoc.send_c_echo_async())
         ticks = 0
-        while not entered.is_set():  # the loop runs while the request is in flight
+        while not held_handler.entered.is_set():  # the loop runs while the request is out
             ticks += 1
             await asyncio.sleep(0.001)
         for _ in range(10):
             ticks += 1
             await asyncio.sleep(0.001)
         assert not echo.done()
-        release.set()
+        held_handler.release()
         status = await echo
         await assoc.release_async()
         assert status.Status == 0
@@ -117,43 +112,16 @@ def test_connection_refused_gives_an_aborted_association(port: int) -> None:
     assert assoc.is_aborted
 
 
-def test_dimse_timeout_gives_an_empty_dataset(fastdimse_server: Callable[..., Any]) -> None:
-    release = threading.Event()
-
-    def stuck(event: Any) -> int:
-        release.wait(5)
-        return 0
-
-    port = fastdimse_server(handlers=[(evt.EVT_C_ECHO, stuck)]).server_address[1]
+@pytest.mark.parametrize("network_timeout", [5, None])
+def test_dimse_timeout_gives_an_empty_dataset(
+    fastdimse_server: Callable[..., Any], held_handler: HeldHandler, network_timeout: Any
+) -> None:
+    """The DIMSE timeout of an awaited echo is kept by the core's clock, also when the
+    association has no other deadline at all (no network timeout)."""
+    port = fastdimse_server(handlers=[(evt.EVT_C_ECHO, held_handler)]).server_address[1]
     scu = _scu()
     scu.dimse_timeout = 0.3
-
-    async def main() -> Any:
-        assoc = await scu.associate_async("127.0.0.1", port)
-        status = await assoc.send_c_echo_async()
-        return assoc, status
-
-    try:
-        assoc, status = asyncio.run(main())
-    finally:
-        release.set()
-    assert status == Dataset()
-    assert assoc.is_aborted
-
-
-def test_dimse_timeout_without_a_network_timeout(fastdimse_server: Callable[..., Any]) -> None:
-    """The DIMSE timeout of an awaited echo is kept by the core's clock, even when the
-    association has no other deadline at all."""
-    release = threading.Event()
-
-    def stuck(event: Any) -> int:
-        release.wait(5)
-        return 0
-
-    port = fastdimse_server(handlers=[(evt.EVT_C_ECHO, stuck)]).server_address[1]
-    scu = _scu()
-    scu.dimse_timeout = 0.3
-    scu.network_timeout = None
+    scu.network_timeout = network_timeout
 
     async def main() -> Any:
         assoc = await scu.associate_async("127.0.0.1", port)
@@ -161,10 +129,7 @@ def test_dimse_timeout_without_a_network_timeout(fastdimse_server: Callable[...,
         status = await assoc.send_c_echo_async()
         return assoc, status, time.monotonic() - t0
 
-    try:
-        assoc, status, waited = asyncio.run(main())
-    finally:
-        release.set()
+    assoc, status, waited = asyncio.run(main())
     assert status == Dataset()
     assert assoc.is_aborted
     assert 0.3 <= waited < 3, waited
@@ -193,36 +158,27 @@ def test_each_echo_has_its_own_dimse_timeout(fastdimse_server: Callable[..., Any
     assert assoc.is_released
 
 
-def test_a_second_echo_in_flight_is_refused(fastdimse_server: Callable[..., Any]) -> None:
+def test_a_second_echo_in_flight_is_refused(
+    fastdimse_server: Callable[..., Any], held_handler: HeldHandler
+) -> None:
     """One request at a time (the asynchronous operations window is 1): a second awaited
     echo on the same association raises, and the first still completes."""
-    release = threading.Event()
-    entered = threading.Event()
-
-    def slow(event: Any) -> int:
-        entered.set()
-        assert release.wait(5)
-        return 0
-
-    port = fastdimse_server(handlers=[(evt.EVT_C_ECHO, slow)]).server_address[1]
+    port = fastdimse_server(handlers=[(evt.EVT_C_ECHO, held_handler)]).server_address[1]
 
     async def main() -> Any:
         assoc = await _scu().associate_async("127.0.0.1", port)
         first = asyncio.ensure_future(assoc.send_c_echo_async(msg_id=1))
-        while not entered.is_set():
-            await asyncio.sleep(0.001)
+        loop = asyncio.get_running_loop()
+        assert await loop.run_in_executor(None, held_handler.entered.wait, 5)
         with pytest.raises(AssociationError, match="another is outstanding"):
             await assoc.send_c_echo_async(msg_id=2)
-        release.set()
+        held_handler.release()
         status = await first
         again = await assoc.send_c_echo_async(msg_id=3)
         await assoc.release_async()
         return status, again
 
-    try:
-        status, again = asyncio.run(main())
-    finally:
-        release.set()
+    status, again = asyncio.run(main())
     assert (status.Status, again.Status) == (0x0000, 0x0000)
 
 

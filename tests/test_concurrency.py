@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, List
 
 import pytest
+from conftest import HeldHandler
 from fastdimse import AE, evt
 from fastdimse.exceptions import AssociationError
 
@@ -225,30 +226,20 @@ def test_slow_handler_does_not_delay_other_associations(
 
 
 def test_a_second_request_on_one_association_is_refused(
-    fastdimse_server: Callable[..., Any],
+    fastdimse_server: Callable[..., Any], held_handler: HeldHandler
 ) -> None:
     """Two threads sharing one association: while one send_c_echo() waits for its
     response, the other's raises (one request in flight: the window is 1) instead of
     interleaving the two requests' responses; the first still gets its Success."""
-    release = threading.Event()
-    entered = threading.Event()
-
-    def slow(event: Any) -> int:
-        entered.set()
-        assert release.wait(5)
-        return 0
-
-    port = fastdimse_server(handlers=[(evt.EVT_C_ECHO, slow)]).server_address[1]
+    port = fastdimse_server(handlers=[(evt.EVT_C_ECHO, held_handler)]).server_address[1]
     assoc = scu(dimse_timeout=5).associate("127.0.0.1", port)
     assert assoc.is_established
     with ThreadPoolExecutor(1) as pool:
         first = pool.submit(assoc.send_c_echo, 1)
-        assert entered.wait(5)
-        try:
-            with pytest.raises(AssociationError, match="another is outstanding"):
-                assoc.send_c_echo(2)
-        finally:
-            release.set()
+        assert held_handler.entered.wait(5)
+        with pytest.raises(AssociationError, match="another is outstanding"):
+            assoc.send_c_echo(2)
+        held_handler.release()
         assert first.result(5).Status == 0x0000
     assert assoc.send_c_echo(3).Status == 0x0000
     assoc.release()
