@@ -44,6 +44,22 @@ impl Window {
     }
 }
 
+/// The fields every run reports: counts, time, and the CPU of both ends.
+fn counts(
+    ok: u64,
+    failed: u64,
+    elapsed: Duration,
+    client_cpu: f64,
+    server_cpu: Option<f64>,
+) -> crate::report::Report {
+    crate::report::Report::new()
+        .int("ok", ok)
+        .int("failed", failed)
+        .num("secs", elapsed.as_secs_f64())
+        .num("client_cpu", client_cpu)
+        .num_if("server_cpu", server_cpu)
+}
+
 /// What a load run did.
 pub struct Outcome {
     pub ok: u64,
@@ -65,19 +81,17 @@ pub struct Outcome {
 impl Outcome {
     /// Adds the fields every load run reports.
     pub fn report(&self) -> crate::report::Report {
-        let report = crate::report::Report::new()
-            .int("ok", self.ok)
-            .int("failed", self.failed)
-            .num("secs", self.elapsed.as_secs_f64())
-            .num("client_cpu", self.client_cpu)
-            .num("p50_us", self.p50.as_secs_f64() * 1e6)
-            .num("p99_us", self.p99.as_secs_f64() * 1e6)
-            .num("max_us", self.max.as_secs_f64() * 1e6)
-            .text("error", self.first_error.as_deref().unwrap_or(""));
-        match self.server_cpu {
-            Some(cpu) => report.num("server_cpu", cpu),
-            None => report,
-        }
+        counts(
+            self.ok,
+            self.failed,
+            self.elapsed,
+            self.client_cpu,
+            self.server_cpu,
+        )
+        .num("p50_us", self.p50.as_secs_f64() * 1e6)
+        .num("p99_us", self.p99.as_secs_f64() * 1e6)
+        .num("max_us", self.max.as_secs_f64() * 1e6)
+        .text("error", self.first_error.as_deref().unwrap_or(""))
     }
 }
 
@@ -202,16 +216,14 @@ impl Sequence {
 
     /// The fields every sequential run reports.
     pub fn report(&self) -> crate::report::Report {
-        let report = crate::report::Report::new()
-            .int("ok", self.ok)
-            .int("failed", self.failed)
-            .num("secs", self.elapsed.as_secs_f64())
-            .num("client_cpu", self.client_cpu)
-            .text("error", &self.error);
-        match self.server_cpu {
-            Some(cpu) => report.num("server_cpu", cpu),
-            None => report,
-        }
+        counts(
+            self.ok,
+            self.failed,
+            self.elapsed,
+            self.client_cpu,
+            self.server_cpu,
+        )
+        .text("error", &self.error)
     }
 }
 

@@ -30,6 +30,14 @@ impl Report {
         self
     }
 
+    /// `key` only when there is a value (a field the runner reads when present).
+    pub fn num_if(self, key: &str, value: Option<f64>) -> Self {
+        match value {
+            Some(v) => self.num(key, v),
+            None => self,
+        }
+    }
+
     pub fn int(mut self, key: &str, value: u64) -> Self {
         self.key(key);
         let _ = write!(self.body, "{value}");
