@@ -21,7 +21,7 @@ import json
 import os
 import sys
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 
 def _cpu() -> float:
@@ -154,7 +154,8 @@ def _blocking_echoes(args: argparse.Namespace) -> int:
     run = Run(args.server_pid)
     done = 0
 
-    def loop(deadline: float, most: Optional[int], count: Callable[[int], None]) -> None:
+    def loop(deadline: float, most: Optional[int]) -> None:
+        """Echoes until `deadline`; counted (up to `most`) unless `most` is None."""
         nonlocal done
         while time.perf_counter() < deadline and not run.error:
             n = step if most is None else min(step, most - run.ok)
@@ -162,20 +163,18 @@ def _blocking_echoes(args: argparse.Namespace) -> int:
                 return
             got = batch(n, done)
             done += got
-            count(got)
+            if most is not None:
+                run.ok += got
             if got != n:
                 run.failed += n - got
                 run.error = "not all Success"
 
-    def counted(got: int) -> None:
-        run.ok += got
-
-    loop(time.perf_counter() + args.warmup, None, lambda got: None)
+    loop(time.perf_counter() + args.warmup, None)
     if run.error:
         run.error = f"during the warm-up: {run.error}"
     run.start()
     if not run.error:
-        loop(run.t0 + args.secs, args.max, counted)
+        loop(run.t0 + args.secs, args.max)
     run.stop()
     assoc.release()
     run.print()

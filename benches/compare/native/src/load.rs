@@ -1,7 +1,7 @@
 //! Repeat an operation from several threads until a deadline or a total count.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Barrier, Mutex};
+use std::sync::{Barrier, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::args::Args;
@@ -110,8 +110,16 @@ where
     let latencies = Mutex::new(Vec::new());
     let warm_until = Instant::now() + window.warmup;
     let barrier = Barrier::new(threads);
-    // Set by the thread the barrier elects, read by all after the second barrier.
-    let start: Mutex<Option<(Instant, Option<f64>, f64)>> = Mutex::new(None);
+    // When the timed part starts, with the server's and this process's CPU then: taken by
+    // the first thread past the barrier, the others wait for it.
+    let start: OnceLock<(Instant, Option<f64>, f64)> = OnceLock::new();
+    let begin = || {
+        (
+            Instant::now(),
+            window.server_cpu(),
+            crate::cpu::process_seconds(),
+        )
+    };
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
@@ -124,19 +132,8 @@ where
                         break;
                     }
                 }
-                if barrier.wait().is_leader() {
-                    if let Ok(mut slot) = start.lock() {
-                        let cpu = crate::cpu::process_seconds();
-                        *slot = Some((Instant::now(), window.server_cpu(), cpu));
-                    }
-                }
                 barrier.wait();
-                let t0 = start
-                    .lock()
-                    .ok()
-                    .and_then(|slot| slot.map(|(t, _, _)| t))
-                    .unwrap_or_else(Instant::now);
-                let deadline = t0 + duration;
+                let deadline = start.get_or_init(begin).0 + duration;
                 let mut mine = Vec::new();
                 loop {
                     if Instant::now() >= deadline || failed.load(Ordering::Relaxed) >= MAX_FAILURES
@@ -166,11 +163,7 @@ where
             });
         }
     });
-    let (t0, server0, client0) = start.into_inner().ok().flatten().unwrap_or((
-        Instant::now(),
-        None,
-        crate::cpu::process_seconds(),
-    ));
+    let (t0, server0, client0) = start.get().copied().unwrap_or_else(begin);
     let elapsed = t0.elapsed();
     let client_cpu = crate::cpu::process_seconds() - client0;
     let server_cpu = window.server_cpu().zip(server0).map(|(b, a)| b - a);
