@@ -21,6 +21,7 @@ use crate::uid;
 use crate::ul::{Action, Event, EventContext, Role as UlRole, State, StateMachine};
 
 use super::config::{ClientConfig, ServerConfig};
+use super::error::NetError;
 use super::framing::{Frame, Limits, PduReader};
 use super::hooks::{EchoIndication, Hooks, Notification, NotificationKind};
 use super::log;
@@ -1347,7 +1348,7 @@ pub(crate) async fn serve(
     task.finish().await;
 }
 
-/// Runs one outgoing association; `ready` fires once it is established, rejected or failed.
+/// Runs one outgoing association; `done` gets it once it is established, rejected or failed.
 pub(crate) async fn request(
     stream: TcpStream,
     shared: Arc<AssocShared>,
@@ -1355,7 +1356,7 @@ pub(crate) async fn request(
     rx: UnboundedReceiver<Command>,
     cfg: Arc<ClientConfig>,
     rq: pdu::Associate<'static>,
-    ready: tokio::sync::oneshot::Sender<()>,
+    done: Reply<Result<Arc<AssocShared>, NetError>>,
 ) {
     let mut task = Task::new(
         stream,
@@ -1366,7 +1367,7 @@ pub(crate) async fn request(
         cfg.requestor.maximum_pdu_length,
     );
     let outcome = task.request(&cfg, rq).await;
-    let _ = ready.send(());
+    done.send(Ok(Arc::clone(&task.shared)));
     let end = match outcome {
         Ok(()) => task.run_established().await,
         Err(end) => end,

@@ -35,6 +35,33 @@ async fn connect_from(
     socket.connect(peer).await
 }
 
+/// Connects to the first address of `host:port` that answers, within the connection timeout.
+async fn connect(host: &str, port: u16, cfg: &ClientConfig) -> Result<TcpStream, NetError> {
+    let attempts = async {
+        let mut last_err = None;
+        for addr in tokio::net::lookup_host((host, port)).await? {
+            let attempt = match cfg.bind_address {
+                Some(local) if local.is_ipv4() == addr.is_ipv4() => connect_from(local, addr).await,
+                Some(_) => continue, // the other address family cannot use this binding
+                None => TcpStream::connect(addr).await,
+            };
+            match attempt {
+                Ok(s) => return Ok(s),
+                Err(e) => last_err = Some(e),
+            }
+        }
+        Err(last_err
+            .unwrap_or_else(|| std::io::Error::other(format!("no address found for {host}"))))
+    };
+    match cfg.timeouts.connection {
+        Some(t) => match tokio::time::timeout(t, attempts).await {
+            Ok(r) => r.map_err(NetError::Io),
+            Err(_) => Err(NetError::ConnectTimeout),
+        },
+        None => attempts.await.map_err(NetError::Io),
+    }
+}
+
 /// Starts connecting to `host:port` and requesting an association. The receiver yields the
 /// association once it is established, rejected or aborted, or the connection error.
 /// Local configuration errors are returned at once, before anything touches the network.
@@ -61,32 +88,7 @@ pub fn start_associate_with(
     let host = host.to_owned();
     let cfg = Arc::new(cfg);
     runtime::handle().spawn(async move {
-        let connect = async {
-            let mut last_err = None;
-            for addr in tokio::net::lookup_host((host.as_str(), port)).await? {
-                let attempt = match cfg.bind_address {
-                    Some(local) if local.is_ipv4() == addr.is_ipv4() => {
-                        connect_from(local, addr).await
-                    }
-                    Some(_) => continue, // the other address family cannot use this binding
-                    None => TcpStream::connect(addr).await,
-                };
-                match attempt {
-                    Ok(s) => return Ok(s),
-                    Err(e) => last_err = Some(e),
-                }
-            }
-            Err(last_err
-                .unwrap_or_else(|| std::io::Error::other(format!("no address found for {host}"))))
-        };
-        let stream = match cfg.timeouts.connection {
-            Some(t) => match tokio::time::timeout(t, connect).await {
-                Ok(r) => r.map_err(NetError::Io),
-                Err(_) => Err(NetError::ConnectTimeout),
-            },
-            None => connect.await.map_err(NetError::Io),
-        };
-        let stream = match stream {
+        let stream = match connect(&host, port, &cfg).await {
             Ok(s) => s,
             Err(e) => {
                 log::error(format_args!(
@@ -116,20 +118,9 @@ pub fn start_associate_with(
             SharedWriter::new(stream.as_raw_fd()),
             hooks.observed() & NotificationKind::DimseSent.bit() == 0,
         ));
-        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-        let result = Arc::clone(&shared);
-        tokio::spawn(association::request(
-            stream,
-            shared,
-            hooks,
-            rx,
-            Arc::clone(&cfg),
-            rq,
-            ready_tx,
-        ));
-        // Hand the association over as soon as negotiation has an outcome.
-        let _ = ready_rx.await;
-        done.send(Ok(result));
+        // This task goes on to run the association: the outcome reaches `done` as soon as
+        // negotiation has one, with no hand-off to another task first.
+        association::request(stream, shared, hooks, rx, cfg, rq, done).await;
     });
     Ok(())
 }

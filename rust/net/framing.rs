@@ -7,7 +7,7 @@
 use std::io;
 use std::time::Duration;
 
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, Interest};
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::time::Instant;
 
@@ -149,30 +149,37 @@ impl PduReader {
     /// Measured, that round trip through the scheduler (its worker parks, wakes, and wakes
     /// another worker to look for work) cost about a third of the associations/s of a
     /// sequential client. Trying the socket first costs one `recv` that may find nothing.
+    ///
+    /// The `recv` goes through tokio's `try_io` when tokio believes the socket readable, so
+    /// a `recv` that finds nothing also clears tokio's readiness (with the event tick taken
+    /// before the call, so a wake-up that lands meanwhile is kept), and the wait that
+    /// follows does not try the socket a second time.
     #[cfg(unix)]
     fn read_now(&mut self) -> io::Result<Option<usize>> {
         use std::os::unix::io::AsRawFd;
+        let fd = self.half.as_ref().as_raw_fd();
         let free = &mut self.buf[self.end..];
-        loop {
-            // SAFETY: the descriptor belongs to `self.half`, which keeps it open, and
-            // `free` is valid for writes of its length.
-            let n = unsafe {
-                libc::recv(
-                    self.half.as_ref().as_raw_fd(),
-                    free.as_mut_ptr().cast(),
-                    free.len(),
-                    libc::MSG_DONTWAIT,
-                )
-            };
-            if n >= 0 {
-                return Ok(Some(n as usize));
+        let mut tried = false;
+        let through_tokio = self.half.as_ref().try_io(Interest::READABLE, || {
+            tried = true;
+            recv_now(fd, free)
+        });
+        match through_tokio {
+            Ok(n) => Ok(Some(n)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                if tried {
+                    Ok(None)
+                } else {
+                    // tokio's readiness may be stale (cleared after a short read): ask the
+                    // socket. Nothing there means tokio is right, and the wait is armed.
+                    match recv_now(fd, free) {
+                        Ok(n) => Ok(Some(n)),
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+                        Err(e) => Err(e),
+                    }
+                }
             }
-            let e = io::Error::last_os_error();
-            match e.kind() {
-                io::ErrorKind::Interrupted => continue,
-                io::ErrorKind::WouldBlock => return Ok(None),
-                _ => return Err(e),
-            }
+            Err(e) => Err(e),
         }
     }
 
@@ -259,6 +266,23 @@ impl PduReader {
     }
 }
 
+/// One `recv` with `MSG_DONTWAIT`, retried when a signal interrupts it.
+#[cfg(unix)]
+fn recv_now(fd: std::os::unix::io::RawFd, free: &mut [u8]) -> io::Result<usize> {
+    loop {
+        // SAFETY: the caller keeps `fd` open for the call, and `free` is valid for writes
+        // of its length.
+        let n = unsafe { libc::recv(fd, free.as_mut_ptr().cast(), free.len(), libc::MSG_DONTWAIT) };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,6 +339,32 @@ mod tests {
             })) => {}
             other => panic!("expected the A-RELEASE-RQ at the first poll, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_read_that_finds_nothing_leaves_the_wait_without_a_second_try() {
+        use std::os::unix::io::AsRawFd;
+        let rt = rt();
+        let (mut reader, mut peer) = pair(&rt);
+        let _guard = rt.enter();
+        // tokio learns the socket is readable...
+        peer.write_all(&[0x05]).unwrap();
+        rt.block_on(reader.half.as_ref().readable()).unwrap();
+        // ...and the byte goes behind its back, so its readiness is stale.
+        let mut byte = [0u8; 1];
+        let fd = reader.half.as_ref().as_raw_fd();
+        // SAFETY: `fd` is the reader's open socket; `byte` is writable for one byte.
+        assert_eq!(unsafe { libc::recv(fd, byte.as_mut_ptr().cast(), 1, 0) }, 1);
+        assert!(matches!(reader.read_now(), Ok(None)));
+        // The empty read cleared tokio's readiness: the wait that follows goes to epoll
+        // without trying the socket again.
+        let retried = reader
+            .half
+            .as_ref()
+            .try_io(Interest::READABLE, || -> io::Result<()> {
+                panic!("the socket was tried a second time")
+            });
+        assert_eq!(retried.unwrap_err().kind(), io::ErrorKind::WouldBlock);
     }
 
     #[test]
