@@ -87,7 +87,7 @@ pub fn start_associate_with(
     let rq = assoc::build_rq(&cfg.requestor)?;
     let host = host.to_owned();
     let cfg = Arc::new(cfg);
-    runtime::handle().spawn(async move {
+    runtime::client_handle().spawn(async move {
         let stream = match connect(&host, port, &cfg).await {
             Ok(s) => s,
             Err(e) => {
