@@ -358,14 +358,26 @@ def all_benches() -> List[Bench]:
             ),
         ]
         if n == 1:
-            b.append(
+            b += [
                 Bench(
                     "a_fdscu_1",
                     g,
                     "fastdimse SCU -> fastdimse SCP",
                     assoc_native("fd_scu", "fd_echoscp", 1),
-                )
-            )
+                ),
+                Bench(
+                    "a_pyfd_1",
+                    g,
+                    "Python associate, send_c_echo, release -> echoscp",
+                    echo_python("fastdimse-assoc", "fd_echoscp"),
+                ),
+                Bench(
+                    "a_pypynd_1",
+                    g,
+                    "pynetdicom associate, send_c_echo, release -> pynetdicom SCP",
+                    echo_python("pynetdicom-assoc", "pynetdicom"),
+                ),
+            ]
     return b
 
 

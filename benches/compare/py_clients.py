@@ -7,10 +7,11 @@ MODE is ``fastdimse-send`` (``assoc.send_c_echo()`` in a loop, each returning a 
 ``fastdimse-async`` (``await assoc.send_c_echo_async()`` in a loop on an asyncio event loop;
 ``--associations N`` runs N such loops at once on that one event loop), ``fastdimse-many``
 (``assoc._core.echo_many(n)``: the loop runs in the core, one Python call) or
-``pynetdicom`` (``send_c_echo`` in a loop). The same loop runs untimed for ``--warmup``
-seconds first (see ``native/src/load.rs``, ``Window``, for why); only what follows is
-timed, and with ``--server-pid`` the server's CPU over that part is reported. The result
-is one JSON line like the native clients'.
+``pynetdicom`` (``send_c_echo`` in a loop). ``fastdimse-assoc`` and ``pynetdicom-assoc``
+time whole cycles instead: associate, one ``send_c_echo``, release. The same loop runs
+untimed for ``--warmup`` seconds first (see ``native/src/load.rs``, ``Window``, for why);
+only what follows is timed, and with ``--server-pid`` the server's CPU over that part is
+reported. The result is one JSON line like the native clients'.
 """
 
 from __future__ import annotations
@@ -181,10 +182,61 @@ def _blocking_echoes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _association_cycles(args: argparse.Namespace) -> int:
+    """Associate, one C-ECHO, release, in a loop: what a monitor that pings a node does."""
+    if args.mode == "pynetdicom-assoc":
+        from pynetdicom import AE
+        from pynetdicom.sop_class import Verification
+    else:
+        from fastdimse import AE  # type: ignore[no-redef]
+        from fastdimse.sop_class import Verification  # type: ignore[no-redef]
+
+    ae = AE(ae_title="FDBENCH")
+    ae.add_requested_context(Verification)
+    run = Run(args.server_pid)
+
+    def cycle() -> Optional[str]:
+        assoc = ae.associate("127.0.0.1", args.port, ae_title="ANY-SCP")
+        if not assoc.is_established:
+            return "not established"
+        status = assoc.send_c_echo()
+        assoc.release()
+        return None if _is_success(status) else f"status {status!r}"
+
+    def loop(deadline: float, most: Optional[int]) -> None:
+        while time.perf_counter() < deadline and not run.error:
+            if most is not None and run.ok >= most:
+                return
+            error = cycle()
+            if error is not None:
+                run.failed += 1
+                run.error = error
+            elif most is not None:
+                run.ok += 1
+
+    loop(time.perf_counter() + args.warmup, None)
+    if run.error:
+        run.error = f"during the warm-up: {run.error}"
+    run.start()
+    if not run.error:
+        loop(run.t0 + args.secs, args.max)
+    run.stop()
+    run.print()
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument(
-        "mode", choices=["fastdimse-send", "fastdimse-async", "fastdimse-many", "pynetdicom"]
+        "mode",
+        choices=[
+            "fastdimse-send",
+            "fastdimse-async",
+            "fastdimse-many",
+            "pynetdicom",
+            "fastdimse-assoc",
+            "pynetdicom-assoc",
+        ],
     )
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--secs", type=float, default=1.0)
@@ -195,6 +247,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.mode == "fastdimse-async":
         return asyncio.run(_asyncio_echoes(args))
+    if args.mode.endswith("-assoc"):
+        return _association_cycles(args)
     return _blocking_echoes(args)
 
 

@@ -199,18 +199,18 @@ def assoc_table(results: Results, labels: Dict[str, str], concurrency: Sequence[
         ]
     )
     for n in concurrency:
-        for name in ["floor", "fd", "fdscu", "storescp", "pynetdicom"]:
+        for name in ["floor", "fd", "fdscu", "pyfd", "storescp", "pynetdicom", "pypynd"]:
             key = f"a_{name}_{n}"
             if key not in results:
                 continue
             med, lo, hi = spread(rates(results, key))
+            # Python SCU cycles are set against pynetdicom's; the rest against the raw client.
+            ours = f"a_pyfd_{n}" if name == "pypynd" else f"a_fd_{n}"
             vs = (
                 "-"
-                if name in ("fd", "fdscu", "floor")
-                else _fmt_ratio(spread(ratios(results, f"a_fd_{n}", key))[0])
+                if name in ("fd", "fdscu", "pyfd")
+                else _fmt_ratio(spread(ratios(results, ours, key))[0])
             )
-            if name == "floor":
-                vs = _fmt_ratio(spread(ratios(results, f"a_fd_{n}", key))[0])
             cpu = spread(cpu_per_k(results, key))[0]
             t.add(
                 labels[key],
@@ -245,6 +245,8 @@ def cost_table(results: Results, labels: Dict[str, str]) -> str:
         "a_fd_1",
         "a_storescp_1",
         "a_pynetdicom_1",
+        "a_pyfd_1",
+        "a_pypynd_1",
     ]:
         if key not in results:
             continue
