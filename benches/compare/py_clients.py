@@ -22,7 +22,7 @@ import json
 import os
 import sys
 import time
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 
 def _cpu() -> float:
@@ -125,8 +125,9 @@ async def _asyncio_echoes(args: argparse.Namespace) -> int:
     return 0
 
 
-def _blocking_echoes(args: argparse.Namespace) -> int:
-    if args.mode == "pynetdicom":
+def _requesting_ae(pynetdicom: bool) -> Any:
+    """pynetdicom's or fastdimse's AE, proposing Verification."""
+    if pynetdicom:
         from pynetdicom import AE
         from pynetdicom.sop_class import Verification
     else:
@@ -135,6 +136,24 @@ def _blocking_echoes(args: argparse.Namespace) -> int:
 
     ae = AE(ae_title="FDBENCH")
     ae.add_requested_context(Verification)
+    return ae
+
+
+def _warm_then_time(
+    run: Run, loop: Callable[[float, Optional[int]], None], args: argparse.Namespace
+) -> None:
+    """`loop(deadline, most)` untimed for the warm-up, then timed (unless it failed)."""
+    loop(time.perf_counter() + args.warmup, None)
+    if run.error:
+        run.error = f"during the warm-up: {run.error}"
+    run.start()
+    if not run.error:
+        loop(run.t0 + args.secs, args.max)
+    run.stop()
+
+
+def _blocking_echoes(args: argparse.Namespace) -> int:
+    ae = _requesting_ae(pynetdicom=args.mode == "pynetdicom")
     assoc = ae.associate("127.0.0.1", args.port, ae_title="ANY-SCP")
     if not assoc.is_established:
         return _failed("not established")
@@ -170,13 +189,7 @@ def _blocking_echoes(args: argparse.Namespace) -> int:
                 run.failed += n - got
                 run.error = "not all Success"
 
-    loop(time.perf_counter() + args.warmup, None)
-    if run.error:
-        run.error = f"during the warm-up: {run.error}"
-    run.start()
-    if not run.error:
-        loop(run.t0 + args.secs, args.max)
-    run.stop()
+    _warm_then_time(run, loop, args)
     assoc.release()
     run.print()
     return 0
@@ -184,15 +197,7 @@ def _blocking_echoes(args: argparse.Namespace) -> int:
 
 def _association_cycles(args: argparse.Namespace) -> int:
     """Associate, one C-ECHO, release, in a loop: what a monitor that pings a node does."""
-    if args.mode == "pynetdicom-assoc":
-        from pynetdicom import AE
-        from pynetdicom.sop_class import Verification
-    else:
-        from fastdimse import AE  # type: ignore[no-redef]
-        from fastdimse.sop_class import Verification  # type: ignore[no-redef]
-
-    ae = AE(ae_title="FDBENCH")
-    ae.add_requested_context(Verification)
+    ae = _requesting_ae(pynetdicom=args.mode == "pynetdicom-assoc")
     run = Run(args.server_pid)
 
     def cycle() -> Optional[str]:
@@ -214,13 +219,7 @@ def _association_cycles(args: argparse.Namespace) -> int:
             elif most is not None:
                 run.ok += 1
 
-    loop(time.perf_counter() + args.warmup, None)
-    if run.error:
-        run.error = f"during the warm-up: {run.error}"
-    run.start()
-    if not run.error:
-        loop(run.t0 + args.secs, args.max)
-    run.stop()
+    _warm_then_time(run, loop, args)
     run.print()
     return 0
 
