@@ -6,6 +6,7 @@ contexts by hand keeps working.
 
 from __future__ import annotations
 
+import functools
 from typing import List, Optional, Sequence, Union
 
 from pydicom.uid import UID
@@ -167,6 +168,14 @@ def build_context(
     return context
 
 
+@functools.lru_cache(maxsize=1024)
+def _reported_uid(value: str) -> UID:
+    """pydicom's UID for a value the core reports. Building one runs pydicom's checks, and
+    every association with the same peer reports the same few UIDs; UIDs are immutable, so
+    they can be shared. Bounded: a peer that proposes new UIDs only evicts old ones."""
+    return UID(value)
+
+
 def _negotiated(
     context_id: int,
     abstract_syntax: str,
@@ -178,8 +187,8 @@ def _negotiated(
     """A context as negotiation settled it (built from what the core reports)."""
     context = PresentationContext()
     context.context_id = context_id
-    context._abstract_syntax = UID(abstract_syntax)
-    context._transfer_syntax = [UID(transfer_syntax)] if transfer_syntax else []
+    context._abstract_syntax = _reported_uid(abstract_syntax)
+    context._transfer_syntax = [_reported_uid(transfer_syntax)] if transfer_syntax else []
     context.result = result
     context._as_scu = as_scu
     context._as_scp = as_scp
