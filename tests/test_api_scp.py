@@ -678,3 +678,49 @@ def test_dimse_events_carry_every_field_of_the_echo(server: Callable[..., Any]) 
         ("scp", "EVT_DIMSE_SENT"): rsp,
         ("scu", "EVT_DIMSE_RECV"): rsp,
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# a handler that is itself an SCU (a gateway that checks the node behind it)
+
+
+def test_handler_that_echoes_the_node_behind_it_relays_its_status(
+    server: Callable[..., Any],
+) -> None:
+    """The handler runs on the server's handler threads and requests its own association,
+    which runs on the I/O thread for requested associations: eight clients at once all get
+    the status of the node behind the gateway, and every association ends released."""
+    upstream = server([(evt.EVT_C_ECHO, lambda event: 0x0122)])
+    upstream_port = upstream.server_address[1]
+    relay_ae = scu()
+    relayed: List[int] = []
+    lock = threading.Lock()
+
+    def relay(event: Any) -> int:
+        behind = relay_ae.associate("127.0.0.1", upstream_port, ae_title="OURSCP")
+        assert behind.is_established
+        status = int(behind.send_c_echo().Status)
+        behind.release()
+        assert behind.is_released
+        with lock:
+            relayed.append(status)
+        return status
+
+    gateway = server([(evt.EVT_C_ECHO, relay)])
+    results: List[Tuple[int, bool]] = []
+
+    def client() -> None:
+        assoc = associate(gateway)
+        status = int(assoc.send_c_echo().Status)
+        assoc.release()
+        with lock:
+            results.append((status, assoc.is_released))
+
+    threads = [threading.Thread(target=client) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert not any(t.is_alive() for t in threads)
+    assert results == [(0x0122, True)] * 8
+    assert relayed == [0x0122] * 8
