@@ -26,14 +26,7 @@ pub fn handle() -> &'static Handle {
                 .and_then(|v| v.parse::<usize>().ok())
                 .filter(|&n| n > 0)
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-            Builder::new_multi_thread()
-                .worker_threads(workers)
-                .thread_name("fastdimse-io")
-                .on_thread_start(block_process_signals)
-                // Handler threads stay warm: a Python handler is entered on them often.
-                .thread_keep_alive(std::time::Duration::from_secs(300))
-                .enable_all()
-                .build()
+            build(Builder::new_multi_thread().worker_threads(workers))
                 .expect("the fastdimse runtime could not start (threads or epoll unavailable)")
         })
         .handle()
@@ -50,11 +43,7 @@ pub fn handle() -> &'static Handle {
 /// Servers stay on the shared runtime, whose second worker does pay off under load.
 pub fn client_handle() -> &'static Handle {
     CLIENT.get_or_init(|| {
-        let runtime = Builder::new_current_thread()
-            .on_thread_start(block_process_signals)
-            .thread_keep_alive(std::time::Duration::from_secs(300))
-            .enable_all()
-            .build()
+        let runtime = build(&mut Builder::new_current_thread())
             .expect("the fastdimse client runtime could not start (epoll unavailable)");
         let handle = runtime.handle().clone();
         std::thread::Builder::new()
@@ -66,6 +55,17 @@ pub fn client_handle() -> &'static Handle {
             .expect("the fastdimse client thread could not start");
         handle
     })
+}
+
+/// What both runtimes share: named threads that keep process signals away, and handler
+/// threads that stay warm (a Python handler is entered on them often).
+fn build(builder: &mut Builder) -> std::io::Result<Runtime> {
+    builder
+        .thread_name("fastdimse-io")
+        .on_thread_start(block_process_signals)
+        .thread_keep_alive(std::time::Duration::from_secs(300))
+        .enable_all()
+        .build()
 }
 
 /// Keeps process-directed signals (Ctrl-C, SIGTERM, ...) away from the core's threads, so
