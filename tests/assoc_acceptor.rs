@@ -697,12 +697,30 @@ fn async_ops_window_answered_only_when_proposed() {
             performed: 0,
         }],
     );
+    // The default: up to 16 of the requestor's requests (here the 5 it asked for), and
+    // one of ours at a time (it performs any number: 0).
     let a = run(&r, &cfg()).unwrap();
-    assert_eq!(a.async_ops_window, Some((1, 1)));
+    assert_eq!(a.async_ops_window, Some((5, 1)));
     assert!(ac_user_items(&a.ac).contains(&UserItem::AsyncOpsWindow {
-        invoked: 1,
+        invoked: 5,
         performed: 1
     }));
+    let unlimited = rq(
+        vec![pc(1, VERIFICATION, &[IMPLICIT_VR_LE])],
+        vec![UserItem::AsyncOpsWindow {
+            invoked: 0,
+            performed: 0,
+        }],
+    );
+    assert_eq!(
+        run(&unlimited, &cfg()).unwrap().async_ops_window,
+        Some((16, 1))
+    );
+
+    // No window configured: the synchronous answer, pynetdicom's (1, 1).
+    let mut c = cfg();
+    c.async_ops_window = None;
+    assert_eq!(run(&r, &c).unwrap().async_ops_window, Some((1, 1)));
 
     // A configured window is limited by the proposal (0 = unlimited).
     let mut c = cfg();
@@ -848,8 +866,9 @@ fn ac_layout_full() {
             Item::UserInformation(vec![
                 UserItem::MaximumLength(0),
                 UserItem::ImplementationClassUid(b("2.25.1234")),
+                // Proposed (2, 2); our default window is (16, 1).
                 UserItem::AsyncOpsWindow {
-                    invoked: 1,
+                    invoked: 2,
                     performed: 1,
                 },
                 UserItem::RoleSelection {

@@ -709,3 +709,25 @@ fn requestor_and_acceptor_agree() {
     assert_eq!(e.peer_max_pdu_length, 16382);
     assert_eq!(accepted.peer_max_pdu_length, 16384);
 }
+
+#[test]
+fn outstanding_requests_follow_the_acceptors_window_within_our_proposal() {
+    let window = |invoked, performed| vec![UserItem::AsyncOpsWindow { invoked, performed }];
+    let outstanding = |proposed: Option<(u16, u16)>, answer: Vec<UserItem<'static>>| {
+        let mut c = cfg();
+        c.async_ops_window = proposed;
+        let rq = build_rq(&c).unwrap();
+        let a = ac(&rq, vec![(1, 0, Some(IMPLICIT_VR_LE))], answer);
+        process_ac(&c, &rq, &a).unwrap().max_outstanding
+    };
+    // Nothing proposed, or nothing answered: one at a time, whatever the other side sent.
+    assert_eq!(outstanding(None, window(8, 8)), 1);
+    assert_eq!(outstanding(Some((8, 1)), vec![]), 1);
+    // The acceptor's first field, never more than we proposed; 0 is no limit.
+    assert_eq!(outstanding(Some((8, 1)), window(4, 1)), 4);
+    assert_eq!(outstanding(Some((8, 1)), window(16, 1)), 8);
+    assert_eq!(outstanding(Some((8, 1)), window(0, 1)), 8);
+    assert_eq!(outstanding(Some((0, 1)), window(16, 1)), 16);
+    assert_eq!(outstanding(Some((0, 0)), window(0, 0)), 0);
+    assert_eq!(outstanding(Some((8, 8)), window(1, 1)), 1);
+}

@@ -468,3 +468,29 @@ def test_our_scu_calls_storescp_twice_on_one_process(storescp: Callable[..., Sto
         assoc.release()
         assert assoc.is_released
     assert scp.wait_for_line("Association Release")
+
+
+@needs_storescp
+def test_our_window_proposal_to_storescp_stays_synchronous(
+    storescp: Callable[..., StoreSCP],
+) -> None:
+    """DCMTK's storescp does not answer a 53H proposal, which means (1, 1): our SCU keeps
+    one request outstanding and the association works as without the proposal."""
+    from fastdimse.pdu_primitives import AsynchronousOperationsWindowNegotiation
+
+    scp = storescp()
+    proposal = AsynchronousOperationsWindowNegotiation()
+    proposal.maximum_number_operations_invoked = 8
+    assoc = our_scu().associate("127.0.0.1", scp.port, ae_title="STORESCP", ext_neg=[proposal])
+    try:
+        assert assoc.is_established
+        assert assoc.acceptor.asynchronous_operations == (1, 1)
+        assert assoc._core.info()["async_ops_window"] is None
+        with pytest.raises(ValueError, match="window of 1, not 2"):
+            assoc._core.echo_many(2, 1, 2)
+        assert assoc._core.echo_many(3, 1, 1) == 3
+    finally:
+        assoc.release()
+    assert assoc.is_released
+    assert scp.wait_for_line("Association Release")
+    assert not any("Abort" in line for line in scp.lines), scp.lines

@@ -532,3 +532,44 @@ def test_server_response_from_pynetdicom_reaches_our_scu(pyndscp: PynetdicomSCP)
         assert assoc.acceptor.user_identity.server_response == b"ticket-for-alice"
     finally:
         assoc.release()
+
+
+# ---------------------------------------------------------------------------------------------
+# the asynchronous operations window, both directions
+
+
+def test_pynetdicom_scu_proposing_a_window_reads_ours(our_server: Callable[..., Any]) -> None:
+    """pynetdicom proposes (8, 8): our SCP grants 8 of its requests and invokes one at a
+    time, and pynetdicom reads exactly that answer."""
+    from pynetdicom.pdu_primitives import AsynchronousOperationsWindowNegotiation as PWindow
+
+    proposal = PWindow()
+    proposal.maximum_number_operations_invoked = 8
+    proposal.maximum_number_operations_performed = 8
+    port = our_server().server_address[1]
+    assoc = pynetdicom_scu().associate("127.0.0.1", port, ext_neg=[proposal])
+    try:
+        assert assoc.is_established
+        assert assoc.acceptor.asynchronous_operations == (8, 1)
+        assert assoc.send_c_echo(msg_id=1).Status == 0x0000
+    finally:
+        assoc.release()
+
+
+def test_our_window_proposal_to_pynetdicom_stays_synchronous(pyndscp: PynetdicomSCP) -> None:
+    """pynetdicom always answers (1, 1): our SCU then keeps one request outstanding."""
+    from fastdimse.pdu_primitives import AsynchronousOperationsWindowNegotiation
+
+    proposal = AsynchronousOperationsWindowNegotiation()
+    proposal.maximum_number_operations_invoked = 8
+    proposal.maximum_number_operations_performed = 8
+    assoc = our_scu().associate("127.0.0.1", pyndscp.port, ae_title="PYNDSCP", ext_neg=[proposal])
+    try:
+        assert assoc.is_established
+        assert assoc.acceptor.asynchronous_operations == (1, 1)
+        with pytest.raises(ValueError, match="window of 1, not 2"):
+            assoc._core.echo_many(2, 1, 2)
+        assert assoc._core.echo_many(3, 1, 1) == 3
+    finally:
+        assoc.release()
+    assert assoc.is_released

@@ -431,6 +431,7 @@ class ApplicationEntity:
         handlers: Dict[Any, Any] = {}
         evt.bind_handlers(handlers, evt_handlers)
         identity = None
+        window = None
         for item in ext_neg or ():
             if hasattr(item, "user_identity_type"):
                 identity = (
@@ -438,6 +439,11 @@ class ApplicationEntity:
                     bytes(item.primary_field or b""),
                     bytes(item.secondary_field or b""),
                     bool(item.positive_response_requested),
+                )
+            elif hasattr(item, "maximum_number_operations_invoked"):
+                window = (
+                    _window_value(item, "maximum_number_operations_invoked"),
+                    _window_value(item, "maximum_number_operations_performed"),
                 )
         config = {
             "calling_ae_title": self.ae_title,
@@ -456,6 +462,7 @@ class ApplicationEntity:
             "implementation_class_uid": str(self.implementation_class_uid),
             "implementation_version_name": self.implementation_version_name,
             "user_identity": identity,
+            "async_ops_window": window,
             "bind_address": _bind_address(bind_address),
             **self._timeouts(),
         }
@@ -525,6 +532,14 @@ class ApplicationEntity:
 
     def __str__(self) -> str:
         return f"Application Entity '{self.ae_title}'"
+
+
+def _window_value(item: Any, name: str) -> int:
+    """One field of an asynchronous operations window item (pynetdicom's or ours)."""
+    value = getattr(item, name)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 0xFFFF:
+        raise ValueError(f"ext_neg: {name} must be an int between 0 and 65535, not {value!r}")
+    return value
 
 
 def _bind_address(value: object) -> Optional[Tuple[str, int]]:

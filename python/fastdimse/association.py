@@ -39,6 +39,9 @@ class ServiceUser:
         self.implementation_class_uid: Optional[str] = None
         self.implementation_version_name: Optional[str] = None
         self.user_identity: Optional[UserIdentityNegotiation] = None
+        #: (maximum operations invoked, performed) this user sent in its asynchronous
+        #: operations window item; (1, 1), the synchronous default, if it sent none.
+        self.asynchronous_operations: Tuple[int, int] = (1, 1)
 
     @property
     def is_requestor(self) -> bool:
@@ -161,6 +164,9 @@ class Association:
             rq.user_identity_type, rq.primary_field, rq.secondary_field = identity[:3]
             rq.positive_response_requested = identity[3]
             self.requestor.user_identity = rq
+        if info["async_ops_window"] is not None:
+            invoked, performed = info["async_ops_window"]
+            self.acceptor.asynchronous_operations = (int(invoked), int(performed))
         if info["user_identity_response"] is not None:
             ac = UserIdentityNegotiation()
             ac.server_response = info["user_identity_response"]
@@ -236,7 +242,11 @@ class Association:
 
     async def send_c_echo_async(self, msg_id: int = 1) -> Dataset:
         """:meth:`send_c_echo` for asyncio: the event loop keeps running while the request
-        is in flight, and no thread waits for it."""
+        is in flight, and no thread waits for it.
+
+        One association carries as many echoes at once as its asynchronous operations
+        window allows (``ext_neg=[AsynchronousOperationsWindowNegotiation()]``, 1 without
+        it), each with its own `msg_id`; one more raises :class:`AssociationError`."""
         context = self._check_echo(msg_id)
         from .ae import _completion
 

@@ -25,8 +25,9 @@
 //!   and default roles apply (requestor SCU, acceptor SCP), as in pynetdicom.
 //! - Maximum length: the peer's 51H value, absent meaning 0 (no limit).
 //! - Asynchronous operations window (53H): answered only when proposed, with our window
-//!   (default (1,1): we perform one operation at a time), each side limited to what was
-//!   proposed (0 = unlimited).
+//!   (by default [`OPS_WINDOW`]: the requestor may have 16 requests outstanding, which we
+//!   perform in arrival order, and we invoke one at a time), each side limited to what was
+//!   proposed (0 = unlimited). pynetdicom always answers (1,1).
 //! - User identity (58H) goes to the handler; a 59H answer is sent only when a positive
 //!   response was requested and the handler gave a server response.
 //! - SOP class extended (56H) and common extended (57H) negotiation are not answered:
@@ -87,10 +88,15 @@ pub struct AcceptorConfig {
     pub maximum_pdu_length: u32,
     pub implementation_class_uid: String,
     pub implementation_version_name: Option<String>,
-    /// Our asynchronous operations window, answered when the requestor proposes one;
-    /// `None` answers (1,1).
+    /// Our asynchronous operations window, answered when the requestor proposes one:
+    /// (how many requests the requestor may have outstanding, how many we invoke). `None`
+    /// answers (1,1), the synchronous default.
     pub async_ops_window: Option<(u16, u16)>,
 }
+
+/// The window [`AcceptorConfig::new`] answers with: up to 16 of the requestor's requests
+/// outstanding, each queued in arrival order (a few hundred bytes each), and one of ours.
+pub const OPS_WINDOW: (u16, u16) = (16, 1);
 
 impl AcceptorConfig {
     /// A config for `ae_title` with pynetdicom's defaults: no AE title checks, maximum
@@ -104,7 +110,7 @@ impl AcceptorConfig {
             maximum_pdu_length: 16382,
             implementation_class_uid: uid::IMPLEMENTATION_CLASS_UID.to_string(),
             implementation_version_name: Some(uid::IMPLEMENTATION_VERSION_NAME.to_string()),
-            async_ops_window: None,
+            async_ops_window: Some(OPS_WINDOW),
         }
     }
 
@@ -311,7 +317,10 @@ pub fn accept(
 
     let async_ops_window = items::async_ops_window(rq).map(|proposed| {
         let ours = cfg.async_ops_window.unwrap_or((1, 1));
-        (limit(ours.0, proposed.0), limit(ours.1, proposed.1))
+        (
+            items::window_limit(ours.0, proposed.0),
+            items::window_limit(ours.1, proposed.1),
+        )
     });
 
     let mut user_info = vec![
@@ -370,15 +379,6 @@ pub fn accept(
         user_identity,
         async_ops_window,
     })
-}
-
-/// Our window value limited by the requestor's, 0 meaning unlimited on either side.
-fn limit(ours: u16, theirs: u16) -> u16 {
-    match (ours, theirs) {
-        (0, t) => t,
-        (o, 0) => o,
-        (o, t) => o.min(t),
-    }
 }
 
 /// The first user identity (58H) sub-item of the request.

@@ -88,3 +88,11 @@ pub(crate) fn role_selections<'s>(
         _ => None,
     })
 }
+
+/// The smaller of two window sizes where 0 means unlimited.
+pub(crate) fn window_limit(a: u16, b: u16) -> u16 {
+    match (a, b) {
+        (0, x) | (x, 0) => x,
+        (a, b) => a.min(b),
+    }
+}

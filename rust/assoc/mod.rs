@@ -18,7 +18,7 @@ pub mod rejection;
 pub mod requestor;
 pub mod text;
 
-pub use acceptor::{accept, Accepted, AcceptorConfig, SupportedContext};
+pub use acceptor::{accept, Accepted, AcceptorConfig, SupportedContext, OPS_WINDOW};
 pub use context::{result, NegotiatedContext};
 pub use error::AssocError;
 pub use identity::{IdentityDecision, UserIdentity};

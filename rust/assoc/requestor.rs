@@ -103,6 +103,10 @@ pub struct Established {
     pub peer_implementation_version_name: Option<String>,
     /// The acceptor's 53H answer; `None` means the default (1,1).
     pub async_ops_window: Option<(u16, u16)>,
+    /// How many of our requests may be outstanding at once (0 = no limit): the first field
+    /// of the acceptor's 53H answer, never more than we proposed; 1 unless both sides sent
+    /// a window.
+    pub max_outstanding: u16,
     /// The server response of the acceptor's 59H sub-item, if it sent one.
     pub user_identity_response: Option<Vec<u8>>,
     /// Our AE title, trimmed.
@@ -346,6 +350,10 @@ pub fn process_ac(
             .unwrap_or_default(),
         peer_implementation_version_name: items::implementation_version_name(ac).map(uid_text),
         async_ops_window: items::async_ops_window(ac),
+        max_outstanding: match (cfg.async_ops_window, items::async_ops_window(ac)) {
+            (Some((proposed, _)), Some((allowed, _))) => items::window_limit(proposed, allowed),
+            _ => 1,
+        },
         user_identity_response: items::user_items(ac).find_map(|s| match s {
             UserItem::UserIdentityAc { server_response } => Some(server_response.to_vec()),
             _ => None,

@@ -39,6 +39,9 @@ const SOURCE_PROVIDER: u8 = 2;
 const STATUS_SUCCESS: u16 = 0x0000;
 const STATUS_SOP_CLASS_NOT_SUPPORTED: u16 = 0x0122;
 const STATUS_UNRECOGNIZED_OPERATION: u16 = 0x0211;
+/// The most requests that wait for a running handler: as many as 16-bit message IDs can
+/// tell apart. A peer within its window has at most that window waiting.
+const MAX_QUEUED: usize = u16::MAX as usize;
 
 /// Largest data set accepted in a message: Verification carries none, so this only bounds
 /// what a misbehaving peer can make us buffer.
@@ -231,9 +234,7 @@ impl Task {
         {
             self.shared.set_lifecycle(Lifecycle::Aborted);
         }
-        if let Some(p) = self.take_pending() {
-            p.reply.send(EchoOutcome::Aborted);
-        }
+        self.fail_outstanding();
         if let Some(r) = self.release_reply.take() {
             r.send(ReleaseOutcome::Aborted);
         }
@@ -323,22 +324,12 @@ impl Task {
         End::Close
     }
 
-    /// Whether a C-ECHO is outstanding, and the task's deadline for it.
-    fn pending_state(&self) -> (bool, Option<Instant>) {
-        let slot = self
-            .shared
-            .pending_echo
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        (slot.is_some(), slot.as_ref().and_then(|p| p.deadline))
-    }
-
-    fn take_pending(&self) -> Option<PendingEcho> {
-        self.shared
-            .pending_echo
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
+    /// Ends every outstanding request of ours: the association is gone.
+    fn fail_outstanding(&self) {
+        let failed = self.shared.outstanding().take_all();
+        for p in failed {
+            p.reply.send(EchoOutcome::Aborted);
+        }
     }
 
     /// The next instant at which something must happen without input.
@@ -351,7 +342,7 @@ impl Task {
         };
         consider(self.fsm.artim().deadline());
         consider(self.acse_deadline);
-        consider(self.pending_state().1);
+        consider(self.shared.outstanding().next_deadline());
         if matches!(self.fsm.state(), State::Sta6 | State::Sta7 | State::Sta8) {
             // Armed even while a handler runs or a request waits: a handler that returns
             // does not wake the task, so the idle deadline must already be in place.
@@ -375,8 +366,8 @@ impl Task {
             }
             return Some(End::Close);
         }
-        if self.pending_state().1.is_some_and(|d| d <= now) {
-            let pending = self.take_pending().expect("checked above");
+        let due = self.shared.outstanding().take_due(now);
+        if let Some(pending) = due {
             log::error(format_args!("DIMSE timeout reached"));
             // Abort first: when send_c_echo() returns, the association is already aborted.
             let end = self.local_abort().await;
@@ -402,7 +393,7 @@ impl Task {
         }
         if let Some(network) = self.shared.timeouts.network {
             if self.last_rx + network <= now {
-                if self.shared.handler_running() || self.pending_state().0 {
+                if self.shared.handler_running() || !self.shared.outstanding().is_empty() {
                     // Not idle: we are the ones working (a handler) or waiting under the
                     // DIMSE timeout. Idle time counts again from now.
                     self.last_rx = now;
@@ -572,6 +563,8 @@ impl Task {
                     peer_implementation_version_name: accepted.peer_implementation_version_name,
                     user_identity: accepted.user_identity,
                     user_identity_response: None,
+                    max_outstanding: accepted.async_ops_window.map_or(1, |(allowed, _)| allowed),
+                    async_ops_window: accepted.async_ops_window,
                 });
                 self.shared.set_lifecycle(Lifecycle::Established);
                 self.shared.writer.allow_data(true);
@@ -660,6 +653,8 @@ impl Task {
                             peer_implementation_version_name: est.peer_implementation_version_name,
                             user_identity: None,
                             user_identity_response: est.user_identity_response,
+                            max_outstanding: est.max_outstanding,
+                            async_ops_window: est.async_ops_window,
                         });
                         if !any_accepted {
                             // Nothing can be sent on it: abort, as pynetdicom's requestor does.
@@ -733,6 +728,11 @@ impl Task {
 
     async fn run_established(&mut self) -> End {
         loop {
+            // Answers held back while more requests were already in (`write_prepared`) go
+            // out before the task waits for anything.
+            if !self.out.is_empty() && !self.reader.next_pdu_buffered() && !self.flush().await {
+                return self.transport_closed(false).await;
+            }
             let timed = self.timer.cover(self.next_deadline());
             tokio::select! {
                 biased;
@@ -911,7 +911,28 @@ impl Task {
                 if self.queued.is_empty() && !self.shared.wait_for_handler() {
                     return self.on_echo_rq(request).await;
                 }
-                // One request at a time, in arrival order: this one waits its turn.
+                // One request at a time, in arrival order: this one waits its turn. A peer
+                // may have as many outstanding as its window allows (and one more may cross a
+                // handler's response before the handler returns). Beyond that it breaks the
+                // agreement: it is still answered in order, as before windows were negotiated,
+                // up to the message ID space, after which IDs must repeat and the peer is
+                // aborted rather than queued without bound.
+                let window = self.shared.info().map_or(1, |i| i.max_outstanding);
+                if window != 0 && self.queued.len() == usize::from(window) {
+                    log::warning(format_args!(
+                        "[{}] The peer has more requests outstanding than its asynchronous \
+                         operations window of {window}: answering them in order",
+                        self.id()
+                    ));
+                }
+                if self.queued.len() >= MAX_QUEUED {
+                    log::error(format_args!(
+                        "[{}] The peer has {MAX_QUEUED} requests waiting for a handler, more \
+                         than message IDs can tell apart: aborting",
+                        self.id()
+                    ));
+                    return Some(self.local_abort().await);
+                }
                 self.queued.push_back(request);
                 if self.shared.wait_for_handler() {
                     None // the running handler's return wakes the task
@@ -931,18 +952,11 @@ impl Task {
                 let status = set.get_us(dimse::tags::STATUS);
                 drop(set);
                 let matched = match (responded, status) {
-                    (Some(id), Some(status)) => {
-                        let mut slot = self
-                            .shared
-                            .pending_echo
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner());
-                        if slot.as_ref().is_some_and(|p| p.message_id == id) {
-                            slot.take().map(|p| (p, status))
-                        } else {
-                            None
-                        }
-                    }
+                    (Some(id), Some(status)) => self
+                        .shared
+                        .outstanding()
+                        .take(id, None)
+                        .map(|p| (p, status)),
                     _ => None,
                 };
                 match matched {
@@ -1061,22 +1075,36 @@ impl Task {
     /// DT-1 / AR-7: writes one DIMSE message as P-DATA-TF PDUs.
     async fn write_message(&mut self, context_id: u8, command: Vec<u8>) -> Option<End> {
         let peer_max = self.shared.info().map_or(0, |i| i.peer_max_pdu_length);
+        let mark = self.out.len();
         dimse::write_message(&mut self.out, context_id, &command, None, peer_max);
-        self.write_prepared(context_id, command).await
+        self.write_prepared(context_id, command, mark).await
     }
 
-    async fn write_prepared(&mut self, context_id: u8, command: Vec<u8>) -> Option<End> {
+    /// Writes the message that `self.out` holds from `mark` on (with whatever waits before
+    /// it). While the peer's next PDU is already in, the write waits for the answers to it,
+    /// so requests that arrived together are answered with one `send` (see
+    /// `run_established`).
+    async fn write_prepared(
+        &mut self,
+        context_id: u8,
+        command: Vec<u8>,
+        mark: usize,
+    ) -> Option<End> {
         match self.fsm(Event::Evt9) {
             Some(Action::Dt1 | Action::Ar7) => {}
             _ => {
-                self.out.clear();
+                self.out.truncate(mark);
                 return None;
             }
+        }
+        let observed = self.observes(NotificationKind::DimseSent);
+        if !observed && self.reader.next_pdu_buffered() {
+            return None;
         }
         if !self.flush().await {
             return Some(self.transport_closed(false).await);
         }
-        if self.observes(NotificationKind::DimseSent) {
+        if observed {
             self.notify(Notification::DimseSent {
                 context_id,
                 command,
@@ -1089,8 +1117,9 @@ impl Task {
     async fn on_command(&mut self, cmd: Command) -> Option<End> {
         match cmd {
             Command::Send(message) => {
+                let mark = self.out.len();
                 self.out.extend_from_slice(&message.pdus);
-                self.write_prepared(message.context_id, message.command)
+                self.write_prepared(message.context_id, message.command, mark)
                     .await
             }
             Command::Echo {
@@ -1098,18 +1127,23 @@ impl Task {
                 context_id,
                 reply,
             } => {
-                if self.pending_state().0 || !matches!(self.fsm.state(), State::Sta6) {
+                let window = self.shared.info().map_or(1, |i| i.max_outstanding);
+                if !matches!(self.fsm.state(), State::Sta6) {
                     reply.send(EchoOutcome::Aborted);
                     return None;
                 }
-                log::info(format_args!("Sending Echo Request: MsgID {message_id}"));
                 let deadline = self.shared.timeouts.dimse.map(|t| Instant::now() + t);
-                *self
-                    .shared
-                    .pending_echo
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner()) =
-                    Some(PendingEcho::new(message_id, reply, deadline));
+                {
+                    let mut outstanding = self.shared.outstanding();
+                    if let Err(e) = outstanding.room_for(message_id, window) {
+                        drop(outstanding);
+                        log::error(format_args!("[{}] Echo not sent: {e}", self.id()));
+                        reply.send(EchoOutcome::Aborted);
+                        return None;
+                    }
+                    outstanding.push(PendingEcho::new(message_id, reply, deadline));
+                }
+                log::info(format_args!("Sending Echo Request: MsgID {message_id}"));
                 let command = verification_echo_rq(message_id);
                 self.write_message(context_id, command).await
             }
@@ -1145,20 +1179,7 @@ impl Task {
                 }
             }
             Command::DimseTimeout { message_id, token } => {
-                let expired = {
-                    let mut slot = self
-                        .shared
-                        .pending_echo
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner());
-                    if slot.as_ref().is_some_and(|p| {
-                        p.message_id == message_id && token.is_none_or(|t| t == p.token)
-                    }) {
-                        slot.take()
-                    } else {
-                        None
-                    }
-                };
+                let expired = self.shared.outstanding().take(message_id, token);
                 let pending = expired?;
                 log::error(format_args!("DIMSE timeout reached"));
                 // Abort first: when send_c_echo() returns, the association is already aborted.
@@ -1291,9 +1312,7 @@ impl Task {
         {
             self.become_aborted(false, SOURCE_PROVIDER, 0).await;
         }
-        if let Some(p) = self.take_pending() {
-            p.reply.send(EchoOutcome::Aborted);
-        }
+        self.fail_outstanding();
         if let Some(r) = self.release_reply.take() {
             r.send(ReleaseOutcome::Aborted);
         }

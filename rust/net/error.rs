@@ -19,6 +19,11 @@ pub enum NetError {
         operation: &'static str,
         state: &'static str,
     },
+    /// As many requests are outstanding as the peer allows (the asynchronous operations
+    /// window, 1 unless negotiated).
+    WindowFull { window: u16 },
+    /// A request with this message ID is already awaiting its response.
+    MessageIdInUse(u16),
     /// No accepted presentation context fits the request.
     NoContext(String),
     /// The association ended (released, aborted or closed) before the operation finished.
@@ -36,6 +41,20 @@ impl fmt::Display for NetError {
             Self::InvalidState { operation, state } => {
                 write!(f, "cannot {operation}: the association is {state}")
             }
+            Self::WindowFull { window: 1 } => write!(
+                f,
+                "cannot send a C-ECHO while another is outstanding: the peer allows one \
+                 request at a time (the asynchronous operations window)"
+            ),
+            Self::WindowFull { window } => write!(
+                f,
+                "cannot send a C-ECHO while {window} others are outstanding: the peer \
+                 allows {window} at a time (the asynchronous operations window)"
+            ),
+            Self::MessageIdInUse(id) => write!(
+                f,
+                "message ID {id} is already used by a request awaiting its response"
+            ),
             Self::NoContext(what) => write!(f, "no accepted presentation context for {what}"),
             Self::Closed => write!(f, "the association is no longer established"),
             Self::InvalidValue(what) => write!(f, "invalid value: {what}"),

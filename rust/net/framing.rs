@@ -103,6 +103,17 @@ impl PduReader {
         &self.buf[self.start..self.start + len]
     }
 
+    /// True when the PDU after the one returned last is wholly in the buffer, so that
+    /// [`PduReader::next`] returns it without reading the socket.
+    pub fn next_pdu_buffered(&self) -> bool {
+        let start = self.start + self.pending_consume;
+        let Some(head) = self.buf[start..self.end].get(..HEADER_LEN) else {
+            return false;
+        };
+        let length = u32::from_be_bytes([head[2], head[3], head[4], head[5]]) as usize;
+        self.end - start >= HEADER_LEN + length
+    }
+
     /// True when part of a PDU has arrived but not all of it.
     pub fn mid_pdu(&self) -> bool {
         self.end > self.start + self.pending_consume

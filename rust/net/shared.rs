@@ -82,6 +82,11 @@ pub struct AssocInfo {
     pub user_identity: Option<UserIdentity>,
     /// The server response from the acceptor (requestor side).
     pub user_identity_response: Option<Vec<u8>>,
+    /// The acceptor's asynchronous operations window (53H) answer, if it sent one.
+    pub async_ops_window: Option<(u16, u16)>,
+    /// How many requests the requestor may have outstanding at once (0 = no limit), as the
+    /// asynchronous operations window (53H) settled it: 1 unless both sides sent one.
+    pub max_outstanding: u16,
 }
 
 /// How a request sent by the SCU ended.
@@ -133,7 +138,7 @@ pub(crate) const HANDLER_IDLE: u8 = 0;
 pub(crate) const HANDLER_BUSY: u8 = 1;
 pub(crate) const HANDLER_WAITED: u8 = 2;
 
-/// The SCU's request in flight.
+/// A request of the SCU's awaiting its response.
 pub(crate) struct PendingEcho {
     pub message_id: u16,
     pub reply: Reply<EchoOutcome>,
@@ -161,6 +166,65 @@ impl PendingEcho {
             token: TOKENS.fetch_add(1, Ordering::Relaxed),
             alarm: None,
         }
+    }
+}
+
+/// The SCU's requests awaiting their responses: at most the negotiated window of them,
+/// each with its own message ID. A handful at most, so a list searched in order.
+#[derive(Default)]
+pub(crate) struct Outstanding {
+    requests: Vec<PendingEcho>,
+}
+
+impl Outstanding {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.requests.is_empty()
+    }
+
+    /// The earliest deadline the task keeps for a request.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        self.requests.iter().filter_map(|p| p.deadline).min()
+    }
+
+    /// Whether a request `message_id` may be added: none outstanding has that message ID,
+    /// and fewer than `window` are outstanding (0 = no limit).
+    pub(crate) fn room_for(&self, message_id: u16, window: u16) -> Result<(), NetError> {
+        if self.requests.iter().any(|p| p.message_id == message_id) {
+            return Err(NetError::MessageIdInUse(message_id));
+        }
+        if window != 0 && self.requests.len() >= usize::from(window) {
+            return Err(NetError::WindowFull { window });
+        }
+        Ok(())
+    }
+
+    /// Adds a request that [`Outstanding::room_for`] made room for.
+    pub(crate) fn push(&mut self, pending: PendingEcho) {
+        self.requests.push(pending);
+    }
+
+    /// Removes the request `message_id`, and with `token`, only if it is that request
+    /// (an alarm that raced the response must not end a later one with the same ID).
+    pub(crate) fn take(&mut self, message_id: u16, token: Option<u64>) -> Option<PendingEcho> {
+        let at = self
+            .requests
+            .iter()
+            .position(|p| p.message_id == message_id && token.is_none_or(|t| t == p.token))?;
+        Some(self.requests.swap_remove(at))
+    }
+
+    /// Removes a request whose task deadline is at or before `now`.
+    pub(crate) fn take_due(&mut self, now: Instant) -> Option<PendingEcho> {
+        let at = self
+            .requests
+            .iter()
+            .position(|p| p.deadline.is_some_and(|d| d <= now))?;
+        Some(self.requests.swap_remove(at))
+    }
+
+    /// Removes every request.
+    pub(crate) fn take_all(&mut self) -> Vec<PendingEcho> {
+        std::mem::take(&mut self.requests)
     }
 }
 
@@ -229,8 +293,8 @@ pub struct AssocShared {
     pub(crate) writer: SharedWriter,
     /// Whether other threads write directly (false when DIMSE_SENT is observed).
     pub(crate) direct_writes: bool,
-    /// The SCU's request in flight (one at a time: the asynchronous operations window is 1).
-    pub(crate) pending_echo: Mutex<Option<PendingEcho>>,
+    /// The SCU's requests awaiting their responses.
+    pub(crate) outstanding: Mutex<Outstanding>,
     /// Whether a handler runs for this association (`HANDLER_IDLE` and friends).
     handler: AtomicU8,
     /// A slot the layer above uses to attach its own object (e.g. the Python Association).
@@ -262,7 +326,7 @@ impl AssocShared {
             tx,
             writer,
             direct_writes,
-            pending_echo: Mutex::new(None),
+            outstanding: Mutex::new(Outstanding::default()),
             handler: AtomicU8::new(HANDLER_IDLE),
             user_data: OnceLock::new(),
         }
@@ -361,6 +425,11 @@ impl AssocShared {
                 state: self.lifecycle().name(),
             }),
         }
+    }
+
+    /// The SCU's outstanding requests, locked.
+    pub(crate) fn outstanding(&self) -> std::sync::MutexGuard<'_, Outstanding> {
+        self.outstanding.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The task is about to run a handler for this association.
@@ -482,13 +551,8 @@ impl AssocShared {
         let info = self.require_established("send a C-ECHO")?;
         let deadline = self.timeouts.dimse.map(|t| Instant::now() + t);
         {
-            let mut slot = self.pending_echo.lock().unwrap_or_else(|e| e.into_inner());
-            if slot.is_some() {
-                return Err(NetError::InvalidState {
-                    operation: "send a C-ECHO while another is outstanding",
-                    state: "waiting for a response",
-                });
-            }
+            let mut outstanding = self.outstanding();
+            outstanding.room_for(message_id, info.max_outstanding)?;
             let mut pending = PendingEcho::new(message_id, reply, None);
             if let (true, Some(deadline)) = (alarm, deadline) {
                 let waker = Waker::from(Arc::new(DimseAlarm {
@@ -498,7 +562,7 @@ impl AssocShared {
                 }));
                 pending.alarm = Some(Alarm::set(deadline, waker));
             }
-            *slot = Some(pending);
+            outstanding.push(pending);
         }
         super::log::info(format_args!("Sending Echo Request: MsgID {message_id}"));
         let command = verification_echo_rq(message_id);
@@ -515,10 +579,7 @@ impl AssocShared {
             context_id,
             command,
         }) {
-            self.pending_echo
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take();
+            self.outstanding().take(message_id, None);
             return Err(e);
         }
         Ok(deadline)

@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::assoc::{
-    AcceptorConfig, RequestedContext, RequestorConfig, SupportedContext, UserIdentity,
+    AcceptorConfig, RequestedContext, RequestorConfig, SupportedContext, UserIdentity, OPS_WINDOW,
 };
 use crate::net::{ClientConfig, ServerConfig, Timeouts};
 
@@ -63,7 +63,7 @@ pub fn server_config(d: &Bound<'_, PyDict>) -> PyResult<ServerConfig> {
         maximum_pdu_length: get(d, "maximum_pdu_size")?,
         implementation_class_uid: get(d, "implementation_class_uid")?,
         implementation_version_name: get(d, "implementation_version_name")?,
-        async_ops_window: None,
+        async_ops_window: Some(OPS_WINDOW),
     };
     Ok(ServerConfig {
         acceptor,
@@ -103,7 +103,7 @@ pub fn client_config(d: &Bound<'_, PyDict>) -> PyResult<ClientConfig> {
                 secondary,
             },
         ),
-        async_ops_window: None,
+        async_ops_window: get(d, "async_ops_window")?,
     };
     let bind: Option<(String, u16)> = get(d, "bind_address")?;
     let bind_address = match bind {

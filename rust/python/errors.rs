@@ -69,6 +69,7 @@ pub fn net_error(e: NetError) -> PyErr {
     match e {
         NetError::Config(e) => assoc_error(e),
         NetError::InvalidValue(what) => PyValueError::new_err(what),
+        NetError::MessageIdInUse(_) => PyValueError::new_err(e.to_string()),
         NetError::Io(_) | NetError::ConnectTimeout => NetworkError::new_err(e.to_string()),
         other => AssociationError::new_err(other.to_string()),
     }

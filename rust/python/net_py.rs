@@ -145,6 +145,8 @@ impl CoreAssociation {
                 .as_deref()
                 .map(|b| PyBytes::new(py, b)),
         )?;
+        d.set_item("async_ops_window", info.async_ops_window)?;
+        d.set_item("max_outstanding", info.max_outstanding)?;
         Ok(Some(d))
     }
 
@@ -181,20 +183,64 @@ impl CoreAssociation {
         }
     }
 
-    /// Sends `count` C-ECHO-RQs one after the other without returning to Python (for
-    /// benchmarks and health checks). Returns how many got a Success response.
-    #[pyo3(signature = (count, first_message_id=1))]
-    fn echo_many(&self, py: Python<'_>, count: u32, first_message_id: u16) -> PyResult<u32> {
+    /// Sends `count` C-ECHO-RQs without returning to Python (for benchmarks and health
+    /// checks), keeping up to `in_flight` outstanding: by default one at a time, at most
+    /// what the asynchronous operations window allows. Returns how many got a Success
+    /// response; it stops at the first request that got none (timeout or abort).
+    #[pyo3(signature = (count, first_message_id=1, in_flight=1))]
+    fn echo_many(
+        &self,
+        py: Python<'_>,
+        count: u32,
+        first_message_id: u16,
+        in_flight: u16,
+    ) -> PyResult<u32> {
         let context_id = self.inner.echo_context().map_err(net_error)?;
+        let window = self.inner.info().map_or(1, |i| i.max_outstanding);
+        if in_flight == 0 || (window != 0 && in_flight > window) {
+            return Err(PyValueError::new_err(format!(
+                "in_flight must be between 1 and the association's window of {window}, not \
+                 {in_flight}"
+            )));
+        }
         let mut ok = 0;
         let mut id = first_message_id;
-        for _ in 0..count {
-            match self.echo_outcome(py, id, Some(context_id))? {
-                Some(EchoOutcome::Response { status: 0, .. }) => ok += 1,
-                Some(EchoOutcome::Response { .. }) => {}
+        if in_flight == 1 {
+            for _ in 0..count {
+                match self.echo_outcome(py, id, Some(context_id))? {
+                    Some(EchoOutcome::Response { status: 0, .. }) => ok += 1,
+                    Some(EchoOutcome::Response { .. }) => {}
+                    _ => break,
+                }
+                id = id.wrapping_add(1).max(1);
+            }
+            return Ok(ok);
+        }
+        // Every request answers on one channel; the core's clock keeps their timeouts.
+        let (tx, mut rx) = std::sync::mpsc::sync_channel(usize::from(in_flight));
+        let (mut sent, mut outstanding) = (0u32, 0u16);
+        while sent < count || outstanding > 0 {
+            while sent < count && outstanding < in_flight {
+                let reply = Reply::Channel(tx.clone());
+                // One non-blocking `send`: not worth handing the GIL over for.
+                self.inner
+                    .echo_direct_with(id, Some(context_id), reply)
+                    .map_err(net_error)?;
+                id = id.wrapping_add(1).max(1);
+                sent += 1;
+                outstanding += 1;
+            }
+            // A request the task never saw (it ended meanwhile) gets no answer: the
+            // association's end is what says so.
+            let (outcome, back) = wait::recv_while(py, rx, || self.inner.is_established())?;
+            rx = back;
+            let Some(outcome) = outcome else { break };
+            outstanding -= 1;
+            match outcome {
+                EchoOutcome::Response { status: 0, .. } => ok += 1,
+                EchoOutcome::Response { .. } => {}
                 _ => break,
             }
-            id = id.wrapping_add(1).max(1);
         }
         Ok(ok)
     }

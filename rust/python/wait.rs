@@ -50,3 +50,28 @@ pub fn recv_until<T: Send>(
         }
     }
 }
+
+/// Receives from `rx` (kept, and handed back) with the GIL released, for as long as
+/// `waiting()` holds at each signal check; `None` once it no longer does, or the sender
+/// went away.
+pub fn recv_while<T: Send>(
+    py: Python<'_>,
+    rx: Receiver<T>,
+    waiting: impl Fn() -> bool,
+) -> PyResult<(Option<T>, Receiver<T>)> {
+    let mut rx = rx;
+    loop {
+        let (result, back) = py.detach(move || (rx.recv_timeout(SIGNAL_CHECK), rx));
+        rx = back;
+        match result {
+            Ok(value) => return Ok((Some(value), rx)),
+            Err(RecvTimeoutError::Disconnected) => return Ok((None, rx)),
+            Err(RecvTimeoutError::Timeout) => {
+                py.check_signals()?;
+                if !waiting() {
+                    return Ok((None, rx));
+                }
+            }
+        }
+    }
+}
