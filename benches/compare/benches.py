@@ -179,9 +179,10 @@ def echo_floor(ctx: Context) -> dict:
     )
 
 
-def echo_native(binary: str, server: str) -> Callable[[Context], dict]:
+def echo_native(binary: str, server: str, *extra: str) -> Callable[[Context], dict]:
     def run(ctx: Context) -> dict:
-        return _client(ctx, server, [ctx.native(binary), "echo", *_native_args(ctx, server)])
+        argv = [ctx.native(binary), "echo", *_native_args(ctx, server), *extra]
+        return _client(ctx, server, argv)
 
     return run
 
@@ -270,6 +271,12 @@ def all_benches() -> List[Bench]:
             "fd", "echo", "fastdimse SCU -> fastdimse echoscp", echo_native("fd_scu", "fd_echoscp")
         ),
         Bench(
+            "fd_window",
+            "echo",
+            "fastdimse SCU -> fastdimse echoscp, 16 in flight (window 16)",
+            echo_native("fd_scu", "fd_echoscp", "--in-flight", "16"),
+        ),
+        Bench(
             "fd_handler",
             "echo",
             "fastdimse SCU -> fastdimse SCP + Python handler",
@@ -305,6 +312,12 @@ def all_benches() -> List[Bench]:
             "Python send_c_echo_async(), 8 associations on one loop -> echoscp",
             echo_python("fastdimse-async", "fd_echoscp", "--associations", "8"),
             full_only=True,
+        ),
+        Bench(
+            "py_async_window",
+            "echo",
+            "Python send_c_echo_async(), 16 in flight on one association -> echoscp",
+            echo_python("fastdimse-async", "fd_echoscp", "--in-flight", "16"),
         ),
         Bench(
             "py_many",

@@ -5,7 +5,9 @@
 
 MODE is ``fastdimse-send`` (``assoc.send_c_echo()`` in a loop, each returning a Dataset),
 ``fastdimse-async`` (``await assoc.send_c_echo_async()`` in a loop on an asyncio event loop;
-``--associations N`` runs N such loops at once on that one event loop), ``fastdimse-many``
+``--associations N`` runs N such loops at once on that one event loop; ``--in-flight K``
+proposes an asynchronous operations window of K and runs K loops on each association),
+``fastdimse-many``
 (``assoc._core.echo_many(n)``: the loop runs in the core, one Python call) or
 ``pynetdicom`` (``send_c_echo`` in a loop). ``fastdimse-assoc`` and ``pynetdicom-assoc``
 time whole cycles instead: associate, one ``send_c_echo``, release. The same loop runs
@@ -83,12 +85,18 @@ def _is_success(status: Any) -> bool:
 async def _asyncio_echoes(args: argparse.Namespace) -> int:
     """``send_c_echo_async`` loops, one per association, all on this event loop."""
     from fastdimse import AE
+    from fastdimse.pdu_primitives import AsynchronousOperationsWindowNegotiation
     from fastdimse.sop_class import Verification
 
     ae = AE(ae_title="FDBENCH")
     ae.add_requested_context(Verification)
+    ext_neg = []
+    if args.in_flight > 1:
+        window = AsynchronousOperationsWindowNegotiation()
+        window.maximum_number_operations_invoked = args.in_flight
+        ext_neg.append(window)
     assocs = [
-        await ae.associate_async("127.0.0.1", args.port, ae_title="ANY-SCP")
+        await ae.associate_async("127.0.0.1", args.port, ae_title="ANY-SCP", ext_neg=ext_neg)
         for _ in range(args.associations)
     ]
     if not all(a.is_established for a in assocs):
@@ -96,14 +104,17 @@ async def _asyncio_echoes(args: argparse.Namespace) -> int:
     run = Run(args.server_pid)
     started = 0
 
-    async def loop(assoc: Any, deadline: float, most: Optional[int]) -> None:
+    # Each loop has one request outstanding at a time, under a message ID of its own.
+    loops = [(a, k + 1) for a in assocs for k in range(args.in_flight)]
+
+    async def loop(assoc: Any, msg_id: int, deadline: float, most: Optional[int]) -> None:
         nonlocal started
         while time.perf_counter() < deadline and not run.error:
             if most is not None:
                 if started >= most:
                     return
                 started += 1
-            status = await assoc.send_c_echo_async()
+            status = await assoc.send_c_echo_async(msg_id)
             if most is None:  # the warm-up: only a failure counts
                 if not _is_success(status):
                     run.failed += 1
@@ -115,9 +126,9 @@ async def _asyncio_echoes(args: argparse.Namespace) -> int:
                 run.error = f"status {status!r}"
 
     warm_until = time.perf_counter() + args.warmup
-    await asyncio.gather(*(loop(a, warm_until, None) for a in assocs))
+    await asyncio.gather(*(loop(a, k, warm_until, None) for a, k in loops))
     run.start()
-    await asyncio.gather(*(loop(a, run.t0 + args.secs, args.max) for a in assocs))
+    await asyncio.gather(*(loop(a, k, run.t0 + args.secs, args.max) for a, k in loops))
     run.stop()
     for a in assocs:
         await a.release_async()
@@ -243,6 +254,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=0.0)
     parser.add_argument("--server-pid", type=int, default=0)
     parser.add_argument("--associations", type=int, default=1)
+    parser.add_argument("--in-flight", type=int, default=1)
     args = parser.parse_args()
     if args.mode == "fastdimse-async":
         return asyncio.run(_asyncio_echoes(args))

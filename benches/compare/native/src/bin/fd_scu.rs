@@ -1,22 +1,28 @@
 //! The fastdimse-native SCU: `fastdimse::net::start_associate` and `AssocShared::echo_direct`
 //! (the calls the Python API's blocking `send_c_echo` makes), with no Python anywhere.
 //!
-//! - `echo --port P --secs S --max N`: one association, C-ECHOs back to back.
+//! - `echo --port P --secs S --max N [--in-flight K]`: one association, C-ECHOs back to
+//!   back; with K > 1, an asynchronous operations window of K is proposed and K requests
+//!   are kept outstanding (`AssocShared::echo_direct_with`, answers on one channel).
 //! - `assoc --port P --threads C --secs S --max N`: associate, one C-ECHO, release.
 
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fastdimse::assoc::{RequestedContext, RequestorConfig};
 use fastdimse::net::{
-    self, AssocShared, ClientConfig, EchoOutcome, NoHooks, ReleaseOutcome, Timeouts,
+    self, AssocShared, ClientConfig, EchoOutcome, NoHooks, ReleaseOutcome, Reply, Timeouts,
 };
 use fastdimse::uid;
 use fastdimse_compare::args::Args;
 use fastdimse_compare::load;
 
-fn config() -> ClientConfig {
+fn config(in_flight: u16) -> ClientConfig {
     let mut requestor = RequestorConfig::new("FDBENCH", "ANY-SCP");
+    if in_flight > 1 {
+        requestor.async_ops_window = Some((in_flight, 1));
+    }
     requestor.requested.push(RequestedContext::new(
         uid::VERIFICATION,
         [
@@ -37,8 +43,8 @@ fn config() -> ClientConfig {
     }
 }
 
-fn associate(port: u16) -> Result<Arc<AssocShared>, String> {
-    let rx = net::start_associate("127.0.0.1", port, config(), Arc::new(NoHooks))
+fn associate(port: u16, in_flight: u16) -> Result<Arc<AssocShared>, String> {
+    let rx = net::start_associate("127.0.0.1", port, config(in_flight), Arc::new(NoHooks))
         .map_err(|e| e.to_string())?;
     let assoc = rx
         .recv()
@@ -86,14 +92,65 @@ fn release(assoc: &AssocShared) -> Result<(), String> {
 }
 
 fn one_association(port: u16) -> Result<(), String> {
-    let assoc = associate(port)?;
+    let assoc = associate(port, 1)?;
     let context_id = assoc.echo_context().map_err(|e| e.to_string())?;
     echo_once(&assoc, 1, context_id)?;
     release(&assoc)
 }
 
-fn echo(port: u16, window: load::Window, secs: f64, max: u64) {
-    let assoc = associate(port).unwrap_or_else(|e| {
+/// Keeps `in_flight` requests outstanding; each call returns once one more has its answer.
+struct Pipeline {
+    tx: SyncSender<EchoOutcome>,
+    rx: Receiver<EchoOutcome>,
+    in_flight: u16,
+    outstanding: u16,
+    next_id: u16,
+}
+
+impl Pipeline {
+    fn new(in_flight: u16) -> Self {
+        let (tx, rx) = sync_channel(usize::from(in_flight));
+        Pipeline {
+            tx,
+            rx,
+            in_flight,
+            outstanding: 0,
+            next_id: 0,
+        }
+    }
+
+    fn next(&mut self, assoc: &AssocShared, context_id: u8) -> Result<(), String> {
+        while self.outstanding < self.in_flight {
+            self.next_id = self.next_id.wrapping_add(1).max(1);
+            assoc
+                .echo_direct_with(
+                    self.next_id,
+                    Some(context_id),
+                    Reply::Channel(self.tx.clone()),
+                )
+                .map_err(|e| e.to_string())?;
+            self.outstanding += 1;
+        }
+        let outcome = self.rx.recv().map_err(|_| "no outcome".to_string())?;
+        self.outstanding -= 1;
+        match outcome {
+            EchoOutcome::Response { status: 0, .. } => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    }
+
+    /// Waits for the requests still outstanding (untimed).
+    fn drain(&mut self) -> Result<(), String> {
+        while self.outstanding > 0 {
+            self.rx.recv().map_err(|_| "no outcome".to_string())?;
+            self.outstanding -= 1;
+        }
+        Ok(())
+    }
+}
+
+fn echo(port: u16, window: load::Window, secs: f64, max: u64, in_flight: u16) {
+    let assoc = associate(port, in_flight).unwrap_or_else(|e| {
         eprintln!("associate: {e}");
         std::process::exit(1);
     });
@@ -101,11 +158,22 @@ fn echo(port: u16, window: load::Window, secs: f64, max: u64) {
         eprintln!("{e}");
         std::process::exit(1);
     });
-    let mut id = 0u16;
-    let mut run = load::sequence(window, Duration::from_secs_f64(secs), max, || {
-        id = id.wrapping_add(1).max(1);
-        echo_once(&assoc, id, context_id)
-    });
+    let mut run = if in_flight > 1 {
+        let mut pipeline = Pipeline::new(in_flight);
+        let mut run = load::sequence(window, Duration::from_secs_f64(secs), max, || {
+            pipeline.next(&assoc, context_id)
+        });
+        if let Err(e) = pipeline.drain() {
+            run.fail(e);
+        }
+        run
+    } else {
+        let mut id = 0u16;
+        load::sequence(window, Duration::from_secs_f64(secs), max, || {
+            id = id.wrapping_add(1).max(1);
+            echo_once(&assoc, id, context_id)
+        })
+    };
     if run.failed == 0 {
         if let Err(e) = release(&assoc) {
             run.fail(e);
@@ -121,7 +189,7 @@ fn main() {
     let max: u64 = args.get("max", u64::MAX);
     let window = load::Window::from_args(&args);
     match args.mode.as_str() {
-        "echo" => echo(port, window, secs, max),
+        "echo" => echo(port, window, secs, max, args.get("in-flight", 1)),
         "assoc" => load::print_concurrent(
             args.get("threads", 1),
             window,
