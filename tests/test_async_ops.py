@@ -235,3 +235,49 @@ def test_threads_share_one_association_within_the_window(
     assoc.release()
     assert statuses == [0x0000] * 800
     assert assoc.is_released
+
+
+def test_a_dimse_timeout_ends_every_outstanding_request(
+    fastdimse_server: Callable[..., Any], held_handler: HeldHandler
+) -> None:
+    """Four echoes outstanding and the handler never answers: the first DIMSE timeout
+    aborts the association, and all four come back empty (one timed out, three aborted
+    with it) instead of waiting for responses that cannot come."""
+    port = fastdimse_server(handlers=[(evt.EVT_C_ECHO, held_handler)]).server_address[1]
+    ae = scu()
+    ae.dimse_timeout = 0.3
+
+    async def main() -> Any:
+        assoc = await ae.associate_async("127.0.0.1", port, ext_neg=[window(4)])
+        results = await asyncio.gather(*(assoc.send_c_echo_async(msg_id=i) for i in range(1, 5)))
+        return assoc, results
+
+    assoc, results = asyncio.run(main())
+    assert [len(ds) for ds in results] == [0, 0, 0, 0]
+    assert assoc.is_aborted
+
+
+def test_blocking_threads_all_return_when_one_times_out(
+    fastdimse_server: Callable[..., Any], held_handler: HeldHandler
+) -> None:
+    """The same from three blocking threads: each send_c_echo() returns an empty Dataset
+    once the first DIMSE timeout has aborted the association."""
+    port = fastdimse_server(handlers=[(evt.EVT_C_ECHO, held_handler)]).server_address[1]
+    ae = scu()
+    ae.dimse_timeout = 0.3
+    assoc = ae.associate("127.0.0.1", port, ext_neg=[window(3)])
+    results: List[int] = []
+    lock = threading.Lock()
+
+    def worker(msg_id: int) -> None:
+        ds = assoc.send_c_echo(msg_id)
+        with lock:
+            results.append(len(ds))
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(1, 4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert results == [0, 0, 0]
+    assert assoc.is_aborted
