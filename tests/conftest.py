@@ -67,6 +67,16 @@ class HeldHandler:
         self._go.set()
 
 
+def assert_one_request_at_a_time(assoc: Any) -> None:
+    """`assoc` proposed a window and the acceptor kept it synchronous: (1, 1), so the
+    core refuses two requests in flight and serves one at a time."""
+    assert assoc.is_established
+    assert assoc.acceptor.asynchronous_operations == (1, 1)
+    with pytest.raises(ValueError, match="window of 1, not 2"):
+        assoc._core.echo_many(2, 1, 2)
+    assert assoc._core.echo_many(3, 1, 1) == 3
+
+
 @pytest.fixture
 def held_handler() -> Iterator[HeldHandler]:
     """A :class:`HeldHandler`, released at the end of the test whatever happened."""

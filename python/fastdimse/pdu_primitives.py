@@ -87,7 +87,8 @@ class AsynchronousOperationsWindowNegotiation:
     Proposed with ``AE.associate(ext_neg=[item])``, it lets one association carry several
     echoes at a time (``send_c_echo_async`` under ``asyncio.gather``, or from several
     threads) when the acceptor allows it. fastdimse's SCP allows up to 16; pynetdicom's
-    answers (1, 1) and DCMTK's does not answer, which both mean one at a time.
+    answers nothing (or (1, 1) with an ``EVT_ASYNC_OPS`` handler bound) and DCMTK's
+    nothing, which all mean one at a time.
     """
 
     def __init__(self) -> None:

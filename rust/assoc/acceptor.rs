@@ -27,7 +27,8 @@
 //! - Asynchronous operations window (53H): answered only when proposed, with our window
 //!   (by default [`OPS_WINDOW`]: the requestor may have 16 requests outstanding, which we
 //!   perform in arrival order, and we invoke one at a time), each side limited to what was
-//!   proposed (0 = unlimited). pynetdicom always answers (1,1).
+//!   proposed (0 = unlimited). pynetdicom answers (1,1) when an
+//!   `EVT_ASYNC_OPS` handler is bound, else nothing.
 //! - User identity (58H) goes to the handler; a 59H answer is sent only when a positive
 //!   response was requested and the handler gave a server response.
 //! - SOP class extended (56H) and common extended (57H) negotiation are not answered:
