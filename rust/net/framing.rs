@@ -407,4 +407,33 @@ mod tests {
             "{frame:?}"
         );
     }
+
+    #[test]
+    fn whether_the_next_pdu_is_in_is_told_from_the_buffer_alone() {
+        let rt = rt();
+        let (mut reader, mut peer) = pair(&rt);
+        let _guard = rt.enter();
+        let release_rq = [0x05, 0x00, 0, 0, 0, 4, 0, 0, 0, 0];
+        // Two whole PDUs and the first 8 bytes of a third, in one read.
+        let mut bytes = release_rq.repeat(2);
+        bytes.extend_from_slice(&release_rq[..8]);
+        peer.write_all(&bytes).unwrap();
+        let fd = {
+            use std::os::unix::io::AsRawFd;
+            reader.half.as_ref().as_raw_fd()
+        };
+        wait_until_readable(fd);
+        assert!(!reader.next_pdu_buffered(), "nothing read yet");
+        expect_release_rq_at_first_poll(&mut reader);
+        assert!(reader.next_pdu_buffered(), "the second PDU is whole");
+        expect_release_rq_at_first_poll(&mut reader);
+        assert!(!reader.next_pdu_buffered(), "the third is 8 of 10 bytes");
+        assert!(poll_once(&mut reader).is_pending());
+        // Its last 2 bytes arrive; only a read can know.
+        peer.write_all(&release_rq[8..]).unwrap();
+        assert!(!reader.next_pdu_buffered());
+        wait_until_readable(fd);
+        expect_release_rq_at_first_poll(&mut reader);
+        assert!(!reader.next_pdu_buffered());
+    }
 }
