@@ -73,6 +73,7 @@ def test_granted_window_carries_that_many_echoes_at_once(
     async def main() -> Any:
         assoc = await scu().associate_async("127.0.0.1", port, ext_neg=[window(8, 8)])
         assert assoc.is_established
+        assert assoc.requestor.asynchronous_operations == (8, 8)
         assert assoc.acceptor.asynchronous_operations == (8, 1)
         first = asyncio.ensure_future(assoc.send_c_echo_async(msg_id=1))
         loop = asyncio.get_running_loop()

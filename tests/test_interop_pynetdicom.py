@@ -541,17 +541,27 @@ def test_server_response_from_pynetdicom_reaches_our_scu(pyndscp: PynetdicomSCP)
 
 def test_pynetdicom_scu_proposing_a_window_reads_ours(our_server: Callable[..., Any]) -> None:
     """pynetdicom proposes (8, 8): our SCP grants 8 of its requests and invokes one at a
-    time, and pynetdicom reads exactly that answer."""
+    time, pynetdicom reads exactly that answer, and our side reports both."""
     from pynetdicom.pdu_primitives import AsynchronousOperationsWindowNegotiation as PWindow
 
     proposal = PWindow()
     proposal.maximum_number_operations_invoked = 8
     proposal.maximum_number_operations_performed = 8
-    port = our_server().server_address[1]
+    seen: List[Tuple[Any, Any]] = []
+    accepted = threading.Event()
+
+    def on_accepted(event: Any) -> None:
+        ours = event.assoc
+        seen.append((ours.requestor.asynchronous_operations, ours.acceptor.asynchronous_operations))
+        accepted.set()
+
+    port = our_server(handlers=[(evt.EVT_ACCEPTED, on_accepted)]).server_address[1]
     assoc = pynetdicom_scu().associate("127.0.0.1", port, ext_neg=[proposal])
     try:
         assert assoc.is_established
         assert assoc.acceptor.asynchronous_operations == (8, 1)
+        assert accepted.wait(5)
+        assert seen == [((8, 8), (8, 1))]
         assert assoc.send_c_echo(msg_id=1).Status == 0x0000
     finally:
         assoc.release()

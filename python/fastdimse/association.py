@@ -164,9 +164,13 @@ class Association:
             rq.user_identity_type, rq.primary_field, rq.secondary_field = identity[:3]
             rq.positive_response_requested = identity[3]
             self.requestor.user_identity = rq
-        if info["async_ops_window"] is not None:
-            invoked, performed = info["async_ops_window"]
-            self.acceptor.asynchronous_operations = (int(invoked), int(performed))
+        for user, key in (
+            (self.requestor, "proposed_async_ops_window"),
+            (self.acceptor, "async_ops_window"),
+        ):
+            if info[key] is not None:
+                invoked, performed = info[key]
+                user.asynchronous_operations = (int(invoked), int(performed))
         if info["user_identity_response"] is not None:
             ac = UserIdentityNegotiation()
             ac.server_response = info["user_identity_response"]

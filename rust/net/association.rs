@@ -526,6 +526,7 @@ impl Task {
         };
         let _ = self.fsm(Event::Evt6);
         self.notify(Notification::Requested).await;
+        let proposed_window = rq.async_ops_window();
 
         let outcome = if over_limit {
             Err(assoc::Rejection::local_limit_exceeded())
@@ -564,6 +565,7 @@ impl Task {
                     user_identity: accepted.user_identity,
                     user_identity_response: None,
                     max_outstanding: accepted.async_ops_window.map_or(1, |(allowed, _)| allowed),
+                    proposed_async_ops_window: proposed_window,
                     async_ops_window: accepted.async_ops_window,
                 });
                 self.shared.set_lifecycle(Lifecycle::Established);
@@ -654,6 +656,7 @@ impl Task {
                             user_identity: None,
                             user_identity_response: est.user_identity_response,
                             max_outstanding: est.max_outstanding,
+                            proposed_async_ops_window: cfg.requestor.async_ops_window,
                             async_ops_window: est.async_ops_window,
                         });
                         if !any_accepted {

@@ -82,6 +82,8 @@ pub struct AssocInfo {
     pub user_identity: Option<UserIdentity>,
     /// The server response from the acceptor (requestor side).
     pub user_identity_response: Option<Vec<u8>>,
+    /// The requestor's asynchronous operations window (53H) proposal, if it sent one.
+    pub proposed_async_ops_window: Option<(u16, u16)>,
     /// The acceptor's asynchronous operations window (53H) answer, if it sent one.
     pub async_ops_window: Option<(u16, u16)>,
     /// How many requests the requestor may have outstanding at once (0 = no limit), as the
