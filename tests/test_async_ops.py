@@ -282,3 +282,15 @@ def test_blocking_threads_all_return_when_one_times_out(
         t.join(10)
     assert results == [0, 0, 0]
     assert assoc.is_aborted
+
+
+def test_a_foreign_window_item_with_a_bad_value_is_refused_before_connecting() -> None:
+    """An ext_neg item of another library is read by its attribute names; a value that
+    does not fit the sub-item raises, naming the field, before any connection is made."""
+
+    class Item:
+        maximum_number_operations_invoked = 70000
+        maximum_number_operations_performed = 1
+
+    with pytest.raises(ValueError, match="maximum_number_operations_invoked .* not 70000"):
+        scu().associate("127.0.0.1", 9, ext_neg=[Item()])
