@@ -67,14 +67,26 @@ class HeldHandler:
         self._go.set()
 
 
-def assert_one_request_at_a_time(assoc: Any) -> None:
-    """`assoc` proposed a window and the acceptor kept it synchronous: (1, 1), so the
-    core refuses two requests in flight and serves one at a time."""
-    assert assoc.is_established
-    assert assoc.acceptor.asynchronous_operations == (1, 1)
-    with pytest.raises(ValueError, match="window of 1, not 2"):
-        assoc._core.echo_many(2, 1, 2)
-    assert assoc._core.echo_many(3, 1, 1) == 3
+def assert_window_kept_synchronous(ae: Any, port: int, called: str) -> None:
+    """`ae` proposes a window of (8, 8) to a peer that does not answer it: the association
+    is one request at a time, (1, 1), so the core refuses two requests in flight and
+    serves one at a time, and the association is released normally."""
+    from fastdimse.pdu_primitives import AsynchronousOperationsWindowNegotiation
+
+    proposal = AsynchronousOperationsWindowNegotiation()
+    proposal.maximum_number_operations_invoked = 8
+    proposal.maximum_number_operations_performed = 8
+    assoc = ae.associate("127.0.0.1", port, ae_title=called, ext_neg=[proposal])
+    try:
+        assert assoc.is_established
+        assert assoc._core.info()["async_ops_window"] is None
+        assert assoc.acceptor.asynchronous_operations == (1, 1)
+        with pytest.raises(ValueError, match="window of 1, not 2"):
+            assoc._core.echo_many(2, 1, 2)
+        assert assoc._core.echo_many(3, 1, 1) == 3
+    finally:
+        assoc.release()
+    assert assoc.is_released
 
 
 @pytest.fixture

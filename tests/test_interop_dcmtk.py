@@ -18,7 +18,7 @@ import time
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
-from conftest import assert_one_request_at_a_time
+from conftest import assert_window_kept_synchronous
 from fastdimse import AE, evt
 from pydicom.dataset import Dataset
 
@@ -477,17 +477,7 @@ def test_our_window_proposal_to_storescp_stays_synchronous(
 ) -> None:
     """DCMTK's storescp does not answer a 53H proposal, which means (1, 1): our SCU keeps
     one request outstanding and the association works as without the proposal."""
-    from fastdimse.pdu_primitives import AsynchronousOperationsWindowNegotiation
-
     scp = storescp()
-    proposal = AsynchronousOperationsWindowNegotiation()
-    proposal.maximum_number_operations_invoked = 8
-    assoc = our_scu().associate("127.0.0.1", scp.port, ae_title="STORESCP", ext_neg=[proposal])
-    try:
-        assert assoc._core.info()["async_ops_window"] is None
-        assert_one_request_at_a_time(assoc)
-    finally:
-        assoc.release()
-    assert assoc.is_released
+    assert_window_kept_synchronous(our_scu(), scp.port, "STORESCP")
     assert scp.wait_for_line("Association Release")
     assert not any("Abort" in line for line in scp.lines), scp.lines

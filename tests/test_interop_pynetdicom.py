@@ -19,7 +19,7 @@ import pytest
 from pydicom.dataset import Dataset
 
 pynetdicom = pytest.importorskip("pynetdicom")
-from conftest import assert_one_request_at_a_time  # noqa: E402
+from conftest import assert_window_kept_synchronous  # noqa: E402
 from fastdimse import AE, evt  # noqa: E402
 from pynetdicom import AE as PAE  # noqa: E402
 from pynetdicom import evt as pevt  # noqa: E402
@@ -570,15 +570,4 @@ def test_pynetdicom_scu_proposing_a_window_reads_ours(our_server: Callable[..., 
 def test_our_window_proposal_to_pynetdicom_stays_synchronous(pyndscp: PynetdicomSCP) -> None:
     """pynetdicom's SCP does not answer the proposal (it would answer (1, 1) with an
     EVT_ASYNC_OPS handler bound): our SCU then keeps one request outstanding."""
-    from fastdimse.pdu_primitives import AsynchronousOperationsWindowNegotiation
-
-    proposal = AsynchronousOperationsWindowNegotiation()
-    proposal.maximum_number_operations_invoked = 8
-    proposal.maximum_number_operations_performed = 8
-    assoc = our_scu().associate("127.0.0.1", pyndscp.port, ae_title="PYNDSCP", ext_neg=[proposal])
-    try:
-        assert assoc._core.info()["async_ops_window"] is None
-        assert_one_request_at_a_time(assoc)
-    finally:
-        assoc.release()
-    assert assoc.is_released
+    assert_window_kept_synchronous(our_scu(), pyndscp.port, "PYNDSCP")
