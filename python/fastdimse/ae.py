@@ -15,6 +15,7 @@ from pydicom.uid import UID
 
 from . import _core, evt
 from .association import Association, wrap
+from .pdu_primitives import _check_window
 from .presentation import DEFAULT_TRANSFER_SYNTAXES, PresentationContext, build_context
 
 LOGGER = logging.getLogger("fastdimse")
@@ -441,9 +442,15 @@ class ApplicationEntity:
                     bool(item.positive_response_requested),
                 )
             elif hasattr(item, "maximum_number_operations_invoked"):
+                # pynetdicom's item or ours: its fields checked as ours are.
                 window = (
-                    _window_value(item, "maximum_number_operations_invoked"),
-                    _window_value(item, "maximum_number_operations_performed"),
+                    _check_window(
+                        "maximum_number_operations_invoked", item.maximum_number_operations_invoked
+                    ),
+                    _check_window(
+                        "maximum_number_operations_performed",
+                        item.maximum_number_operations_performed,
+                    ),
                 )
         config = {
             "calling_ae_title": self.ae_title,
@@ -532,14 +539,6 @@ class ApplicationEntity:
 
     def __str__(self) -> str:
         return f"Application Entity '{self.ae_title}'"
-
-
-def _window_value(item: Any, name: str) -> int:
-    """One field of an asynchronous operations window item (pynetdicom's or ours)."""
-    value = getattr(item, name)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 0xFFFF:
-        raise ValueError(f"ext_neg: {name} must be an int between 0 and 65535, not {value!r}")
-    return value
 
 
 def _bind_address(value: object) -> Optional[Tuple[str, int]]:

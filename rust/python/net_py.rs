@@ -147,7 +147,6 @@ impl CoreAssociation {
         )?;
         d.set_item("proposed_async_ops_window", info.proposed_async_ops_window)?;
         d.set_item("async_ops_window", info.async_ops_window)?;
-        d.set_item("max_outstanding", info.max_outstanding)?;
         Ok(Some(d))
     }
 
