@@ -21,6 +21,9 @@ ECHOSCU = "/usr/bin/echoscu"
 STORESCP = "/usr/bin/storescp"
 DCMTK_ENV = {"TCP_NODELAY": "1"}
 CONCURRENCY = (1, 4, 16, 64)
+# Where the one-client association runs of the "placement" group put server and client:
+# (key suffix, label, server vCPU, client vCPU).
+PLACEMENTS = (("one", "both on vCPU 0", 0, 0), ("two", "server on vCPU 0, client on 1", 0, 1))
 
 
 @dataclass
@@ -254,10 +257,47 @@ def assoc_floor(threads: int) -> Callable[[Context], dict]:
     return run
 
 
+def _pin(pid: int, cpus: set) -> None:
+    """Sets the CPU affinity of every thread of process `pid` (threads it starts later
+    inherit it from the thread that starts them)."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            os.sched_setaffinity(int(tid), cpus)
+        except OSError:
+            pass  # a thread that ended meanwhile
+
+
+def assoc_pinned(
+    binary: str, server: str, server_cpu: int, client_cpu: int
+) -> Callable[[Context], dict]:
+    """One client's associations/s with server and client held on given vCPUs.
+
+    Why: unpinned, the kernel decides per wake-up whether the server runs on the client's
+    vCPU or on the other one, and on this VM a wake-up of a halted vCPU costs tens of µs.
+    Pinned, the same pair is measured in each placement alone, so the unpinned figure can be
+    read as a mix of the two (RESULTS.md shows the measurement)."""
+
+    def run(ctx: Context) -> dict:
+        srv = ctx.servers[server]
+        before = os.sched_getaffinity(srv.pid)
+        mine = os.sched_getaffinity(0)
+        argv = [ctx.native(binary), "assoc", *_native_args(ctx, server), "--threads", "1"]
+        _pin(srv.pid, {server_cpu})
+        # The client inherits this thread's affinity when it is started.
+        os.sched_setaffinity(0, {client_cpu})
+        try:
+            return _client(ctx, server, argv)
+        finally:
+            os.sched_setaffinity(0, mine)
+            _pin(srv.pid, before)
+
+    return run
+
+
 @dataclass
 class Bench:
     key: str
-    group: str  # "echo" or "assoc/<n>"
+    group: str  # "echo", "assoc/<n>" or "placement"
     label: str
     run: Callable[[Context], dict]
     # Left out of --quick, which must stay under 2 minutes.
@@ -391,6 +431,22 @@ def all_benches() -> List[Bench]:
                     echo_python("pynetdicom-assoc", "pynetdicom"),
                 ),
             ]
+    if len(os.sched_getaffinity(0)) >= 2:
+        for tag, where, server_cpu, client_cpu in PLACEMENTS:
+            for name, binary, server, label in (
+                ("floor", "floor_client", "floor_assoc", "floor"),
+                ("fd", "raw_scu", "fd_echoscp", "raw native client -> fastdimse SCP"),
+                ("storescp", "raw_scu", "storescp", "raw native client -> storescp"),
+            ):
+                b.append(
+                    Bench(
+                        f"p_{name}_{tag}",
+                        "placement",
+                        f"{label}, {where}",
+                        assoc_pinned(binary, server, server_cpu, client_cpu),
+                        full_only=True,
+                    )
+                )
     return b
 
 

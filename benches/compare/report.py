@@ -228,6 +228,30 @@ def assoc_table(results: Results, labels: Dict[str, str], concurrency: Sequence[
     return t.render()
 
 
+def placement_table(results: Results, labels: Dict[str, str], tags: Sequence[str]) -> str:
+    t = Table(
+        ["associations/s, 1 client", "median", "min", "max", "x floor", "p50", "SCP CPU /assoc"]
+    )
+    for tag in tags:
+        for name in ("floor", "fd", "storescp"):
+            key = f"p_{name}_{tag}"
+            if key not in results:
+                continue
+            med, lo, hi = spread(rates(results, key))
+            p50 = spread([r.get("p50_us", math.nan) for r in results[key]])[0]
+            cpu = spread(cpu_per_k(results, key))[0]
+            t.add(
+                labels[key],
+                _fmt_rate(med),
+                _fmt_rate(lo),
+                _fmt_rate(hi),
+                _fmt_ratio(spread(ratios(results, key, f"p_floor_{tag}"))[0]),
+                "-" if math.isnan(p50) else f"{p50:.0f} µs",
+                "-" if math.isnan(cpu) else f"{cpu * 1000:.1f} µs",
+            )
+    return t.render()
+
+
 def cost_table(results: Results, labels: Dict[str, str]) -> str:
     t = Table(["CPU cost", "server CPU s per 1,000", "min", "max", "client CPU s per 1,000"])
     for key in [

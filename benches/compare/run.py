@@ -203,7 +203,9 @@ def main() -> int:
         type=float,
         help="untimed seconds before each run (default: 0.2 quick, 0.5 full)",
     )
-    ap.add_argument("--only", choices=["echo", "assoc", "idle"], help="run one part only")
+    ap.add_argument(
+        "--only", choices=["echo", "assoc", "placement", "idle"], help="run one part only"
+    )
     ap.add_argument("--no-idle", action="store_true", help="skip the idle-associations part")
     ap.add_argument("--no-codec", action="store_true", help="skip the codec benches in --full")
     ap.add_argument("--json", help="write every raw result to this file")
@@ -239,6 +241,7 @@ def main() -> int:
             args.only is None
             or (args.only == "echo" and b.group == "echo")
             or (args.only == "assoc" and b.group.startswith("assoc"))
+            or args.only == b.group
         )
         and not (b.full_only and mode.name == "quick")
     ]
@@ -310,6 +313,13 @@ def main() -> int:
         parts.append(
             "## Associations per second (connect, associate, one echo, release)\n\n"
             + report.assoc_table(results, labels, benches.CONCURRENCY)
+        )
+    if any(b.group == "placement" for b in todo):
+        parts.append(
+            "## Associations per second with 1 client, by placement\n\n"
+            "Server and client pinned to vCPUs (`sched_setaffinity`), so each placement is"
+            " measured alone; unpinned, the kernel mixes the two.\n\n"
+            + report.placement_table(results, labels, [t for t, *_ in benches.PLACEMENTS])
         )
     if results:
         parts.append(
