@@ -115,6 +115,25 @@ def raise_nofile() -> int:
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
+HALT_POLL = "/sys/module/haltpoll/parameters/guest_halt_poll_ns"
+
+
+def halt_poll_ns() -> str:
+    """How long an idle vCPU of this KVM guest polls before it halts (cpuidle-haltpoll), or
+    "n/a". With 0, every wake-up of an idle vCPU goes through the host, which sets most of
+    the floor's round trip; RESULTS.md shows the rates with and without polling."""
+    try:
+        with open(HALT_POLL) as f:
+            return f.read().strip()
+    except OSError:
+        return "n/a"
+
+
+def set_halt_poll_ns(value: str) -> None:
+    with open(HALT_POLL, "w") as f:
+        f.write(value)
+
+
 def machine() -> str:
     model = "unknown CPU"
     try:
@@ -128,7 +147,8 @@ def machine() -> str:
     load = open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else ["?"]
     return (
         f"{os.cpu_count()} CPUs (nproc), {model}, Linux {platform.release()}, "
-        f"Python {platform.python_version()}; load average at start {' '.join(load)}"
+        f"Python {platform.python_version()}; load average at start {' '.join(load)}; "
+        f"guest halt polling {halt_poll_ns()} ns"
     )
 
 
@@ -210,6 +230,11 @@ def main() -> int:
     ap.add_argument("--no-codec", action="store_true", help="skip the codec benches in --full")
     ap.add_argument("--json", help="write every raw result to this file")
     ap.add_argument("--markdown", help="write the report (tables and targets) to this file")
+    ap.add_argument(
+        "--guest-halt-poll-ns",
+        help="run with this guest halt-poll window (root, KVM guest with cpuidle-haltpoll); "
+        "the previous value is restored on exit",
+    )
     ap.add_argument("--allow-debug", action="store_true", help="run against a debug build anyway")
     args = ap.parse_args()
 
@@ -220,6 +245,22 @@ def main() -> int:
         mode.secs = args.secs
     if args.warmup is not None:
         mode.warmup = max(0.0, args.warmup)
+    halt_poll_before = None
+    if args.guest_halt_poll_ns is not None:
+        halt_poll_before = halt_poll_ns()
+        try:
+            set_halt_poll_ns(str(int(args.guest_halt_poll_ns)))
+        except (OSError, ValueError) as e:
+            print(f"--guest-halt-poll-ns {args.guest_halt_poll_ns}: {e}", file=sys.stderr)
+            return 2
+    try:
+        return _run(args, mode)
+    finally:
+        if halt_poll_before is not None:
+            set_halt_poll_ns(halt_poll_before)
+
+
+def _run(args: argparse.Namespace, mode: benches.Mode) -> int:
     started = time.monotonic()
     ext = check_extension(args.allow_debug)
     bin_dir = build_native()
