@@ -82,6 +82,22 @@ def test_affected_sop_class_uid_conversions() -> None:
     assert echo.AffectedSOPClassUID == "1.02.3"
 
 
+def test_a_uid_checked_before_is_the_same_value_and_a_non_conformant_one_warns_each_time(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Conformant UIDs are remembered once checked; what is set must not change with that.
+    for _ in range(2):
+        echo = C_ECHO()
+        echo.AffectedSOPClassUID = "1.2.3 "
+        assert echo.AffectedSOPClassUID == "1.2.3"
+        assert isinstance(echo.AffectedSOPClassUID, UID)
+    with caplog.at_level("WARNING", logger="fastdimse"):
+        for _ in range(3):
+            C_ECHO().AffectedSOPClassUID = "1.02.4"
+    warned = [r for r in caplog.records if "Non-conformant" in r.getMessage()]
+    assert len(warned) == 3
+
+
 @pytest.mark.parametrize(
     ("value", "exc", "fragment"),
     [

@@ -69,6 +69,10 @@ def _check_uid(value: object, name: str) -> Optional[UID]:
     """
     if value is None:
         return None
+    if isinstance(value, str):
+        known = _KNOWN_UIDS.get(value)
+        if known is not None:
+            return known
     if isinstance(value, bytes):
         try:
             value = value.decode("ascii")
@@ -88,7 +92,17 @@ def _check_uid(value: object, name: str) -> Optional[UID]:
     uid = UID(text, validation_mode=config.IGNORE)
     if not _is_conformant(text):
         LOGGER.warning(f"Non-conformant '{name}' value '{text}'")
+    elif len(_KNOWN_UIDS) < _KNOWN_UIDS_MAX:
+        _KNOWN_UIDS[value] = uid
     return uid
+
+
+# Conformant UIDs already checked, by the str they came as: every request and response of
+# a service carries the same few, and a handled C-ECHO checks its UID twice. Bounded, so
+# that a peer sending ever new UIDs only fills it once. Non-conformant values are not kept:
+# each use is logged.
+_KNOWN_UIDS: dict = {}
+_KNOWN_UIDS_MAX = 1024
 
 
 @functools.lru_cache(maxsize=256)
