@@ -60,6 +60,14 @@ def _check_us(value: object, name: str) -> Optional[int]:
     return int(value)
 
 
+# Conformant UIDs already checked, by the str they came as: every request and response of
+# a service carries the same few, and a handled C-ECHO checks its UID twice. Bounded, so
+# that a peer sending ever new UIDs only fills it once. Non-conformant values are not kept:
+# each use is logged.
+_KNOWN_UIDS: dict[str, UID] = {}
+_KNOWN_UIDS_MAX = 1024
+
+
 def _check_uid(value: object, name: str) -> Optional[UID]:
     """Return `value` as a UID (None and empty values give None), else raise.
 
@@ -95,14 +103,6 @@ def _check_uid(value: object, name: str) -> Optional[UID]:
     elif len(_KNOWN_UIDS) < _KNOWN_UIDS_MAX:
         _KNOWN_UIDS[value] = uid
     return uid
-
-
-# Conformant UIDs already checked, by the str they came as: every request and response of
-# a service carries the same few, and a handled C-ECHO checks its UID twice. Bounded, so
-# that a peer sending ever new UIDs only fills it once. Non-conformant values are not kept:
-# each use is logged.
-_KNOWN_UIDS: dict = {}
-_KNOWN_UIDS_MAX = 1024
 
 
 @functools.lru_cache(maxsize=256)
