@@ -142,12 +142,6 @@ class ServiceClass:
     def _can_send(self) -> bool:
         """False once the association is gone (a handler released or aborted it)."""
         assoc = self.assoc
-        if getattr(assoc, "_failed", False):
-            return False
-        state = getattr(assoc, "_state", None)
-        if state is not None:
-            # fastdimse's Association: its one state, read once from the core.
-            return bool(state == "established")
         if getattr(assoc, "is_released", False) or getattr(assoc, "is_aborted", False):
             return False
         return bool(getattr(assoc, "is_established", True))
