@@ -39,7 +39,10 @@ class Mode:
     dcmtk_repeat: int  # echoes timed: echoscu --repeat (dcmtk_warmup + dcmtk_repeat)
     idle_counts: List[int]
     idle_secs: float
-    client_timeout: float = 10.0  # the native clients' per-operation socket timeout
+    # raw_scu's per-operation timeout in the associations/s runs: a connect or read the peer
+    # leaves waiting that long counts as a failure. Quick mode waits less, or the one peer
+    # that stalls at 64 clients (pynetdicom) adds 10 s per repetition to the 2-minute budget.
+    client_timeout: float = 10.0
 
 
 QUICK = Mode(
@@ -51,6 +54,7 @@ QUICK = Mode(
     dcmtk_repeat=5000,
     idle_counts=[1000, 10000],
     idle_secs=2.0,
+    client_timeout=3.0,
 )
 FULL = Mode(
     "full",
@@ -237,6 +241,8 @@ def assoc_native(binary: str, server: str, threads: int) -> Callable[[Context], 
             *_native_args(ctx, server, warmup=threads == 1),
             "--threads",
             str(threads),
+            "--timeout",
+            str(ctx.mode.client_timeout),
         ]
         return _client(ctx, server, argv)
 

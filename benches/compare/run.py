@@ -340,7 +340,8 @@ def _run(args: argparse.Namespace, mode: benches.Mode) -> int:
         f"- machine: {machine()}",
         f"- {ext}, git {_git_head()}; native helpers in {bin_dir}",
         f"- {mode.reps} repetitions round-robin, {mode.secs} s per run after {mode.warmup} s"
-        f" untimed; RLIMIT_NOFILE {nofile}; "
+        f" untimed; associations/s clients time out after {mode.client_timeout:g} s;"
+        f" RLIMIT_NOFILE {nofile}; "
         f"benchmarks took {bench_secs:.0f} s (+{build_secs:.0f} s checks/build)",
         "- ratios are medians of per-repetition ratios (both sides measured in one repetition;"
         " the ping-pong floor of a repetition is the median of its floor runs, one made just"

@@ -5,6 +5,9 @@
 //!   threads at once; failures counted.
 //! - `hold --port P --count N --threads T`: open N associations and keep them; print a
 //!   `{"ready": ...}` line, wait for a line on stdin, release them all, print the result.
+//!
+//! `--timeout T` (seconds, default 10) bounds every connect and read: an operation the peer
+//! leaves waiting that long counts as failed.
 
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -15,16 +18,14 @@ use fastdimse_compare::load;
 use fastdimse_compare::report::Report;
 use fastdimse_compare::wire::{self, RawAssociation};
 
-const TIMEOUT: Duration = Duration::from_secs(10);
-
-fn one_association(addr: SocketAddr, rq: &[u8]) -> Result<(), String> {
-    let mut assoc = wire::associate(addr, rq, TIMEOUT, true)?;
+fn one_association(addr: SocketAddr, rq: &[u8], timeout: Duration) -> Result<(), String> {
+    let mut assoc = wire::associate(addr, rq, timeout, true)?;
     assoc.echo()?;
     assoc.release()
 }
 
-fn echo(addr: SocketAddr, rq: &[u8], window: load::Window, secs: f64, max: u64) {
-    let mut assoc = wire::associate(addr, rq, TIMEOUT, false).unwrap_or_else(|e| {
+fn echo(addr: SocketAddr, rq: &[u8], timeout: Duration, window: load::Window, secs: f64, max: u64) {
+    let mut assoc = wire::associate(addr, rq, timeout, false).unwrap_or_else(|e| {
         eprintln!("associate: {e}");
         std::process::exit(1);
     });
@@ -42,6 +43,7 @@ fn echo(addr: SocketAddr, rq: &[u8], window: load::Window, secs: f64, max: u64) 
 fn open_many(
     addr: SocketAddr,
     rq: &[u8],
+    timeout: Duration,
     count: usize,
     threads: usize,
 ) -> (Vec<RawAssociation>, usize, String) {
@@ -55,7 +57,7 @@ fn open_many(
                     let (mut held, mut failed, mut error) =
                         (Vec::with_capacity(n), 0, String::new());
                     for _ in 0..n {
-                        match wire::associate(addr, rq, TIMEOUT, true) {
+                        match wire::associate(addr, rq, timeout, true) {
                             Ok(a) => held.push(a),
                             Err(e) => {
                                 failed += 1;
@@ -81,9 +83,9 @@ fn open_many(
     (all, failed, error)
 }
 
-fn hold(addr: SocketAddr, rq: &[u8], count: usize, threads: usize) {
+fn hold(addr: SocketAddr, rq: &[u8], timeout: Duration, count: usize, threads: usize) {
     let t0 = Instant::now();
-    let (held, failed, error) = open_many(addr, rq, count, threads);
+    let (held, failed, error) = open_many(addr, rq, timeout, count, threads);
     Report::new()
         .int("ready", held.len() as u64)
         .int("failed", failed as u64)
@@ -135,16 +137,23 @@ fn main() {
     let secs: f64 = args.get("secs", 1.0);
     let max: u64 = args.get("max", u64::MAX);
     let window = load::Window::from_args(&args);
+    let timeout = Duration::from_secs_f64(args.get("timeout", 10.0_f64).max(0.001));
     match args.mode.as_str() {
-        "echo" => echo(addr, &rq, window, secs, max),
+        "echo" => echo(addr, &rq, timeout, window, secs, max),
         "assoc" => load::print_concurrent(
             args.get("threads", 1),
             window,
             Duration::from_secs_f64(secs),
             max,
-            || one_association(addr, &rq),
+            || one_association(addr, &rq, timeout),
         ),
-        "hold" => hold(addr, &rq, args.get("count", 1000), args.get("threads", 8)),
+        "hold" => hold(
+            addr,
+            &rq,
+            timeout,
+            args.get("count", 1000),
+            args.get("threads", 8),
+        ),
         m => {
             eprintln!("unknown mode {m:?} (echo | assoc | hold)");
             std::process::exit(2);
