@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Un
 from pydicom.dataset import Dataset
 
 from . import _core, evt
+from ._status_dataset import status_dataset
 from .dimse import DIMSEServiceProvider
 from .pdu_primitives import UserIdentityNegotiation
 from .presentation import PresentationContext, _negotiated
@@ -281,8 +282,7 @@ class Association:
         else:
             # Only a Status, which the core has already read and checked: the same Dataset
             # for a fraction of the cost, and every echo pays it.
-            rsp = Dataset()
-            rsp.Status = status
+            rsp = status_dataset(status)
         if LOGGER.isEnabledFor(logging.INFO):
             LOGGER.info(f"Received Echo Response (Status: {code_to_category(status)})")
         return rsp
