@@ -202,3 +202,147 @@ def test_echo_logs_from_the_loop_thread(
     sent = [r for r in caplog.records if r.getMessage() == "Sending Echo Request: MsgID 7"]
     assert len(sent) == 1
     assert sent[0].thread == loop_thread
+
+
+def _queue_of_running_loop() -> Any:
+    from fastdimse import _completion
+
+    return _completion._queue_of(asyncio.get_running_loop())
+
+
+def test_outcomes_reach_the_loop_through_its_queue_not_thread_callbacks(
+    fastdimse_server: Callable[..., Any], held_handler: HeldHandler
+) -> None:
+    """Associate, echo and release complete through the loop's completion queue: the
+    core's thread never calls into the loop (no call_soon_threadsafe), and no future is
+    left registered afterwards, also after a refused second echo."""
+    port = fastdimse_server(handlers=[(evt.EVT_C_ECHO, held_handler)]).server_address[1]
+    threadsafe_calls: List[Any] = []
+
+    async def main() -> Any:
+        loop = asyncio.get_running_loop()
+        original = loop.call_soon_threadsafe
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            threadsafe_calls.append(args)
+            return original(*args, **kwargs)
+
+        loop.call_soon_threadsafe = counted  # type: ignore[method-assign]
+        assoc = await _scu().associate_async("127.0.0.1", port)
+        assert threadsafe_calls == []
+        first = asyncio.ensure_future(assoc.send_c_echo_async(msg_id=1))
+        assert await loop.run_in_executor(None, held_handler.entered.wait, 5)
+        threadsafe_calls.clear()  # the executor's own completion
+        with pytest.raises(AssociationError, match="another is outstanding"):
+            await assoc.send_c_echo_async(msg_id=2)
+        held_handler.release()
+        status = await first
+        await assoc.release_async()
+        queue = _queue_of_running_loop()
+        return status, assoc, type(queue).__name__, dict(queue.futures), list(threadsafe_calls)
+
+    status, assoc, queue_type, left, calls = asyncio.run(main())
+    assert status.Status == 0x0000
+    assert assoc.is_released
+    assert queue_type == "_LoopQueue"
+    assert left == {}
+    assert calls == []
+
+
+def test_a_cancelled_echo_is_dropped_when_its_response_comes(
+    fastdimse_server: Callable[..., Any], held_handler: HeldHandler
+) -> None:
+    """The awaiting task is cancelled while the request is out; its response, when it
+    comes, completes nothing and leaves nothing behind, and the association goes on."""
+    port = fastdimse_server(handlers=[(evt.EVT_C_ECHO, held_handler)]).server_address[1]
+
+    async def main() -> Any:
+        loop = asyncio.get_running_loop()
+        assoc = await _scu().associate_async("127.0.0.1", port)
+        echo = asyncio.ensure_future(assoc.send_c_echo_async(msg_id=1))
+        assert await loop.run_in_executor(None, held_handler.entered.wait, 5)
+        echo.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await echo
+        queue = _queue_of_running_loop()
+        assert len(queue.futures) == 1  # the response is still due
+        held_handler.release()
+        deadline = loop.time() + 5
+        while queue.futures and loop.time() < deadline:  # until the response is drained
+            await asyncio.sleep(0.001)
+        left = dict(queue.futures)
+        again = await assoc.send_c_echo_async(msg_id=2)
+        await assoc.release_async()
+        return left, again, assoc
+
+    left, again, assoc = asyncio.run(main())
+    assert left == {}
+    assert again.Status == 0x0000
+    assert assoc.is_released
+
+
+def test_a_loop_that_cannot_watch_a_descriptor_gets_callbacks(
+    fastdimse_server: Callable[..., Any],
+) -> None:
+    """An event loop without add_reader (as on Windows' proactor loop) still completes
+    every operation: the core then calls back from its thread, through the loop."""
+    port = fastdimse_server().server_address[1]
+    loop = asyncio.new_event_loop()
+
+    def no_readers(*args: Any) -> None:
+        raise NotImplementedError
+
+    loop.add_reader = no_readers  # type: ignore[method-assign]
+
+    async def main() -> Any:
+        assoc = await _scu().associate_async("127.0.0.1", port)
+        status = await assoc.send_c_echo_async(msg_id=3)
+        await assoc.release_async()
+        return status, assoc, _queue_of_running_loop()
+
+    try:
+        status, assoc, queue = loop.run_until_complete(main())
+    finally:
+        loop.close()
+    assert status.Status == 0x0000
+    assert assoc.is_released
+    assert queue is None
+
+
+def test_a_loop_closed_with_an_echo_out_is_collected_and_the_next_loop_works(
+    fastdimse_server: Callable[..., Any], held_handler: HeldHandler
+) -> None:
+    """asyncio.run returns while an echo is still out (its task is cancelled). The
+    response arrives after the loop closed: nothing fails, the closed loop and its queue
+    are collected, and a new loop gets a queue of its own."""
+    import gc
+    import weakref
+
+    port = fastdimse_server(handlers=[(evt.EVT_C_ECHO, held_handler)]).server_address[1]
+    refs: List[Any] = []
+
+    async def leave_one_out() -> Any:
+        loop = asyncio.get_running_loop()
+        assoc = await _scu().associate_async("127.0.0.1", port)
+        asyncio.ensure_future(assoc.send_c_echo_async(msg_id=1))
+        assert await loop.run_in_executor(None, held_handler.entered.wait, 5)
+        refs.extend([weakref.ref(loop), weakref.ref(_queue_of_running_loop())])
+        return assoc
+
+    assoc = asyncio.run(leave_one_out())
+    held_handler.release()
+    gc.collect()
+    assert [r() for r in refs] == [None, None]
+
+    async def next_loop() -> Any:
+        again = await _scu().associate_async("127.0.0.1", port)
+        status = await again.send_c_echo_async(msg_id=3)
+        await again.release_async()
+        return status, again, _queue_of_running_loop()
+
+    status, again, queue = asyncio.run(next_loop())
+    assert status.Status == 0x0000
+    assert again.is_released
+    assert type(queue).__name__ == "_LoopQueue"
+    assoc.release()  # the first association answered its echo meanwhile, or now
+    assert assoc.is_released

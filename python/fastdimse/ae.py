@@ -6,14 +6,13 @@ with the value named. Everything that touches the network is done by the Rust co
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from pydicom.uid import UID
 
-from . import _core, evt
+from . import _completion, _core, evt
 from .association import Association, wrap
 from .pdu_primitives import _check_window
 from .presentation import DEFAULT_TRANSFER_SYNTAXES, PresentationContext, build_context
@@ -382,9 +381,9 @@ class ApplicationEntity:
         config, handlers, dispatcher = self._request(
             addr, port, contexts, ae_title, max_pdu, ext_neg, None, evt_handlers, bind_address
         )
-        future, callback = _completion()
-        _core.associate_async(addr, port, config, dispatcher, callback)
-        core = await future
+        core = await _completion.start(
+            lambda target: _core.associate_async(addr, port, config, dispatcher, target)
+        )
         if isinstance(core, BaseException):
             return self._failed_association(handlers)
         return wrap(self, core, handlers)
@@ -555,25 +554,6 @@ def _bind_address(value: object) -> Optional[Tuple[str, int]]:
     if value == ("", 0):
         return None
     return (value[0], value[1])
-
-
-def _completion() -> Tuple[asyncio.Future, Callable[[Any], None]]:
-    """A future on the running loop and a callback the core calls, from its own thread,
-    to complete it."""
-    loop = asyncio.get_running_loop()
-    future = loop.create_future()
-
-    def settle(value: Any) -> None:
-        if not future.done():
-            future.set_result(value)
-
-    def callback(value: Any) -> None:
-        try:
-            loop.call_soon_threadsafe(settle, value)
-        except RuntimeError:  # the loop was closed meanwhile: nobody waits any more
-            pass
-
-    return future, callback
 
 
 class AssociationServer:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Un
 
 from pydicom.dataset import Dataset
 
-from . import _core, evt
+from . import _completion, _core, evt
 from ._status_dataset import status_dataset
 from .dimse import DIMSEServiceProvider
 from .pdu_primitives import UserIdentityNegotiation
@@ -253,11 +253,11 @@ class Association:
         window allows (``ext_neg=[AsynchronousOperationsWindowNegotiation()]``, 1 without
         it), each with its own `msg_id`; one more raises :class:`AssociationError`."""
         context = self._check_echo(msg_id)
-        from .ae import _completion
-
-        future, callback = _completion()
-        self._core.echo_async(msg_id, callback, context.context_id)
-        return self._echo_result(await future)
+        core = self._core
+        outcome = await _completion.start(
+            lambda target: core.echo_async(msg_id, target, context.context_id)
+        )
+        return self._echo_result(outcome)
 
     def _check_echo(self, msg_id: int) -> PresentationContext:
         if not self.is_established:
@@ -324,11 +324,7 @@ class Association:
         """:meth:`release` for asyncio."""
         if self._core is None or not self.is_established:
             return
-        from .ae import _completion
-
-        future, callback = _completion()
-        self._core.release_async(callback)
-        await future
+        await _completion.start(self._core.release_async)
 
     def __enter__(self) -> Association:
         return self

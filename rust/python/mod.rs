@@ -3,6 +3,7 @@
 
 use pyo3::prelude::*;
 
+mod completions;
 mod config;
 mod dimse_py;
 mod errors;
@@ -68,6 +69,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     pdu_py::register(m)?;
     dimse_py::register(m)?;
     net_py::register(m)?;
+    completions::register(m)?;
     m.add(
         "IMPLEMENTATION_CLASS_UID",
         crate::uid::IMPLEMENTATION_CLASS_UID,

@@ -9,6 +9,7 @@ use pyo3::types::{PyBytes, PyDict, PyTuple};
 
 use crate::net::{self, AssocShared, EchoOutcome, Lifecycle, ReleaseOutcome, Reply, Server};
 
+use super::completions::{CompletionSlot, Convert, Slot};
 use super::config::{client_config, server_config};
 use super::errors::net_error;
 use super::hooks::PyHooks;
@@ -245,47 +246,44 @@ impl CoreAssociation {
         Ok(ok)
     }
 
-    /// Sends a C-ECHO-RQ from this thread and returns at once; `callback((status, command)
-    /// | None)` is called from a core thread when it ends (the asyncio API completes its
-    /// future from there). The core's clock keeps the DIMSE timeout. The GIL stays held:
+    /// Sends a C-ECHO-RQ from this thread and returns at once. Its outcome, `(status,
+    /// command) | None`, goes to `callback`: a `CompletionSlot` of the event loop's queue
+    /// (see `completions`), or a callable called from a core thread. The core's clock keeps
+    /// the DIMSE timeout. The GIL stays held:
     /// the write is one non-blocking `send`, cheaper than handing the GIL over to a core
     /// thread that waits to deliver another association's response.
     #[pyo3(signature = (message_id, callback, context_id=None))]
     fn echo_async(
         &self,
         message_id: u16,
-        callback: Py<PyAny>,
+        callback: &Bound<'_, PyAny>,
         context_id: Option<u8>,
     ) -> PyResult<()> {
+        let target = Target::of(callback);
         let reply = Reply::Callback(Box::new(move |outcome: EchoOutcome| {
-            let _ = super::gate::enter(|py| {
-                let value = match outcome {
-                    EchoOutcome::Response { status, command } => {
-                        (status, PyBytes::new(py, &command))
-                            .into_pyobject(py)
-                            .map(|t| t.into_any().unbind())
-                    }
-                    _ => Ok(py.None()),
-                };
-                deliver(py, &callback, value);
-            });
+            target.deliver(Box::new(move |py| match outcome {
+                EchoOutcome::Response { status, command } => (status, PyBytes::new(py, &command))
+                    .into_pyobject(py)
+                    .map(|t| t.into_any().unbind()),
+                _ => Ok(py.None()),
+            }));
         }));
         self.inner
             .echo_direct_with(message_id, context_id, reply)
             .map_err(net_error)
     }
 
-    /// Starts a release and returns at once; `callback(released: bool)` is called when it ends.
-    fn release_async(&self, callback: Py<PyAny>) -> PyResult<()> {
+    /// Starts a release and returns at once; `callback` gets `released: bool` when it ends.
+    fn release_async(&self, callback: &Bound<'_, PyAny>) -> PyResult<()> {
+        let target = Target::of(callback);
         let reply = Reply::Callback(Box::new(move |outcome: ReleaseOutcome| {
-            let _ = super::gate::enter(|py| {
+            target.deliver(Box::new(move |py| {
                 let released = matches!(outcome, ReleaseOutcome::Released);
-                let value = Ok(pyo3::types::PyBool::new(py, released)
+                Ok(pyo3::types::PyBool::new(py, released)
                     .to_owned()
                     .into_any()
-                    .unbind());
-                deliver(py, &callback, value);
-            });
+                    .unbind())
+            }));
         }));
         self.inner.start_release_with(reply).map_err(net_error)
     }
@@ -442,17 +440,40 @@ fn associate(
     }
 }
 
-/// Calls `callback(value)`; an exception is reported, never propagated into the core.
-fn deliver(py: Python<'_>, callback: &Py<PyAny>, value: PyResult<Py<PyAny>>) {
-    let result = value.and_then(|v| callback.call1(py, (v,)));
-    if let Err(e) = result {
-        e.print(py);
+/// Where an asyncio operation's outcome goes: a slot of the event loop's completion queue
+/// (see `completions`), or a Python callable, called from the core's thread with the GIL.
+enum Target {
+    Slot(Slot),
+    Callback(Py<PyAny>),
+}
+
+impl Target {
+    fn of(callback: &Bound<'_, PyAny>) -> Self {
+        match callback.cast::<CompletionSlot>() {
+            Ok(slot) => Self::Slot(slot.get().slot()),
+            Err(_) => Self::Callback(callback.clone().unbind()),
+        }
+    }
+
+    /// From the core's thread. A callable's exception is reported, never propagated into
+    /// the core.
+    fn deliver(self, convert: Convert) {
+        match self {
+            Self::Slot(slot) => slot.complete(convert),
+            Self::Callback(callback) => {
+                let _ = super::gate::enter(|py| {
+                    if let Err(e) = convert(py).and_then(|v| callback.call1(py, (v,))) {
+                        e.print(py);
+                    }
+                });
+            }
+        }
     }
 }
 
-/// Starts connecting and requesting an association; returns at once. `callback(result)`
-/// gets the `CoreAssociation` (whatever its state), or the `NetworkError` instance if the
-/// TCP connection failed.
+/// Starts connecting and requesting an association; returns at once. `callback` (a
+/// `CompletionSlot` or a callable, as for `echo_async`) gets the `CoreAssociation`
+/// (whatever its state), or the `NetworkError` instance if the TCP connection failed.
 #[pyfunction]
 fn associate_async(
     py: Python<'_>,
@@ -460,19 +481,17 @@ fn associate_async(
     port: u16,
     config: &Bound<'_, PyDict>,
     dispatcher: Py<PyAny>,
-    callback: Py<PyAny>,
+    callback: &Bound<'_, PyAny>,
 ) -> PyResult<()> {
     let cfg = client_config(config)?;
     let hooks = Arc::new(PyHooks::new(py, dispatcher)?);
+    let target = Target::of(callback);
     let reply = Reply::Callback(Box::new(
         move |outcome: Result<Arc<AssocShared>, net::NetError>| {
-            let _ = super::gate::enter(|py| {
-                let value = match outcome {
-                    Ok(shared) => CoreAssociation::wrap(py, shared).map(|c| c.into_any()),
-                    Err(e) => Ok(net_error(e).into_value(py).into_any()),
-                };
-                deliver(py, &callback, value);
-            });
+            target.deliver(Box::new(move |py| match outcome {
+                Ok(shared) => CoreAssociation::wrap(py, shared).map(|c| c.into_any()),
+                Err(e) => Ok(net_error(e).into_value(py).into_any()),
+            }));
         },
     ));
     net::start_associate_with(host, port, cfg, hooks, reply).map_err(net_error)
