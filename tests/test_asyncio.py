@@ -346,3 +346,41 @@ def test_a_loop_closed_with_an_echo_out_is_collected_and_the_next_loop_works(
     assert type(queue).__name__ == "_LoopQueue"
     assoc.release()  # the first association answered its echo meanwhile, or now
     assert assoc.is_released
+
+
+def test_each_loops_queue_descriptor_is_closed_with_the_loop(
+    fastdimse_server: Callable[..., Any],
+) -> None:
+    """Every event loop gets a descriptor for its completion queue; it is closed when the
+    loop goes, by reference counting alone (the cyclic collector is off here), so a
+    program calling asyncio.run() over and over does not run out of descriptors."""
+    import gc
+    import os
+
+    server = fastdimse_server()
+    port = server.server_address[1]
+
+    async def ping() -> int:
+        assoc = await _scu().associate_async("127.0.0.1", port)
+        status = await assoc.send_c_echo_async()
+        await assoc.release_async()
+        return int(status.Status)
+
+    def descriptors() -> int:
+        # The server (in this process) closes its end once it sees ours close.
+        deadline = time.monotonic() + 5
+        while server.active_associations and time.monotonic() < deadline:
+            time.sleep(0.001)
+        return len(os.listdir("/proc/self/fd"))
+
+    assert asyncio.run(ping()) == 0x0000  # the first run's lazily made objects
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        before = descriptors()
+        assert [asyncio.run(ping()) for _ in range(100)] == [0x0000] * 100
+        after = descriptors()
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    assert after == before
