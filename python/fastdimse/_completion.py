@@ -3,12 +3,12 @@
 Each event loop gets one completion queue in the core (``_core.Completions``) and watches
 its file descriptor with ``add_reader``. The core's I/O thread queues an outcome without
 the GIL and wakes the loop only when the queue was empty; the loop's reader drains every
-outcome at once and sets the futures. Before, the I/O thread took the GIL for each response
-and called ``call_soon_threadsafe``, so with many requests in flight it and the loop's
-thread traded the GIL on every response.
+outcome at once and sets the futures. Why not a callback through ``call_soon_threadsafe``:
+the I/O thread would take the GIL for each response, and with many requests in flight it
+and the loop's thread would trade the GIL on every one.
 
-A loop without ``add_reader`` (or a platform without eventfd) gets the previous way: a
-callback the core calls from its thread.
+A loop without ``add_reader``, or a platform without eventfd, still gets that callback,
+called from the core's thread.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ class _LoopQueue:
         self._tokens = itertools.count(1)
         loop.add_reader(self.queue.fileno(), self._drain)
 
-    def add(self, future: asyncio.Future) -> Any:
-        token = next(self._tokens)
+    def add(self, future: asyncio.Future) -> int:
+        token: int = next(self._tokens)
         self.futures[token] = future
         return token
 

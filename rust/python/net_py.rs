@@ -249,9 +249,9 @@ impl CoreAssociation {
     /// Sends a C-ECHO-RQ from this thread and returns at once. Its outcome, `(status,
     /// command) | None`, goes to `callback`: a `CompletionSlot` of the event loop's queue
     /// (see `completions`), or a callable called from a core thread. The core's clock keeps
-    /// the DIMSE timeout. The GIL stays held:
-    /// the write is one non-blocking `send`, cheaper than handing the GIL over to a core
-    /// thread that waits to deliver another association's response.
+    /// the DIMSE timeout. The GIL stays held: the write is one non-blocking `send`, cheaper
+    /// than handing the GIL over to a core thread that waits to deliver another
+    /// association's response.
     #[pyo3(signature = (message_id, callback, context_id=None))]
     fn echo_async(
         &self,
