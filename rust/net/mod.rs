@@ -3,6 +3,7 @@
 
 mod association;
 mod client;
+mod completion;
 mod config;
 mod error;
 mod framing;
@@ -15,6 +16,7 @@ mod timer;
 mod writer;
 
 pub use client::{start_associate, start_associate_with};
+pub use completion::CompletionQueue;
 pub use config::{ClientConfig, ServerConfig, Timeouts, ARTIM_FALLBACK};
 pub use error::NetError;
 pub use framing::{MAX_ASSOCIATE_PDU, MAX_UNLIMITED_PDATA};
