@@ -153,7 +153,8 @@ def machine() -> str:
 
 
 def run_codec(procs: Procs) -> List[str]:
-    """The criterion and pytest-benchmark codec figures, when their benches exist."""
+    """The criterion codec figures and the pytest-benchmark ones (codec and Python API),
+    when their benches exist."""
     notes = []
     if os.path.exists(os.path.join(REPO, "benches", "codec.rs")):
         print("cargo bench --bench codec ...", file=sys.stderr, flush=True)
@@ -199,7 +200,7 @@ def run_codec(procs: Procs) -> List[str]:
             f"pytest benches/python --benchmark-enable (exit {p.returncode}):\n" + p.stdout[-6000:]
         )
     else:
-        notes.append("benches/python not found: pytest-benchmark codec figures skipped")
+        notes.append("benches/python not found: pytest-benchmark figures skipped")
     return notes
 
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 import io
 import json
 import os
-from typing import Any, Callable, Dict, Iterator, List
+from typing import Any, Callable, Dict, List
 
 import pytest
+from conftest import Medians, record
 from fastdimse import _core, dimse, pdu
 from fastdimse import dimse_primitives as fd_primitives
 from pydicom.dataset import Dataset
@@ -258,49 +259,13 @@ def test_same_results() -> None:
 
 # ----- benchmarks -------------------------------------------------------------------------
 
-_MEDIANS: Dict[str, Dict[str, float]] = {}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def report_ratios(request: pytest.FixtureRequest) -> Iterator[None]:
-    yield
-    rows: List[Dict[str, Any]] = []
-    for op, sides in _MEDIANS.items():
-        if "fastdimse" in sides and "pynetdicom" in sides:
-            fd, pnd = sides["fastdimse"], sides["pynetdicom"]
-            rows.append(
-                {
-                    "operation": op,
-                    "fastdimse_us": fd * 1e6,
-                    "pynetdicom_us": pnd * 1e6,
-                    "ratio": pnd / fd,
-                }
-            )
-    if not rows:
-        return
-    lines = [
-        "",
-        f"{'operation':<26} {'fastdimse (us)':>15} {'pynetdicom (us)':>16} {'ratio':>8}",
-    ]
-    for r in rows:
-        lines.append(
-            f"{r['operation']:<26} {r['fastdimse_us']:>15.3f} {r['pynetdicom_us']:>16.2f} "
-            f"{r['ratio']:>7.3g}x"
-        )
-    # Module teardown runs under output capture; print past it, like pytest's own -s.
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-    with capture.global_and_fixture_disabled():
-        print("\n".join(lines), flush=True)
-
 
 @pytest.mark.parametrize("side", ["fastdimse", "pynetdicom"])
 @pytest.mark.parametrize("operation", list(OPERATIONS))
-def test_codec(benchmark: Any, operation: str, side: str) -> None:
+def test_codec(benchmark: Any, medians: Medians, operation: str, side: str) -> None:
     benchmark.group = operation
     benchmark.name = f"{operation}[{side}]"
     fn = OPERATIONS[operation][side]
     result = benchmark(fn)
     assert result is not None
-    stats = getattr(benchmark, "stats", None)
-    if stats is not None and not benchmark.disabled:
-        _MEDIANS.setdefault(operation, {})[side] = stats.stats.median
+    record(benchmark, medians, operation, side)
