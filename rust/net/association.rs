@@ -147,7 +147,7 @@ impl Task {
         }
         let hooks = Arc::clone(&self.hooks);
         let shared = Arc::clone(&self.shared);
-        let _ = tokio::task::spawn_blocking(move || hooks.notify(&shared, &event)).await;
+        let _ = super::handler_pool::run(move || hooks.notify(&shared, &event)).await;
     }
 
     fn observes(&self, kind: NotificationKind) -> bool {
@@ -535,7 +535,7 @@ impl Task {
                 Some(identity) if self.hooks.handles_user_identity() => {
                     let hooks = Arc::clone(&self.hooks);
                     let shared = Arc::clone(&self.shared);
-                    tokio::task::spawn_blocking(move || hooks.user_identity(&shared, &identity))
+                    super::handler_pool::run(move || hooks.user_identity(&shared, &identity))
                         .await
                         .unwrap_or(IdentityDecision::Reject)
                 }
@@ -1049,13 +1049,13 @@ impl Task {
             let hooks = Arc::clone(&self.hooks);
             let shared = Arc::clone(&self.shared);
             shared.enter_handler();
-            tokio::task::spawn_blocking(move || {
+            super::handler_pool::handler_pool().spawn(Box::new(move || {
                 // The hook must never take the association down with a panic.
                 let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     hooks.c_echo(&shared, ind)
                 }));
                 shared.handler_done();
-            });
+            }));
             None
         } else {
             self.send_echo_rsp(context_id, message_id, &affected, STATUS_SUCCESS)

@@ -1,7 +1,7 @@
 //! The points where the layer above (Python, or a native test) observes and decides.
 //!
-//! Hooks are called on blocking threads, never on the runtime's workers, so a slow handler
-//! delays only its own association. An association calls a hook only if it says it observes
+//! Hooks are called on the handler pool's threads (`handler_pool`), never on the runtime's
+//! workers, so a slow handler delays only its own association. An association calls a hook only if it says it observes
 //! the event: with nothing bound, no thread hop and no GIL are ever involved.
 
 use std::sync::Arc;
@@ -126,13 +126,13 @@ pub trait Hooks: Send + Sync + 'static {
     fn observed(&self) -> u32 {
         0
     }
-    /// Called in order, per association, on a blocking thread.
+    /// Called in order, per association, on a handler thread.
     fn notify(&self, _assoc: &Arc<AssocShared>, _event: &Notification) {}
     /// True if C-ECHO-RQs go to [`Hooks::c_echo`] instead of being answered Success natively.
     fn handles_echo(&self) -> bool {
         false
     }
-    /// Handles one C-ECHO-RQ on a blocking thread. It sends the response itself through
+    /// Handles one C-ECHO-RQ on a handler thread. It sends the response itself through
     /// `assoc` (or releases/aborts); if it sends nothing, nothing is sent.
     fn c_echo(&self, _assoc: &Arc<AssocShared>, _request: EchoIndication) {}
     /// True if user identity negotiation goes to [`Hooks::user_identity`].

@@ -7,6 +7,7 @@ mod completion;
 mod config;
 mod error;
 mod framing;
+mod handler_pool;
 mod hooks;
 pub mod log;
 pub mod runtime;

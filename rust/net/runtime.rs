@@ -6,8 +6,8 @@
 //! socket, commands from other threads, a deadline). An epoll-driven task expresses that
 //! as one `select!` with no polling, costs a few KiB while idle (so 10,000 idle associations
 //! cost memory, not CPU or threads), and its multi-threaded scheduler spreads busy
-//! associations over the cores. Python handlers run on tokio's blocking pool, so a slow
-//! handler never stalls other associations.
+//! associations over the cores. Python handlers run on threads of their own
+//! (`handler_pool`), so a slow handler never stalls other associations.
 
 use std::sync::OnceLock;
 
@@ -57,8 +57,8 @@ pub fn client_handle() -> &'static Handle {
     })
 }
 
-/// What both runtimes share: named threads that keep process signals away, and handler
-/// threads that stay warm (a Python handler is entered on them often).
+/// What both runtimes share: named threads that keep process signals away, and blocking
+/// threads (tokio's own, for name lookups) that stay warm.
 fn build(builder: &mut Builder) -> std::io::Result<Runtime> {
     builder
         .thread_name("fastdimse-io")

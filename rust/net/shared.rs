@@ -268,7 +268,7 @@ pub(crate) enum Command {
     Release { reply: Reply<ReleaseOutcome> },
     /// Abort the association (A-ABORT request primitive).
     Abort { reply: Option<SyncSender<()>> },
-    /// A handler running on a blocking thread has returned.
+    /// A handler running on a handler thread has returned.
     HandlerDone,
     /// Another thread queued bytes in the shared writer: write them.
     Flush,
