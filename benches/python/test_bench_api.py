@@ -82,13 +82,19 @@ def _status_dataset(library: str) -> Callable[[], Dataset]:
     return constructed
 
 
+def _measure(benchmark: Any, medians: Medians, operation: str, side: str, fn: Any) -> Any:
+    """Benchmarks `fn` as `side` of `operation`, keeps its median, returns its result."""
+    benchmark.group = operation
+    result = benchmark(fn)
+    record(benchmark, medians, operation, side)
+    return result
+
+
 @pytest.mark.parametrize("side", ["fastdimse", "pynetdicom"])
 def test_status_dataset(benchmark: Any, medians: Medians, side: str) -> None:
     """The Dataset every echo returns."""
-    benchmark.group = "status_dataset"
-    status = benchmark(_status_dataset(side))
+    status = _measure(benchmark, medians, "status_dataset", side, _status_dataset(side))
     assert status.Status == 0x0000
-    record(benchmark, medians, "status_dataset", side)
 
 
 @pytest.mark.parametrize("side", ["fastdimse", "pynetdicom"])
@@ -96,10 +102,8 @@ def test_send_c_echo(
     benchmark: Any, medians: Medians, associations: Dict[str, Any], side: str
 ) -> None:
     """One C-ECHO on an established association, waited for."""
-    benchmark.group = "send_c_echo"
-    status = benchmark(associations[side].send_c_echo)
+    status = _measure(benchmark, medians, "send_c_echo", side, associations[side].send_c_echo)
     assert status.Status == 0x0000
-    record(benchmark, medians, "send_c_echo", side)
 
 
 @pytest.mark.parametrize("side", ["fastdimse", "pynetdicom"])
@@ -115,9 +119,7 @@ def test_associate_echo_release(
         assoc.release()
         return status
 
-    benchmark.group = "associate_echo_release"
-    assert benchmark(cycle) == 0x0000
-    record(benchmark, medians, "associate_echo_release", side)
+    assert _measure(benchmark, medians, "associate_echo_release", side, cycle) == 0x0000
 
 
 def test_send_c_echo_async(benchmark: Any, servers: Dict[str, int]) -> None:

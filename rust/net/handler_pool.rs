@@ -221,6 +221,15 @@ mod tests {
         Arc::new(HandlerPool::new("test-handler", max, keep_alive, || {}))
     }
 
+    /// Each of 0..n arrives on `rx` exactly once (in any order), within 5 s each.
+    fn assert_all_arrive(rx: &mpsc::Receiver<i32>, n: i32) {
+        let mut got: Vec<i32> = (0..n)
+            .map(|_| rx.recv_timeout(Duration::from_secs(5)).unwrap())
+            .collect();
+        got.sort_unstable();
+        assert_eq!(got, (0..n).collect::<Vec<_>>());
+    }
+
     #[test]
     fn a_job_after_a_thread_parked_again_goes_to_that_thread() {
         let pool = pool(8, KEEP_ALIVE);
@@ -251,11 +260,7 @@ mod tests {
             let tx = tx.clone();
             pool.spawn(Box::new(move || tx.send(i).unwrap()));
         }
-        let mut got: Vec<i32> = (0..50)
-            .map(|_| rx.recv_timeout(Duration::from_secs(5)).unwrap())
-            .collect();
-        got.sort_unstable();
-        assert_eq!(got, (0..50).collect::<Vec<_>>());
+        assert_all_arrive(&rx, 50);
         assert!(pool.threads() <= 8);
     }
 
@@ -328,11 +333,7 @@ mod tests {
         for p in producers {
             p.join().unwrap();
         }
-        let mut got: Vec<i32> = (0..2000)
-            .map(|_| rx.recv_timeout(Duration::from_secs(5)).unwrap())
-            .collect();
-        got.sort_unstable();
-        assert_eq!(got, (0..2000).collect::<Vec<_>>());
+        assert_all_arrive(&rx, 2000);
         assert!(pool.threads() <= 16);
     }
 }
