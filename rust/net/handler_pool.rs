@@ -152,7 +152,8 @@ impl HandlerPool {
         let mut job = first;
         loop {
             if let Some(run) = job.take() {
-                run();
+                // A job that panics must not take its thread, and the pool's count, with it.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run));
             }
             let mut state = lock(&self.state);
             if let Some(next) = state.queue.pop_front() {
@@ -313,6 +314,20 @@ mod tests {
         assert_eq!(pool.threads(), 0);
         pool.spawn(Box::new(move || tx.send(2).unwrap()));
         assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), 2);
+    }
+
+    #[test]
+    fn a_job_that_panics_leaves_its_thread_serving() {
+        let pool = pool(1, KEEP_ALIVE);
+        pool.spawn(Box::new(|| panic!("a handler's bug")));
+        let (tx, rx) = mpsc::channel();
+        pool.spawn(Box::new(move || {
+            tx.send(std::thread::current().name().map(String::from))
+                .unwrap()
+        }));
+        let name = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(name.as_deref(), Some("test-handler"));
+        assert_eq!(pool.threads(), 1);
     }
 
     #[test]
