@@ -224,7 +224,7 @@ fn scu_echo_session_is_rq_pdata_release_fin() {
         seen
     });
     let assoc = associate_with(port, timeouts(5.0, Some(5.0)));
-    let echo = assoc.start_echo(1, None).expect("echo starts");
+    let mut echo = assoc.start_echo(1, None).expect("echo starts");
     match echo
         .recv_timeout(Duration::from_secs(5))
         .expect("echo outcome")
@@ -232,7 +232,7 @@ fn scu_echo_session_is_rq_pdata_release_fin() {
         EchoOutcome::Response { status, .. } => assert_eq!(status, 0),
         other => panic!("echo failed: {other:?}"),
     }
-    let release = assoc.start_release().expect("release starts");
+    let mut release = assoc.start_release().expect("release starts");
     assert_eq!(
         release
             .recv_timeout(Duration::from_secs(5))
@@ -271,7 +271,7 @@ fn associate_with(port: u16, timeouts: Timeouts) -> Arc<fastdimse::net::AssocSha
         timeouts,
         bind_address: None,
     };
-    let rx = start_associate("127.0.0.1", port, cfg, Arc::new(NoHooks)).expect("config ok");
+    let mut rx = start_associate("127.0.0.1", port, cfg, Arc::new(NoHooks)).expect("config ok");
     let assoc = rx
         .recv_timeout(Duration::from_secs(5))
         .expect("outcome")

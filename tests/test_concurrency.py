@@ -4,6 +4,7 @@ one association does not delay another."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -244,3 +245,53 @@ def test_a_second_request_on_one_association_is_refused(
     assert assoc.send_c_echo(3).Status == 0x0000
     assoc.release()
     assert assoc.is_released
+
+
+def test_blocking_and_asyncio_callers_share_the_client_runtime(
+    fastdimse_server: Callable[..., Any],
+) -> None:
+    """A thread in send_c_echo() drives the requested associations' runtime while it waits,
+    and nobody does between its calls until the keeper takes over. An event loop echoing on
+    another association at the same time must get every answer, and the blocking thread's
+    association must still see its peer's abort once that thread is idle."""
+    server = fastdimse_server()
+    port = server.server_address[1]
+    stop = threading.Event()
+    blocking_echoes: List[int] = []
+
+    def blocking() -> None:
+        assoc = scu(dimse_timeout=5).associate("127.0.0.1", port)
+        count = 0
+        while not stop.is_set():
+            assert assoc.send_c_echo(msg_id=count % 60000 + 1).Status == 0
+            count += 1
+        assoc.release()
+        blocking_echoes.append(count)
+
+    async def echoes() -> List[int]:
+        assoc = await scu(dimse_timeout=5).associate_async("127.0.0.1", port)
+        assert assoc.is_established
+        statuses = [int((await assoc.send_c_echo_async(i + 1)).Status) for i in range(300)]
+        await assoc.release_async()
+        return statuses
+
+    thread = threading.Thread(target=blocking)
+    thread.start()
+    try:
+        statuses = asyncio.run(asyncio.wait_for(echoes(), 30))
+    finally:
+        stop.set()
+        thread.join(10)
+    assert statuses == [0] * 300
+    assert blocking_echoes and blocking_echoes[0] > 0
+
+    # Right after a blocking echo returns, its thread stops driving: the peer's abort must
+    # still arrive without another call.
+    aborted = threading.Event()
+    idle = scu().associate(
+        "127.0.0.1", port, evt_handlers=[(evt.EVT_ABORTED, lambda e: aborted.set())]
+    )
+    assert idle.send_c_echo().Status == 0
+    server.shutdown()
+    assert aborted.wait(5), "the idle association never saw the peer's A-ABORT"
+    assert idle.is_aborted

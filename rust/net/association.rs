@@ -1170,7 +1170,7 @@ impl Task {
             Command::Abort { reply } => {
                 let end = self.local_abort().await;
                 if let Some(r) = reply {
-                    let _ = r.try_send(());
+                    r.send(());
                 }
                 Some(end)
             }

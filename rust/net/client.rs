@@ -1,6 +1,5 @@
 //! The requestor side: connect, negotiate, hand back the association.
 
-use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 
 use tokio::net::TcpStream;
@@ -11,14 +10,15 @@ use crate::assoc;
 use std::os::unix::io::AsRawFd;
 
 use super::association;
+use super::client_runtime;
 use super::config::ClientConfig;
 use super::error::NetError;
 use super::hooks::Hooks;
 use super::hooks::NotificationKind;
 use super::log;
-use super::runtime;
 use super::server::next_id;
 use super::shared::{AssocShared, Reply, Role};
+use super::waiter::Waiter;
 use super::writer::SharedWriter;
 
 /// Connects to `peer` from the local address `local`.
@@ -62,18 +62,19 @@ async fn connect(host: &str, port: u16, cfg: &ClientConfig) -> Result<TcpStream,
     }
 }
 
-/// Starts connecting to `host:port` and requesting an association. The receiver yields the
-/// association once it is established, rejected or aborted, or the connection error.
+/// Starts connecting to `host:port` and requesting an association. The waiter yields the
+/// association once it is established, rejected or aborted, or the connection error; the
+/// thread that waits drives the connection meanwhile.
 /// Local configuration errors are returned at once, before anything touches the network.
 pub fn start_associate(
     host: &str,
     port: u16,
     cfg: ClientConfig,
     hooks: Arc<dyn Hooks>,
-) -> Result<Receiver<Result<Arc<AssocShared>, NetError>>, NetError> {
-    let (reply, rx) = Reply::channel();
+) -> Result<Waiter<Result<Arc<AssocShared>, NetError>>, NetError> {
+    let (reply, waiter) = Reply::waiter(true);
     start_associate_with(host, port, cfg, hooks, reply)?;
-    Ok(rx)
+    Ok(waiter)
 }
 
 /// As [`start_associate`], with the outcome delivered to `done`.
@@ -87,7 +88,7 @@ pub fn start_associate_with(
     let rq = assoc::build_rq(&cfg.requestor)?;
     let host = host.to_owned();
     let cfg = Arc::new(cfg);
-    runtime::client_handle().spawn(async move {
+    client_runtime::client_handle().spawn(async move {
         let stream = match connect(&host, port, &cfg).await {
             Ok(s) => s,
             Err(e) => {

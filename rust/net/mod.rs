@@ -3,6 +3,7 @@
 
 mod association;
 mod client;
+pub mod client_runtime;
 mod completion;
 mod config;
 mod error;
@@ -14,6 +15,7 @@ pub mod runtime;
 mod server;
 mod shared;
 mod timer;
+mod waiter;
 mod writer;
 
 pub use client::{start_associate, start_associate_with};
@@ -24,3 +26,4 @@ pub use framing::{MAX_ASSOCIATE_PDU, MAX_UNLIMITED_PDATA};
 pub use hooks::{EchoIndication, Hooks, NoHooks, Notification, NotificationKind};
 pub use server::Server;
 pub use shared::{AssocInfo, AssocShared, EchoOutcome, Lifecycle, ReleaseOutcome, Reply, Role};
+pub use waiter::{WaitError, Waited, Waiter};

@@ -1,6 +1,6 @@
 //! The process-wide event loops that own every socket: a multi-threaded one for servers
 //! and their accepted associations, and a one-thread one for the associations this process
-//! requests ([`client_handle`]).
+//! requests (`client_runtime`).
 //!
 //! Why tokio: an association is a state machine that waits on three things at once (the
 //! socket, commands from other threads, a deadline). An epoll-driven task expresses that
@@ -14,7 +14,6 @@ use std::sync::OnceLock;
 use tokio::runtime::{Builder, Handle, Runtime};
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
-static CLIENT: OnceLock<Handle> = OnceLock::new();
 
 /// The shared runtime, started on first use with one worker per core (or
 /// `FASTDIMSE_WORKERS`, when set to a positive number).
@@ -32,34 +31,9 @@ pub fn handle() -> &'static Handle {
         .handle()
 }
 
-/// The runtime of outgoing associations: one thread of its own, started on first use.
-///
-/// Why not the shared runtime: a request from a caller's thread (start an association, send
-/// a release) reaches a parked worker, and tokio's multi-threaded scheduler then wakes a
-/// second worker to look for more work, which finds none. Measured with one client doing
-/// associate, echo and release in a loop, that cost about 55 µs of CPU per association, a
-/// third of the client's total, and a single thread gave 17% more associations/s. One
-/// thread is also plenty for what calls into it: Python callers, who hold the GIL in turn.
-/// Servers stay on the shared runtime, whose second worker does pay off under load.
-pub fn client_handle() -> &'static Handle {
-    CLIENT.get_or_init(|| {
-        let runtime = build(&mut Builder::new_current_thread())
-            .expect("the fastdimse client runtime could not start (epoll unavailable)");
-        let handle = runtime.handle().clone();
-        std::thread::Builder::new()
-            .name("fastdimse-scu".into())
-            .spawn(move || {
-                block_process_signals();
-                runtime.block_on(std::future::pending::<()>());
-            })
-            .expect("the fastdimse client thread could not start");
-        handle
-    })
-}
-
 /// What both runtimes share: named threads that keep process signals away, and blocking
 /// threads (tokio's own, for name lookups) that stay warm.
-fn build(builder: &mut Builder) -> std::io::Result<Runtime> {
+pub(crate) fn build(builder: &mut Builder) -> std::io::Result<Runtime> {
     builder
         .thread_name("fastdimse-io")
         .on_thread_start(block_process_signals)

@@ -143,7 +143,7 @@ impl Server {
             .filter_map(|a| a.start_abort())
             .collect();
         let deadline = std::time::Instant::now() + wait;
-        for rx in receivers {
+        for mut rx in receivers {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             let _ = rx.recv_timeout(left);
         }

@@ -19,6 +19,7 @@ use crate::uid;
 use super::config::Timeouts;
 use super::error::NetError;
 use super::timer::Alarm;
+use super::waiter::Waiter;
 use super::writer::{Direct, SharedWriter};
 
 /// Which end of the association we are.
@@ -116,6 +117,8 @@ pub enum ReleaseOutcome {
 pub enum Reply<T> {
     Channel(SyncSender<T>),
     Callback(Box<dyn FnOnce(T) + Send + Sync>),
+    /// To a blocking caller's [`Waiter`].
+    Waiter(tokio::sync::oneshot::Sender<T>),
 }
 
 impl<T> Reply<T> {
@@ -125,6 +128,13 @@ impl<T> Reply<T> {
         (Self::Channel(tx), rx)
     }
 
+    /// A reply and the [`Waiter`] of a blocking caller. With `drive`, the reply comes from
+    /// a task on the client runtime, which the waiting thread then drives itself.
+    pub fn waiter(drive: bool) -> (Self, Waiter<T>) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        (Self::Waiter(tx), Waiter::new(rx, drive))
+    }
+
     /// Delivers `value`; a caller that stopped waiting is not an error.
     pub fn send(self, value: T) {
         match self {
@@ -132,6 +142,9 @@ impl<T> Reply<T> {
                 let _ = tx.try_send(value);
             }
             Self::Callback(f) => f(value),
+            Self::Waiter(tx) => {
+                let _ = tx.send(value);
+            }
         }
     }
 }
@@ -244,6 +257,8 @@ impl Wake for DimseAlarm {
             message_id: self.message_id,
             token: Some(self.token),
         });
+        // Its caller does not drive the client runtime: the keeper must, now.
+        super::client_runtime::nudge();
     }
 }
 
@@ -267,7 +282,7 @@ pub(crate) enum Command {
     /// Release the association (A-RELEASE request primitive).
     Release { reply: Reply<ReleaseOutcome> },
     /// Abort the association (A-ABORT request primitive).
-    Abort { reply: Option<SyncSender<()>> },
+    Abort { reply: Option<Reply<()>> },
     /// A handler running on a handler thread has returned.
     HandlerDone,
     /// Another thread queued bytes in the shared writer: write them.
@@ -479,15 +494,21 @@ impl AssocShared {
             .ok_or_else(|| NetError::NoContext("the Verification SOP Class".into()))
     }
 
-    /// Starts a C-ECHO; the receiver yields the outcome. The task enforces the DIMSE timeout.
+    /// Starts a C-ECHO; the waiter yields the outcome. The task enforces the DIMSE timeout.
     pub fn start_echo(
         &self,
         message_id: u16,
         context_id: Option<u8>,
-    ) -> Result<Receiver<EchoOutcome>, NetError> {
-        let (reply, rx) = Reply::channel();
+    ) -> Result<Waiter<EchoOutcome>, NetError> {
+        let (reply, waiter) = self.waiter();
         self.start_echo_with(message_id, context_id, reply)?;
-        Ok(rx)
+        Ok(waiter)
+    }
+
+    /// A reply for a caller of this thread to wait on; it drives the client runtime while
+    /// it waits if that is where this association lives.
+    fn waiter<T>(&self) -> (Reply<T>, Waiter<T>) {
+        Reply::waiter(self.role == Role::Requestor)
     }
 
     /// Starts a C-ECHO whose outcome goes to `reply`.
@@ -511,17 +532,17 @@ impl AssocShared {
     }
 
     /// Sends a C-ECHO-RQ from the calling thread, without handing it to the task, and
-    /// returns the receiver of its outcome with the instant at which the caller must stop
+    /// returns the waiter of its outcome with the instant at which the caller must stop
     /// waiting (the DIMSE timeout). A caller that gives up calls
     /// [`AssocShared::dimse_timeout_expired`], which aborts the association.
     pub fn echo_direct(
         &self,
         message_id: u16,
         context_id: Option<u8>,
-    ) -> Result<(Receiver<EchoOutcome>, Option<Instant>), NetError> {
-        let (reply, rx) = Reply::channel();
+    ) -> Result<(Waiter<EchoOutcome>, Option<Instant>), NetError> {
+        let (reply, waiter) = self.waiter();
         let deadline = self.send_echo_rq(message_id, context_id, reply, false)?;
-        Ok((rx, deadline))
+        Ok((waiter, deadline))
     }
 
     /// Sends a C-ECHO-RQ from the calling thread, like [`AssocShared::echo_direct`], for a
@@ -608,10 +629,10 @@ impl AssocShared {
     }
 
     /// Starts a release; the receiver yields how it ended.
-    pub fn start_release(&self) -> Result<Receiver<ReleaseOutcome>, NetError> {
-        let (reply, rx) = Reply::channel();
+    pub fn start_release(&self) -> Result<Waiter<ReleaseOutcome>, NetError> {
+        let (reply, waiter) = self.waiter();
         self.start_release_with(reply)?;
-        Ok(rx)
+        Ok(waiter)
     }
 
     /// Starts a release whose outcome goes to `reply`.
@@ -624,12 +645,12 @@ impl AssocShared {
 
     /// Aborts the association; the receiver fires once the A-ABORT is written and the
     /// connection closed. Aborting an association that already ended does nothing.
-    pub fn start_abort(&self) -> Option<Receiver<()>> {
-        let (reply, rx) = sync_channel(1);
+    pub fn start_abort(&self) -> Option<Waiter<()>> {
+        let (reply, waiter) = self.waiter();
         self.tx
             .send(Command::Abort { reply: Some(reply) })
             .ok()
-            .map(|_| rx)
+            .map(|_| waiter)
     }
 }
 

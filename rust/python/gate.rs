@@ -52,7 +52,7 @@ pub fn is_closed() -> bool {
 }
 
 /// Runs `f` with the GIL on a core thread, unless the interpreter is exiting (then `None`).
-/// Never call it on a thread Python created: it would release that thread's GIL.
+/// Never call it on a thread that holds the GIL.
 ///
 /// A core thread's Python thread state is created on its first call and kept, with the
 /// GIL released, for the thread's life instead of being created and torn down around
@@ -62,13 +62,17 @@ pub fn enter<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> {
     let _inside = Inside::new()?;
     THREAD_STATE.with(|kept| {
         if !kept.get() {
-            // SAFETY: PyGILState_Ensure creates this thread's state (or finds the one it
-            // has) and takes the GIL; PyEval_SaveThread releases the GIL and leaves the
-            // state attached, so later PyGILState_Ensure calls (Python::attach) reuse it.
+            // SAFETY: PyGILState_Ensure creates this thread's state and takes the GIL;
+            // PyEval_SaveThread releases the GIL and leaves the state attached, so later
+            // PyGILState_Ensure calls (Python::attach) reuse it. A thread that has a state
+            // already (a Python thread driving the client runtime while it waits, with the
+            // GIL released) is left as it is: Python::attach uses that state.
             unsafe {
                 if pyo3::ffi::Py_IsInitialized() != 0 {
-                    pyo3::ffi::PyGILState_Ensure();
-                    pyo3::ffi::PyEval_SaveThread();
+                    if pyo3::ffi::PyGILState_GetThisThreadState().is_null() {
+                        pyo3::ffi::PyGILState_Ensure();
+                        pyo3::ffi::PyEval_SaveThread();
+                    }
                     kept.set(true);
                 }
             }

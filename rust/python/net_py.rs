@@ -7,7 +7,9 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
 
-use crate::net::{self, AssocShared, EchoOutcome, Lifecycle, ReleaseOutcome, Reply, Server};
+use crate::net::{
+    self, AssocShared, EchoOutcome, Lifecycle, ReleaseOutcome, Reply, Server, Waited,
+};
 
 use super::completions::{CompletionSlot, Convert, Slot};
 use super::config::{client_config, server_config};
@@ -37,14 +39,15 @@ impl CoreAssociation {
         message_id: u16,
         context_id: Option<u8>,
     ) -> PyResult<Option<EchoOutcome>> {
-        let (rx, deadline) = py
+        let (mut waiter, deadline) = py
             .detach(|| self.inner.echo_direct(message_id, context_id))
             .map_err(net_error)?;
-        match wait::recv_until(py, rx, deadline)? {
-            Ok(outcome) => Ok(outcome),
-            Err(rx) => {
+        match wait::wait_for(py, &mut waiter, deadline)? {
+            Waited::Done(outcome) => Ok(Some(outcome)),
+            Waited::Gone => Ok(None),
+            Waited::TimedOut => {
                 self.inner.dimse_timeout_expired(message_id);
-                wait::recv(py, rx)
+                wait::wait(py, waiter)
             }
         }
     }
@@ -231,6 +234,8 @@ impl CoreAssociation {
                 sent += 1;
                 outstanding += 1;
             }
+            // Nobody drives the client runtime for this wait: the keeper must.
+            net::client_runtime::nudge();
             // A request the task never saw (it ended meanwhile) gets no answer: the
             // association's end is what says so.
             let (outcome, back) = wait::recv_while(py, rx, || self.inner.is_established())?;
@@ -270,7 +275,9 @@ impl CoreAssociation {
         }));
         self.inner
             .echo_direct_with(message_id, context_id, reply)
-            .map_err(net_error)
+            .map_err(net_error)?;
+        net::client_runtime::nudge();
+        Ok(())
     }
 
     /// Starts a release and returns at once; `callback` gets `released: bool` when it ends.
@@ -285,7 +292,9 @@ impl CoreAssociation {
                     .unbind())
             }));
         }));
-        self.inner.start_release_with(reply).map_err(net_error)
+        self.inner.start_release_with(reply).map_err(net_error)?;
+        net::client_runtime::nudge();
+        Ok(())
     }
 
     /// Queues one DIMSE message (a command set without data set) on `context_id`. It is
@@ -321,17 +330,17 @@ impl CoreAssociation {
         if self.inner.lifecycle() != Lifecycle::Established {
             return Ok(false);
         }
-        let rx = self.inner.start_release().map_err(net_error)?;
+        let waiter = self.inner.start_release().map_err(net_error)?;
         Ok(matches!(
-            wait::recv(py, rx)?,
+            wait::wait(py, waiter)?,
             Some(ReleaseOutcome::Released)
         ))
     }
 
     /// Aborts the association (A-ABORT, service-user source) and waits until it is sent.
     fn abort(&self, py: Python<'_>) -> PyResult<()> {
-        if let Some(rx) = self.inner.start_abort() {
-            wait::recv(py, rx)?;
+        if let Some(waiter) = self.inner.start_abort() {
+            wait::wait(py, waiter)?;
         }
         Ok(())
     }
@@ -432,8 +441,8 @@ fn associate(
 ) -> PyResult<Py<CoreAssociation>> {
     let cfg = client_config(config)?;
     let hooks = Arc::new(PyHooks::new(py, dispatcher)?);
-    let rx = net::start_associate(host, port, cfg, hooks).map_err(net_error)?;
-    match wait::recv(py, rx)? {
+    let waiter = net::start_associate(host, port, cfg, hooks).map_err(net_error)?;
+    match wait::wait(py, waiter)? {
         Some(Ok(shared)) => CoreAssociation::wrap(py, shared),
         Some(Err(e)) => Err(net_error(e)),
         None => Err(net_error(net::NetError::Closed)),
@@ -494,7 +503,9 @@ fn associate_async(
             }));
         },
     ));
-    net::start_associate_with(host, port, cfg, hooks, reply).map_err(net_error)
+    net::start_associate_with(host, port, cfg, hooks, reply).map_err(net_error)?;
+    net::client_runtime::nudge();
+    Ok(())
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

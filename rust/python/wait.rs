@@ -5,51 +5,10 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 
+use crate::net::{Waited, Waiter};
+
 /// How often a waiting thread takes the GIL back to let Python run signal handlers.
 const SIGNAL_CHECK: Duration = Duration::from_millis(50);
-
-/// Receives from `rx` with the GIL released. `Ok(None)` if the sender went away.
-/// A KeyboardInterrupt (or any exception a signal handler raises) is returned as `Err`.
-pub fn recv<T: Send>(py: Python<'_>, rx: Receiver<T>) -> PyResult<Option<T>> {
-    let mut rx = rx;
-    loop {
-        let (result, back) = py.detach(move || (rx.recv_timeout(SIGNAL_CHECK), rx));
-        rx = back;
-        match result {
-            Ok(value) => return Ok(Some(value)),
-            Err(RecvTimeoutError::Disconnected) => return Ok(None),
-            Err(RecvTimeoutError::Timeout) => py.check_signals()?,
-        }
-    }
-}
-
-/// As [`recv`], but stops at `deadline`: `Err(rx)` hands the receiver back when it passed.
-pub fn recv_until<T: Send>(
-    py: Python<'_>,
-    rx: Receiver<T>,
-    deadline: Option<std::time::Instant>,
-) -> PyResult<Result<Option<T>, Receiver<T>>> {
-    let mut rx = rx;
-    loop {
-        let slice = match deadline {
-            Some(d) => {
-                let left = d.saturating_duration_since(std::time::Instant::now());
-                if left.is_zero() {
-                    return Ok(Err(rx));
-                }
-                left.min(SIGNAL_CHECK)
-            }
-            None => SIGNAL_CHECK,
-        };
-        let (result, back) = py.detach(move || (rx.recv_timeout(slice), rx));
-        rx = back;
-        match result {
-            Ok(value) => return Ok(Ok(Some(value))),
-            Err(RecvTimeoutError::Disconnected) => return Ok(Ok(None)),
-            Err(RecvTimeoutError::Timeout) => py.check_signals()?,
-        }
-    }
-}
 
 /// Receives from `rx` (kept, and handed back) with the GIL released, for as long as
 /// `waiting()` holds at each signal check; `None` once it no longer does, or the sender
@@ -73,5 +32,34 @@ pub fn recv_while<T: Send>(
                 }
             }
         }
+    }
+}
+
+/// Waits on `waiter` with the GIL released until `deadline` (or for ever), taking the GIL
+/// back every [`SIGNAL_CHECK`] to run signal handlers. `TimedOut` only once `deadline` passed.
+pub fn wait_for<T: Send>(
+    py: Python<'_>,
+    waiter: &mut Waiter<T>,
+    deadline: Option<std::time::Instant>,
+) -> PyResult<Waited<T>> {
+    loop {
+        let now = std::time::Instant::now();
+        let slice = match deadline {
+            Some(d) if d <= now => return Ok(Waited::TimedOut),
+            Some(d) => d.min(now + SIGNAL_CHECK),
+            None => now + SIGNAL_CHECK,
+        };
+        match py.detach(|| waiter.wait(Some(slice))) {
+            Waited::TimedOut => py.check_signals()?,
+            done => return Ok(done),
+        }
+    }
+}
+
+/// [`wait_for`] without a deadline: `None` if the task ended without an outcome.
+pub fn wait<T: Send>(py: Python<'_>, mut waiter: Waiter<T>) -> PyResult<Option<T>> {
+    match wait_for(py, &mut waiter, None)? {
+        Waited::Done(value) => Ok(Some(value)),
+        _ => Ok(None),
     }
 }

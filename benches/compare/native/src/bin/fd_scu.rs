@@ -8,11 +8,12 @@
 
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fastdimse::assoc::{RequestedContext, RequestorConfig};
 use fastdimse::net::{
     self, AssocShared, ClientConfig, EchoOutcome, NoHooks, ReleaseOutcome, Reply, Timeouts,
+    WaitError, Waited,
 };
 use fastdimse::uid;
 use fastdimse_compare::args::Args;
@@ -63,18 +64,16 @@ fn associate(port: u16, in_flight: u16) -> Result<Arc<AssocShared>, String> {
 /// One C-ECHO as the blocking Python API sends it: written from this thread, the response
 /// waited for here, the DIMSE timeout enforced here.
 fn echo_once(assoc: &AssocShared, id: u16, context_id: u8) -> Result<(), String> {
-    let (rx, deadline) = assoc
+    let (mut waiter, deadline) = assoc
         .echo_direct(id, Some(context_id))
         .map_err(|e| e.to_string())?;
-    let outcome = match deadline {
-        Some(at) => match rx.recv_timeout(at.saturating_duration_since(Instant::now())) {
-            Ok(outcome) => Ok(outcome),
-            Err(_) => {
-                assoc.dimse_timeout_expired(id);
-                rx.recv()
-            }
-        },
-        None => rx.recv(),
+    let outcome = match waiter.wait(deadline) {
+        Waited::Done(outcome) => Ok(outcome),
+        Waited::Gone => Err(WaitError::Gone),
+        Waited::TimedOut => {
+            assoc.dimse_timeout_expired(id);
+            waiter.recv()
+        }
     };
     match outcome {
         Ok(EchoOutcome::Response { status: 0, .. }) => Ok(()),
