@@ -1,5 +1,6 @@
 //! The fastdimse-native SCU: `fastdimse::net::start_associate` and `AssocShared::echo_direct`
-//! (the calls the Python API's blocking `send_c_echo` makes), with no Python anywhere.
+//! with their `Waiter`s (the calls the Python API's blocking `send_c_echo` makes), with no
+//! Python anywhere.
 //!
 //! - `echo --port P --secs S --max N [--in-flight K]`: one association, C-ECHOs back to
 //!   back; with K > 1, an asynchronous operations window of K is proposed and K requests
@@ -62,7 +63,8 @@ fn associate(port: u16, in_flight: u16) -> Result<Arc<AssocShared>, String> {
 }
 
 /// One C-ECHO as the blocking Python API sends it: written from this thread, the response
-/// waited for here, the DIMSE timeout enforced here.
+/// waited for here (this thread drives the client runtime meanwhile), the DIMSE timeout
+/// enforced here.
 fn echo_once(assoc: &AssocShared, id: u16, context_id: u8) -> Result<(), String> {
     let (mut waiter, deadline) = assoc
         .echo_direct(id, Some(context_id))
