@@ -543,3 +543,77 @@ def test_send_c_echo_result_skips_decoding_only_when_there_is_nothing_but_a_stat
     got = Association._echo_result((elements[0x00000900], raw))
     assert got == expected
     assert [(e.tag, e.VR, e.value) for e in got] == [(e.tag, e.VR, e.value) for e in expected]
+
+
+@pytest.mark.parametrize(
+    "message_id, status, uid",
+    [
+        (1, 0x0000, "1.2.840.10008.1.1"),
+        (65535, 0xFFFF, "1.2.840.10008.1.1"),
+        (7, 0x0122, "1.2.3"),  # odd length: padded with a null
+        (300, 0xC000, None),  # no Affected SOP Class UID
+        (2, 0x0000, ""),
+    ],
+)
+def test_the_cores_echo_response_equals_the_general_encoder(
+    message_id: int, status: int, uid: Optional[str]
+) -> None:
+    """``send_msg`` hands a plain C-ECHO-RSP to the core to encode: it must be the bytes the
+    general path (primitive -> elements -> ``encode_command``) gives."""
+    from fastdimse.dimse_primitives import C_ECHO, primitive_to_command_elements
+
+    rsp = C_ECHO()
+    rsp.MessageIDBeingRespondedTo = message_id
+    rsp.Status = status
+    if uid is not None:
+        rsp.AffectedSOPClassUID = uid
+    general = bytes(_core.encode_command(primitive_to_command_elements(rsp)))
+    # What send_msg passes on ("" is no UID, as for pynetdicom's primitive).
+    held = rsp.AffectedSOPClassUID
+    assert _core.encode_echo_rsp(message_id, status, None if held is None else str(held)) == general
+
+
+class _RecordingCore:
+    def __init__(self) -> None:
+        self.calls: List[Tuple[Any, ...]] = []
+
+    def send_echo_rsp(self, *args: Any) -> None:
+        self.calls.append(("send_echo_rsp",) + args)
+
+    def send_command(self, *args: Any) -> None:
+        self.calls.append(("send_command",) + args)
+
+
+def _provider(core: _RecordingCore) -> dimse.DIMSEServiceProvider:
+    class _Assoc:
+        _core = core
+
+    return dimse.DIMSEServiceProvider(_Assoc())  # type: ignore[arg-type]
+
+
+def test_send_msg_uses_the_cores_encoder_only_for_a_plain_response() -> None:
+    from fastdimse.dimse_primitives import C_ECHO, primitive_to_command_elements
+
+    plain = C_ECHO()
+    plain.MessageIDBeingRespondedTo = 5
+    plain.AffectedSOPClassUID = "1.2.840.10008.1.1"
+    plain.Status = 0x0000
+    commented = C_ECHO()
+    commented.MessageIDBeingRespondedTo = 6
+    commented.AffectedSOPClassUID = "1.2.840.10008.1.1"
+    commented.Status = 0xC000
+    commented.ErrorComment = "no"
+
+    core = _RecordingCore()
+    provider = _provider(core)
+    provider.send_msg(plain, 3)
+    provider.send_msg(commented, 3)
+    assert core.calls[0] == ("send_echo_rsp", 3, 5, 0x0000, "1.2.840.10008.1.1")
+    expected = bytes(_core.encode_command(primitive_to_command_elements(commented)))
+    assert core.calls[1] == ("send_command", 3, expected)
+    # A request is not a response: the general path (and its checks) handles it.
+    request = C_ECHO()
+    request.MessageID = 9
+    request.AffectedSOPClassUID = "1.2.840.10008.1.1"
+    provider.send_msg(request, 1)
+    assert core.calls[2][0] == "send_command"

@@ -14,7 +14,7 @@ from pydicom.multival import MultiValue
 from pydicom.tag import BaseTag
 
 from . import _core
-from .dimse_primitives import primitive_to_command_elements
+from .dimse_primitives import C_ECHO, primitive_to_command_elements
 
 if TYPE_CHECKING:  # pragma: no cover
     from .association import Association
@@ -69,6 +69,16 @@ def encode(ds: Dataset) -> bytes:
     return bytes(_core.encode_command(pairs))
 
 
+def _plain_response(rsp: C_ECHO) -> bool:
+    """True for a C-ECHO-RSP the core encodes alone: no Error Comment, an ASCII UID."""
+    if rsp.Status is None or rsp.MessageIDBeingRespondedTo is None:
+        return False
+    if rsp.ErrorComment is not None:
+        return False
+    uid = rsp.AffectedSOPClassUID
+    return uid is None or str(uid).isascii()
+
+
 class DIMSEServiceProvider:
     """The DIMSE provider of one association, as a service class sees it.
 
@@ -89,6 +99,17 @@ class DIMSEServiceProvider:
 
     def send_msg(self, primitive: Any, context_id: int) -> None:
         """Encode and send `primitive` (e.g. a C_ECHO response) on `context_id`."""
+        if type(primitive) is C_ECHO and _plain_response(primitive):
+            # What nearly every handled echo sends: the core builds the same bytes itself,
+            # which spares a third of the Python a handled C-ECHO runs.
+            uid = primitive.AffectedSOPClassUID
+            self._assoc._core.send_echo_rsp(
+                context_id,
+                primitive.MessageIDBeingRespondedTo,
+                primitive.Status,
+                None if uid is None else str(uid),
+            )
+            return
         pairs = primitive_to_command_elements(primitive)
         command = bytes(_core.encode_command(pairs))
         self._assoc._core.send_command(context_id, command)

@@ -253,11 +253,43 @@ fn command_field_name(value: u16) -> Option<&'static str> {
     dimse::CommandField::from_u16(value).map(dimse::CommandField::name)
 }
 
+/// The command set of a C-ECHO-RSP with no status details (what a handler's integer
+/// status becomes), built in Rust: the same bytes as `encode_command` of the response's
+/// elements.
+pub(crate) fn echo_rsp_command(
+    message_id: u16,
+    status: u16,
+    affected_uid: Option<&str>,
+) -> Vec<u8> {
+    let mut command = Vec::with_capacity(78);
+    dimse::CEchoRsp {
+        message_id_being_responded_to: message_id,
+        affected_sop_class_uid: affected_uid.map(|u| std::borrow::Cow::Borrowed(u.as_bytes())),
+        status,
+        ..dimse::CEchoRsp::default()
+    }
+    .encode(&mut command);
+    command
+}
+
+/// `echo_rsp_command` for Python, so tests can hold it against `encode_command`.
+#[pyfunction]
+#[pyo3(signature = (message_id, status, affected_uid=None))]
+fn encode_echo_rsp<'py>(
+    py: Python<'py>,
+    message_id: u16,
+    status: u16,
+    affected_uid: Option<&str>,
+) -> Bound<'py, PyBytes> {
+    PyBytes::new(py, &echo_rsp_command(message_id, status, affected_uid))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decode_command, m)?)?;
     m.add_function(wrap_pyfunction!(split_command, m)?)?;
     m.add_function(wrap_pyfunction!(has_status_details, m)?)?;
     m.add_function(wrap_pyfunction!(encode_command, m)?)?;
+    m.add_function(wrap_pyfunction!(encode_echo_rsp, m)?)?;
     m.add_function(wrap_pyfunction!(fragment_message, m)?)?;
     m.add_function(wrap_pyfunction!(command_dictionary, m)?)?;
     m.add_function(wrap_pyfunction!(command_field_name, m)?)?;

@@ -13,6 +13,7 @@ use crate::net::{
 
 use super::completions::{CompletionSlot, Convert, Slot};
 use super::config::{client_config, server_config};
+use super::dimse_py::echo_rsp_command;
 use super::errors::net_error;
 use super::hooks::PyHooks;
 use super::wait;
@@ -308,6 +309,22 @@ impl CoreAssociation {
             )));
         }
         let command = command.to_vec();
+        py.detach(|| self.inner.send_command(context_id, command))
+            .map_err(net_error)
+    }
+
+    /// Sends a C-ECHO-RSP with no status details, encoded here: what `send_command` of
+    /// `encode_command` would send, without building the elements in Python first.
+    #[pyo3(signature = (context_id, message_id, status, affected_uid=None))]
+    fn send_echo_rsp(
+        &self,
+        py: Python<'_>,
+        context_id: u8,
+        message_id: u16,
+        status: u16,
+        affected_uid: Option<&str>,
+    ) -> PyResult<()> {
+        let command = echo_rsp_command(message_id, status, affected_uid);
         py.detach(|| self.inner.send_command(context_id, command))
             .map_err(net_error)
     }
