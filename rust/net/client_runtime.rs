@@ -170,20 +170,19 @@ pub fn nudge() {
 /// Serializes the tests that drive the client runtime: a test that checks which thread
 /// ran a task must not have another test's thread driving meanwhile.
 #[cfg(test)]
-pub(crate) static TEST_DRIVERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+pub(crate) fn test_alone() -> std::sync::MutexGuard<'static, ()> {
+    static DRIVERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    DRIVERS.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::time::Duration;
 
-    fn alone() -> std::sync::MutexGuard<'static, ()> {
-        TEST_DRIVERS.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     #[test]
     fn a_waiting_caller_runs_the_client_tasks_on_its_own_thread() {
-        let _alone = alone();
+        let _alone = test_alone();
         // A task spawned just as the keeper steps aside may still run on the keeper, so
         // this counts: nearly every one must run on the caller's thread.
         let here = std::thread::current().id();
@@ -204,7 +203,7 @@ mod tests {
 
     #[test]
     fn the_keeper_drives_once_the_callers_are_gone() {
-        let _alone = alone();
+        let _alone = test_alone();
         assert_eq!(drive(async { 1 }), Some(1));
         // Spawned after the caller left and without a nudge: the keeper runs it after its
         // grace period.
@@ -217,20 +216,21 @@ mod tests {
     }
 
     #[test]
-    fn a_nudge_hands_the_runtime_to_the_keeper() {
-        let _alone = alone();
+    fn a_nudged_task_runs_on_the_keeper() {
+        let _alone = test_alone();
         assert_eq!(drive(async { 2 }), Some(2));
         let (tx, rx) = std::sync::mpsc::channel();
         client_handle().spawn(async move {
-            let _ = tx.send(());
+            let _ = tx.send(std::thread::current().name().map(str::to_owned));
         });
         nudge();
-        rx.recv_timeout(Duration::from_secs(5)).expect("task ran");
+        let ran_on = rx.recv_timeout(Duration::from_secs(5)).expect("task ran");
+        assert_eq!(ran_on.as_deref(), Some("fastdimse-scu"));
     }
 
     #[test]
     fn callers_on_several_threads_all_finish() {
-        let _alone = alone();
+        let _alone = test_alone();
         let threads: Vec<_> = (0..4)
             .map(|i| {
                 std::thread::spawn(move || {
@@ -251,7 +251,7 @@ mod tests {
 
     #[test]
     fn inside_a_runtime_drive_declines() {
-        let _alone = alone();
+        let _alone = test_alone();
         let rt = Builder::new_current_thread().build().unwrap();
         let _guard = rt.enter();
         assert_eq!(drive(async { 3 }), None);

@@ -4,7 +4,7 @@
 use std::any::Any;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Wake, Waker};
 use std::time::Instant;
@@ -122,12 +122,6 @@ pub enum Reply<T> {
 }
 
 impl<T> Reply<T> {
-    /// A reply and the receiver a blocking caller waits on.
-    pub fn channel() -> (Self, Receiver<T>) {
-        let (tx, rx) = sync_channel(1);
-        (Self::Channel(tx), rx)
-    }
-
     /// A reply and the [`Waiter`] of a blocking caller. With `drive`, the reply comes from
     /// a task on the client runtime, which the waiting thread then drives itself.
     pub fn waiter(drive: bool) -> (Self, Waiter<T>) {

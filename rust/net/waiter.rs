@@ -128,9 +128,7 @@ mod tests {
 
     #[test]
     fn a_parked_wait_gets_the_value_sent_from_another_thread() {
-        let _alone = client_runtime::TEST_DRIVERS
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let _alone = client_runtime::test_alone();
         let (tx, rx) = oneshot::channel();
         let mut waiter = Waiter::new(rx, false);
         let sender = std::thread::spawn(move || {
@@ -143,9 +141,7 @@ mod tests {
 
     #[test]
     fn a_driven_wait_times_out_then_resumes() {
-        let _alone = client_runtime::TEST_DRIVERS
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let _alone = client_runtime::test_alone();
         let (tx, rx) = oneshot::channel();
         let mut waiter = Waiter::new(rx, true);
         let soon = Instant::now() + Duration::from_millis(10);
@@ -159,9 +155,7 @@ mod tests {
 
     #[test]
     fn a_dropped_sender_ends_the_wait_in_both_modes() {
-        let _alone = client_runtime::TEST_DRIVERS
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let _alone = client_runtime::test_alone();
         for drive in [false, true] {
             let (tx, rx) = oneshot::channel::<u8>();
             let mut waiter = Waiter::new(rx, drive);
@@ -172,9 +166,7 @@ mod tests {
 
     #[test]
     fn inside_a_runtime_the_wait_parks_instead_of_driving() {
-        let _alone = client_runtime::TEST_DRIVERS
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let _alone = client_runtime::test_alone();
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
