@@ -201,30 +201,32 @@ mod tests {
         assert!(on_caller >= 40, "only {on_caller} of 50 ran on the caller");
     }
 
-    #[test]
-    fn the_keeper_drives_once_the_callers_are_gone() {
-        let _alone = test_alone();
+    /// After a caller has driven and left, spawns a task (nudging the keeper first if
+    /// `nudged`) and returns the name of the thread that ran it.
+    fn thread_of_a_task_spawned_after_a_caller(nudged: bool) -> Option<String> {
         assert_eq!(drive(async { 1 }), Some(1));
-        // Spawned after the caller left and without a nudge: the keeper runs it after its
-        // grace period.
         let (tx, rx) = std::sync::mpsc::channel();
         client_handle().spawn(async move {
             let _ = tx.send(std::thread::current().name().map(str::to_owned));
         });
-        let ran_on = rx.recv_timeout(Duration::from_secs(5)).expect("task ran");
+        if nudged {
+            nudge();
+        }
+        rx.recv_timeout(Duration::from_secs(5)).expect("task ran")
+    }
+
+    #[test]
+    fn the_keeper_drives_once_the_callers_are_gone() {
+        let _alone = test_alone();
+        // Without a nudge the keeper runs it after its grace period.
+        let ran_on = thread_of_a_task_spawned_after_a_caller(false);
         assert_eq!(ran_on.as_deref(), Some("fastdimse-scu"));
     }
 
     #[test]
     fn a_nudged_task_runs_on_the_keeper() {
         let _alone = test_alone();
-        assert_eq!(drive(async { 2 }), Some(2));
-        let (tx, rx) = std::sync::mpsc::channel();
-        client_handle().spawn(async move {
-            let _ = tx.send(std::thread::current().name().map(str::to_owned));
-        });
-        nudge();
-        let ran_on = rx.recv_timeout(Duration::from_secs(5)).expect("task ran");
+        let ran_on = thread_of_a_task_spawned_after_a_caller(true);
         assert_eq!(ran_on.as_deref(), Some("fastdimse-scu"));
     }
 
