@@ -512,6 +512,23 @@ def test_is_cancelled_false_without_cancel(server: Callable[..., Any]) -> None:
 # server and AE
 
 
+def test_the_acceptor_is_established_once_the_requestor_holds_the_ac(
+    server: Callable[..., Any],
+) -> None:
+    """The acceptor's side is marked established before its A-ASSOCIATE-AC goes out, so
+    the moment associate() returns, the server lists it as established (it used to be
+    marked after the write, and a fast requestor could look in between)."""
+    srv = server()
+    ae = scu()
+    port = srv.server_address[1]
+    for _ in range(300):
+        assoc = ae.associate("127.0.0.1", port)
+        assert assoc.is_established
+        ours = [a for a in srv.active_associations if a.requestor.port == assoc.requestor.port]
+        assert [a.is_established for a in ours] == [True]
+        assoc.release()
+
+
 def test_active_associations_and_server_shutdown(server: Callable[..., Any]) -> None:
     srv = server()
     assert srv.active_associations == []

@@ -551,9 +551,9 @@ impl Task {
                 log::info(format_args!("Accepting Association"));
                 let _ = self.fsm(Event::Evt7);
                 let ac = Pdu::AssociateAc(accepted.ac);
-                if !self.send_pdu(&ac).await {
-                    return Err(End::Close);
-                }
+                // Established (AE-7) before the AC goes out: once the requestor holds the
+                // AC, anyone asking about this end must find it established. P-DATA from
+                // other threads is allowed only after the AC is written.
                 self.shared.set_info(AssocInfo {
                     contexts: accepted.contexts,
                     peer_max_pdu_length: accepted.peer_max_pdu_length,
@@ -569,6 +569,11 @@ impl Task {
                     async_ops_window: accepted.async_ops_window,
                 });
                 self.shared.set_lifecycle(Lifecycle::Established);
+                if !self.send_pdu(&ac).await {
+                    // The connection went before the AC did: it never was established.
+                    self.shared.set_lifecycle(Lifecycle::Negotiating);
+                    return Err(End::Close);
+                }
                 self.shared.writer.allow_data(true);
                 self.notify(Notification::Accepted).await;
                 self.notify(Notification::Established).await;
