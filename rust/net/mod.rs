@@ -14,6 +14,7 @@ pub mod log;
 pub mod runtime;
 mod server;
 mod shared;
+mod spin;
 mod timer;
 mod waiter;
 mod writer;

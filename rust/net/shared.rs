@@ -18,6 +18,7 @@ use crate::uid;
 
 use super::config::Timeouts;
 use super::error::NetError;
+use super::spin::Spin;
 use super::timer::Alarm;
 use super::waiter::Waiter;
 use super::writer::{Direct, SharedWriter};
@@ -309,6 +310,8 @@ pub struct AssocShared {
     pub(crate) outstanding: Mutex<Outstanding>,
     /// Whether a handler runs for this association (`HANDLER_IDLE` and friends).
     handler: AtomicU8,
+    /// The polling window of this process's blocking waits (requested associations only).
+    spin: Option<Arc<Spin>>,
     /// A slot the layer above uses to attach its own object (e.g. the Python Association).
     pub user_data: OnceLock<Box<dyn Any + Send + Sync>>,
 }
@@ -325,7 +328,12 @@ impl AssocShared {
         writer: SharedWriter,
         direct_writes: bool,
     ) -> Self {
+        #[cfg(unix)]
+        let spin = (role == Role::Requestor).then(|| Arc::new(Spin::new(writer.fd())));
+        #[cfg(not(unix))]
+        let spin = None;
         Self {
+            spin,
             id,
             role,
             peer_addr,
@@ -502,7 +510,8 @@ impl AssocShared {
     /// A reply for a caller of this thread to wait on; it drives the client runtime while
     /// it waits if that is where this association lives.
     fn waiter<T>(&self) -> (Reply<T>, Waiter<T>) {
-        Reply::waiter(self.role == Role::Requestor)
+        let (reply, waiter) = Reply::waiter(self.role == Role::Requestor);
+        (reply, waiter.polling(self.spin.clone()))
     }
 
     /// Starts a C-ECHO whose outcome goes to `reply`.

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 use super::client_runtime;
+use super::spin::{Polled, Spin};
 
 /// How a wait ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -35,6 +36,8 @@ pub struct Waiter<T> {
     rx: oneshot::Receiver<T>,
     /// The task runs on the client runtime, so waiting may drive it.
     drive: bool,
+    /// The association's polling window, used by the first wait only ([`super::spin`]).
+    spin: Option<Arc<Spin>>,
 }
 
 /// The task ended without an outcome, or the wait timed out (`recv_timeout`).
@@ -46,18 +49,42 @@ pub enum WaitError {
 
 impl<T> Waiter<T> {
     pub(crate) fn new(rx: oneshot::Receiver<T>, drive: bool) -> Self {
-        Self { rx, drive }
+        Self {
+            rx,
+            drive,
+            spin: None,
+        }
+    }
+
+    /// Polls `spin`'s socket before the first wait sleeps, and adapts its window.
+    pub(crate) fn polling(mut self, spin: Option<Arc<Spin>>) -> Self {
+        self.spin = spin.filter(|_| self.drive);
+        self
     }
 
     /// Waits until the outcome arrives, or until `until` passes.
     pub fn wait(&mut self, until: Option<Instant>) -> Waited<T> {
         if self.drive {
             let rx = &mut self.rx;
+            let spin = self.spin.take();
             let driven = client_runtime::drive(async move {
-                match until {
-                    Some(at) => tokio::time::timeout_at(at.into(), rx).await.ok(),
-                    None => Some(rx.await),
+                // Inside `drive`, so the keeper has stepped aside and the answer is ours
+                // to read; a later wait (after a timed-out slice) does not poll again.
+                let start = Instant::now();
+                let polled = spin.as_ref().map(|s| s.poll(until, || !rx.is_empty()));
+                let outcome = match until {
+                    Some(at) => tokio::time::timeout_at(at.into(), &mut *rx).await.ok(),
+                    None => Some((&mut *rx).await),
+                };
+                if let (Some(spin), Some(Polled::Skipped | Polled::Missed)) = (spin, polled) {
+                    // A slice that timed out says the answer is slow only once it has
+                    // outlasted the ceiling.
+                    let waited = start.elapsed();
+                    if outcome.is_some() || waited > spin.ceiling() {
+                        spin.slept(waited);
+                    }
                 }
+                outcome
             });
             if let Some(result) = driven {
                 return match result {
@@ -179,5 +206,80 @@ mod tests {
         let mut waiter = Waiter::new(rx, true);
         assert_eq!(waiter.wait(None), Waited::Done(1));
         sender.join().unwrap();
+    }
+
+    #[cfg(unix)]
+    fn socket_pair() -> (std::net::TcpStream, std::net::TcpStream) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let a = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (b, _) = listener.accept().unwrap();
+        (a, b)
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_quick_answer_that_needed_the_sleep_opens_the_polling_window() {
+        use std::os::unix::io::AsRawFd;
+        let _alone = client_runtime::test_alone();
+        let (ours, _peer) = socket_pair();
+        let spin = Arc::new(Spin::with_ceiling(ours.as_raw_fd(), Duration::from_secs(1)));
+        assert_eq!(spin.window(), Duration::ZERO);
+        let (tx, rx) = oneshot::channel();
+        let mut waiter = Waiter::new(rx, true).polling(Some(Arc::clone(&spin)));
+        client_runtime::client_handle().spawn(async move {
+            let _ = tx.send(5u8);
+        });
+        assert_eq!(waiter.wait(None), Waited::Done(5));
+        assert!(spin.window() > Duration::ZERO);
+        assert!(spin.window() < Duration::from_secs(1));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_slow_answer_closes_the_polling_window_and_a_timed_out_slice_counts() {
+        use std::os::unix::io::AsRawFd;
+        let _alone = client_runtime::test_alone();
+        let (ours, _peer) = socket_pair();
+        let spin = Arc::new(Spin::with_ceiling(ours.as_raw_fd(), Duration::from_millis(4)));
+        spin.slept(Duration::from_millis(1));
+        assert_eq!(spin.window(), Duration::from_millis(2));
+        let (_tx, rx) = oneshot::channel::<u8>();
+        let mut waiter = Waiter::new(rx, true).polling(Some(Arc::clone(&spin)));
+        let until = Instant::now() + Duration::from_millis(30);
+        assert_eq!(waiter.wait(Some(until)), Waited::TimedOut);
+        // Polled 2 ms, then slept past the 4 ms ceiling: the window halves.
+        assert_eq!(spin.window(), Duration::from_millis(1));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_open_window_ends_the_poll_as_soon_as_the_outcome_is_in() {
+        use std::os::unix::io::AsRawFd;
+        let _alone = client_runtime::test_alone();
+        let (ours, _peer) = socket_pair();
+        // A 10 s window: the wait must end with the outcome, not with the window.
+        let spin = Arc::new(Spin::with_ceiling(ours.as_raw_fd(), Duration::from_secs(10)));
+        spin.slept(Duration::from_secs(5));
+        let (tx, rx) = oneshot::channel();
+        let mut waiter = Waiter::new(rx, true).polling(Some(spin));
+        let sender = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            tx.send(9u8).unwrap();
+        });
+        let start = Instant::now();
+        assert_eq!(waiter.wait(None), Waited::Done(9));
+        assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+        sender.join().unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_waiter_that_cannot_drive_never_polls() {
+        use std::os::unix::io::AsRawFd;
+        let (ours, _peer) = socket_pair();
+        let spin = Arc::new(Spin::with_ceiling(ours.as_raw_fd(), Duration::from_secs(1)));
+        let (_tx, rx) = oneshot::channel::<u8>();
+        let waiter = Waiter::new(rx, false).polling(Some(spin));
+        assert!(waiter.spin.is_none());
     }
 }

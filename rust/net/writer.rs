@@ -50,6 +50,12 @@ impl SharedWriter {
         }
     }
 
+    /// The socket this writes to.
+    #[cfg(unix)]
+    pub fn fd(&self) -> std::os::unix::io::RawFd {
+        self.lock().fd
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }

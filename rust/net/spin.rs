@@ -1,0 +1,244 @@
+//! Adaptive polling before a blocking SCU wait: a caller that expects its peer's answer
+//! within a few tens of microseconds watches the socket for that long before it sleeps.
+//!
+//! Why: on a virtual machine, going to sleep and being woken costs about as much CPU as a
+//! loopback round trip, and far more time. Measured on a 2-vCPU KVM guest, a C client
+//! against the blocking ping-pong floor server ran 16.3k round trips/s at 21 µs of CPU
+//! each when it slept in `recv`, and 47k/s at the same 21 µs when it polled: the peer's
+//! `send` no longer has to wake a halted vCPU, nor the client pay a context switch.
+//!
+//! The window adapts per association, as the kernel's `cpuidle-haltpoll` governor does
+//! for idle vCPUs: an answer that came while the caller slept, but within the ceiling,
+//! widens the window to twice that wait; an answer later than the ceiling halves it, down
+//! to nothing. So a peer across a slow network costs a handful of short polls and then
+//! none, and an idle association costs nothing at all (nobody waits on it).
+//!
+//! The ceiling is `FASTDIMSE_SPIN_US` (microseconds, read once; 0 turns polling off),
+//! [`DEFAULT_CEILING_US`] by default.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The default ceiling of the window, in µs: a loopback or same-rack round trip fits,
+/// a WAN one does not. `cpuidle-haltpoll` and KVM's host-side halt polling both default
+/// to 200 µs; a caller's poll is kept shorter because it holds a core of its own.
+pub const DEFAULT_CEILING_US: u32 = 100;
+
+/// A window below this is not worth a poll: it is closed to zero.
+const MIN_WINDOW_NS: u32 = 2_000;
+
+/// The ceiling in force, from `FASTDIMSE_SPIN_US` once.
+pub fn ceiling() -> Duration {
+    static CEILING: OnceLock<Duration> = OnceLock::new();
+    *CEILING.get_or_init(|| {
+        let us = std::env::var("FASTDIMSE_SPIN_US")
+            .ok()
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .unwrap_or(DEFAULT_CEILING_US)
+            .min(10_000);
+        Duration::from_micros(u64::from(us))
+    })
+}
+
+/// One association's socket and polling window, shared by its blocking waits.
+#[derive(Debug)]
+pub(crate) struct Spin {
+    #[cfg(unix)]
+    fd: std::os::unix::io::RawFd,
+    /// Current window in ns; starts closed, so a one-off request never polls.
+    window_ns: AtomicU32,
+    ceiling_ns: u32,
+}
+
+/// What a poll found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Polled {
+    /// The window was closed: nothing was tried.
+    Skipped,
+    /// The socket (or the outcome) was ready within the window.
+    Ready,
+    /// The window ran out.
+    Missed,
+}
+
+impl Spin {
+    #[cfg(unix)]
+    pub fn new(fd: std::os::unix::io::RawFd) -> Self {
+        Self::with_ceiling(fd, ceiling())
+    }
+
+    #[cfg(unix)]
+    pub fn with_ceiling(fd: std::os::unix::io::RawFd, ceiling: Duration) -> Self {
+        Self {
+            fd,
+            window_ns: AtomicU32::new(0),
+            ceiling_ns: u32::try_from(ceiling.as_nanos()).unwrap_or(u32::MAX),
+        }
+    }
+
+    pub fn ceiling(&self) -> Duration {
+        Duration::from_nanos(u64::from(self.ceiling_ns))
+    }
+
+    pub fn window(&self) -> Duration {
+        Duration::from_nanos(u64::from(self.window_ns.load(Ordering::Relaxed)))
+    }
+
+    /// Polls the socket until it is readable, `done()` holds, the window passes, or
+    /// `until` comes, whichever is first. An answer within the window keeps the window at
+    /// least twice as long as it took, so one late answer does not start closing a window
+    /// that the usual ones need.
+    pub fn poll(&self, until: Option<Instant>, done: impl Fn() -> bool) -> Polled {
+        let window = self.window();
+        if window.is_zero() {
+            return Polled::Skipped;
+        }
+        let start = Instant::now();
+        let end = until.map_or(start + window, |u| u.min(start + window));
+        loop {
+            if done() || self.readable() {
+                self.widen(start.elapsed());
+                return Polled::Ready;
+            }
+            if Instant::now() >= end {
+                return Polled::Missed;
+            }
+            // The peer (or whatever must run for the answer to come) may be waiting for
+            // this very CPU: let it go first.
+            std::thread::yield_now();
+        }
+    }
+
+    /// Adapts the window to a wait that needed the sleep: `waited` is from the start of the
+    /// wait (poll included) to the outcome. Within the ceiling, the window opens to twice
+    /// that wait; past it, the window halves, and closes once it is too short to use.
+    ///
+    /// A wait that slept includes the wake-up, so it overstates the round trip: on a
+    /// 2-vCPU guest a 21 µs polled round trip takes 60-75 µs when the caller sleeps. The
+    /// ceiling must stay above the latter, or a window once closed never reopens there.
+    pub fn slept(&self, waited: Duration) {
+        if waited <= self.ceiling() {
+            self.widen(waited);
+        } else {
+            let half = self.window_ns.load(Ordering::Relaxed) / 2;
+            let next = if half < MIN_WINDOW_NS { 0 } else { half };
+            self.window_ns.store(next, Ordering::Relaxed);
+        }
+    }
+
+    /// Opens the window to at least twice `answered`, within the ceiling.
+    fn widen(&self, answered: Duration) {
+        let twice = u32::try_from(answered.as_nanos().saturating_mul(2)).unwrap_or(u32::MAX);
+        let next = twice.max(MIN_WINDOW_NS).min(self.ceiling_ns);
+        self.window_ns.fetch_max(next, Ordering::Relaxed);
+    }
+
+    /// True when a read would not block (data, end of stream, an error, or a descriptor
+    /// that is no longer open: all of them end the poll).
+    #[cfg(unix)]
+    fn readable(&self) -> bool {
+        let mut pfd = libc::pollfd {
+            fd: self.fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, a zero timeout. The descriptor may have been closed by
+        // the association's task meanwhile; poll then reports POLLNVAL (or, if the number
+        // was reused, another socket's readiness), which at worst ends the poll early.
+        let n = unsafe { libc::poll(&mut pfd, 1, 0) };
+        n != 0
+    }
+
+    #[cfg(not(unix))]
+    fn readable(&self) -> bool {
+        true
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::os::unix::io::AsRawFd;
+
+    fn pair() -> (std::net::TcpStream, std::net::TcpStream) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let a = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (b, _) = listener.accept().unwrap();
+        (a, b)
+    }
+
+    #[test]
+    fn a_closed_window_never_polls() {
+        let (a, _b) = pair();
+        let spin = Spin::with_ceiling(a.as_raw_fd(), Duration::from_micros(50));
+        assert_eq!(spin.window(), Duration::ZERO);
+        assert_eq!(spin.poll(None, || false), Polled::Skipped);
+    }
+
+    #[test]
+    fn the_window_grows_to_twice_a_quick_answer_and_stops_at_the_ceiling() {
+        let (a, _b) = pair();
+        let spin = Spin::with_ceiling(a.as_raw_fd(), Duration::from_micros(50));
+        spin.slept(Duration::from_micros(10));
+        assert_eq!(spin.window(), Duration::from_micros(20));
+        spin.slept(Duration::from_micros(40));
+        assert_eq!(spin.window(), Duration::from_micros(50));
+    }
+
+    #[test]
+    fn slow_answers_close_the_window() {
+        let (a, _b) = pair();
+        let spin = Spin::with_ceiling(a.as_raw_fd(), Duration::from_micros(50));
+        spin.slept(Duration::from_micros(25));
+        assert_eq!(spin.window(), Duration::from_micros(50));
+        let mut halvings = 0;
+        while !spin.window().is_zero() {
+            spin.slept(Duration::from_millis(1));
+            halvings += 1;
+        }
+        // 50 -> 25 -> 12.5 -> 6.25 -> 3.125 -> (1.56 < 2) 0
+        assert_eq!(halvings, 5);
+        assert_eq!(spin.poll(None, || false), Polled::Skipped);
+    }
+
+    #[test]
+    fn a_zero_ceiling_keeps_polling_off() {
+        let (a, _b) = pair();
+        let spin = Spin::with_ceiling(a.as_raw_fd(), Duration::ZERO);
+        spin.slept(Duration::from_micros(1));
+        assert_eq!(spin.window(), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_poll_ends_when_bytes_arrive_or_the_window_passes() {
+        let (a, mut b) = pair();
+        let spin = Spin::with_ceiling(a.as_raw_fd(), Duration::from_millis(5));
+        spin.slept(Duration::from_millis(2));
+        assert_eq!(spin.window(), Duration::from_millis(4));
+        let start = Instant::now();
+        assert_eq!(spin.poll(None, || false), Polled::Missed);
+        assert!(start.elapsed() >= Duration::from_millis(4));
+        // The deadline cuts the window short.
+        let start = Instant::now();
+        let until = start + Duration::from_micros(100);
+        assert_eq!(spin.poll(Some(until), || false), Polled::Missed);
+        assert!(start.elapsed() < Duration::from_millis(4));
+        // The outcome arriving by another way ends it too.
+        assert_eq!(spin.poll(None, || true), Polled::Ready);
+        b.write_all(b"x").unwrap();
+        let start = Instant::now();
+        assert_eq!(spin.poll(None, || false), Polled::Ready);
+        assert!(start.elapsed() < Duration::from_millis(4));
+    }
+
+    #[test]
+    fn a_closed_peer_ends_a_poll() {
+        let (a, b) = pair();
+        let spin = Spin::with_ceiling(a.as_raw_fd(), Duration::from_millis(5));
+        spin.slept(Duration::from_millis(2));
+        drop(b);
+        assert_eq!(spin.poll(None, || false), Polled::Ready);
+    }
+}
