@@ -454,3 +454,66 @@ fn stalled_pdata_is_aborted_and_idle_association_is_aborted() {
     assert_eq!(good.pdu(), unhex(ECHO_RSP));
     server.shutdown(Duration::from_secs(2));
 }
+
+/// An accepted association whose peer answers quickly is polled before the task sleeps
+/// (`net::spin`): the bytes must come out the same, a PDU split across writes must still
+/// be put together, and associations that keep a worker polling must not keep the server
+/// from hearing new ones.
+#[test]
+fn polled_associations_answer_exactly_and_leave_the_server_to_others() {
+    let server = default_server();
+    let rq = unhex(ECHO_RQ);
+    let rsp = hex::encode(unhex(ECHO_RSP));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let total = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let hot: Vec<_> = (0..2)
+        .map(|_| {
+            let mut peer = Peer::associate(&server);
+            let (rq, rsp) = (rq.clone(), rsp.clone());
+            let (stop, total) = (Arc::clone(&stop), Arc::clone(&total));
+            thread::spawn(move || {
+                let mut echoes = 0u32;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) && echoes < 200_000 {
+                    peer.send(&rq);
+                    assert_eq!(hex::encode(peer.pdu()), rsp);
+                    echoes += 1;
+                    total.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                // A PDU in two writes, the second after the window has long passed.
+                peer.send(&rq[..20]);
+                thread::sleep(Duration::from_millis(5));
+                peer.send(&rq[20..]);
+                assert_eq!(hex::encode(peer.pdu()), rsp);
+                peer.send(&RELEASE_RQ);
+                assert_eq!(peer.pdu(), RELEASE_RP);
+                echoes
+            })
+        })
+        .collect();
+    // Once both are well under way, whole associations one after another, each within a
+    // generous bound, while the hot ones go on.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while total.load(std::sync::atomic::Ordering::Relaxed) < 2_000 && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(5));
+    }
+    for _ in 0..50 {
+        let start = Instant::now();
+        let mut peer = Peer::associate(&server);
+        peer.send(&rq);
+        assert_eq!(hex::encode(peer.pdu()), rsp);
+        peer.send(&RELEASE_RQ);
+        assert_eq!(peer.pdu(), RELEASE_RP);
+        peer.stream.shutdown(Shutdown::Write).expect("half close");
+        assert_eq!(peer.recv(Duration::from_secs(2)), Got::Closed);
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for t in hot {
+        assert!(t.join().expect("hot peer") > 0);
+    }
+    server.shutdown(Duration::from_secs(5));
+}

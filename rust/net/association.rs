@@ -106,6 +106,10 @@ impl Task {
         let artim = shared.timeouts.artim();
         let mut reader = PduReader::new(rd, Limits::new(local_max));
         reader.stall = Some(shared.timeouts.stall());
+        #[cfg(unix)]
+        if role == UlRole::Acceptor {
+            reader.poll_first();
+        }
         Self {
             shared,
             hooks,
@@ -742,6 +746,7 @@ impl Task {
                 return self.transport_closed(false).await;
             }
             let timed = self.timer.cover(self.next_deadline());
+            self.reader.poll_allowed = !self.shared.handler_running();
             tokio::select! {
                 biased;
                 cmd = self.rx.recv() => {

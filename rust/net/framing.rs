@@ -13,6 +13,9 @@ use tokio::time::Instant;
 
 use crate::pdu::{PduType, HEADER_LEN};
 
+use super::runtime::{self, PollSlot};
+use super::spin::{Polled, Spin};
+
 /// Largest A-ASSOCIATE-RQ/AC we accept: real ones are a few KiB (128 contexts with a
 /// dozen transfer syntaxes each stay well below it); DCMTK's limit is 1 MiB.
 pub const MAX_ASSOCIATE_PDU: u32 = 1 << 20;
@@ -82,6 +85,11 @@ pub struct PduReader {
     pub stall: Option<Duration>,
     /// When the first bytes of the unfinished PDU in the buffer were seen.
     partial_since: Option<Instant>,
+    /// Polls the socket before waiting for it (accepted associations: [`PduReader::poll_first`]).
+    spin: Option<Spin>,
+    /// Cleared while the association has work elsewhere (a Python handler answering): the
+    /// peer's next PDU waits for that, and a poll would only take CPU the handler needs.
+    pub poll_allowed: bool,
 }
 
 impl PduReader {
@@ -95,7 +103,30 @@ impl PduReader {
             limits,
             stall: None,
             partial_since: None,
+            spin: None,
+            poll_allowed: true,
         }
+    }
+
+    /// Before each wait for the peer, polls the socket for a window that adapts to how soon
+    /// the peer's next PDU comes ([`super::spin`]), holding this worker meanwhile, but only
+    /// while another worker of the runtime stands idle to serve everything else.
+    #[cfg(unix)]
+    pub fn poll_first(&mut self) {
+        use std::os::unix::io::AsRawFd;
+        self.spin = Some(Spin::new(self.half.as_ref().as_raw_fd()));
+    }
+
+    /// Polls for the next bytes if the window is open and a slot free.
+    fn poll_socket(&self) -> Option<Polled> {
+        let spin = self.spin.as_ref()?;
+        if spin.window().is_zero() || !self.poll_allowed {
+            return Some(Polled::Skipped);
+        }
+        let Some(_slot) = PollSlot::take() else {
+            return Some(Polled::Skipped);
+        };
+        Some(spin.poll_while(None, || false, runtime::a_worker_is_idle))
     }
 
     /// Bytes of the PDU returned by the last `Frame::Pdu`.
@@ -266,9 +297,17 @@ impl PduReader {
                 }
                 None => {}
             }
+            let waiting_since = std::time::Instant::now();
+            let polled = self.poll_socket();
+            if polled == Some(Polled::Ready) {
+                continue;
+            }
             let Some(n) = self.read_when_ready().await? else {
                 return Ok(Frame::Stalled);
             };
+            if let Some(spin) = &self.spin {
+                spin.slept(waiting_since.elapsed());
+            }
             if n == 0 {
                 return Ok(self.closed());
             }

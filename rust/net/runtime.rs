@@ -9,11 +9,56 @@
 //! associations over the cores. Python handlers run on threads of their own
 //! (`handler_pool`), so a slow handler never stalls other associations.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use tokio::runtime::{Builder, Handle, Runtime};
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+/// Workers of the shared runtime, once it runs.
+static WORKERS: AtomicUsize = AtomicUsize::new(0);
+/// Workers of the shared runtime that are parked (idle) right now.
+static PARKED: AtomicUsize = AtomicUsize::new(0);
+/// Association tasks polling their socket right now ([`PollSlot`]).
+static POLLING: AtomicUsize = AtomicUsize::new(0);
+
+/// True while some worker of the shared runtime is idle, so that it, not a worker busy
+/// polling one socket, will notice whatever else arrives.
+pub(crate) fn a_worker_is_idle() -> bool {
+    PARKED.load(Ordering::SeqCst) > 0
+}
+
+/// The right of one association task to hold its worker while it polls its socket
+/// ([`super::spin`]). At most one worker fewer than there are may poll at once, and only
+/// while another stands idle: the server never stops listening to the others.
+pub(crate) struct PollSlot(());
+
+impl PollSlot {
+    pub(crate) fn take() -> Option<Self> {
+        let workers = WORKERS.load(Ordering::Relaxed);
+        if !a_worker_is_idle() {
+            return None;
+        }
+        POLLING
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                room_to_poll(n, workers).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Self(()))
+    }
+}
+
+/// Whether one more task may poll while `polling` do, on a runtime of `workers`: one
+/// worker is always left to the event loop, so a runtime of one never polls.
+fn room_to_poll(polling: usize, workers: usize) -> bool {
+    polling + 1 < workers
+}
+
+impl Drop for PollSlot {
+    fn drop(&mut self) {
+        POLLING.fetch_sub(1, Ordering::SeqCst);
+    }
+}
 
 /// The shared runtime, started on first use with one worker per core (or
 /// `FASTDIMSE_WORKERS`, when set to a positive number).
@@ -25,8 +70,18 @@ pub fn handle() -> &'static Handle {
                 .and_then(|v| v.parse::<usize>().ok())
                 .filter(|&n| n > 0)
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-            build(Builder::new_multi_thread().worker_threads(workers))
-                .expect("the fastdimse runtime could not start (threads or epoll unavailable)")
+            WORKERS.store(workers, Ordering::Relaxed);
+            build(
+                Builder::new_multi_thread()
+                    .worker_threads(workers)
+                    .on_thread_park(|| {
+                        PARKED.fetch_add(1, Ordering::SeqCst);
+                    })
+                    .on_thread_unpark(|| {
+                        PARKED.fetch_sub(1, Ordering::SeqCst);
+                    }),
+            )
+            .expect("the fastdimse runtime could not start (threads or epoll unavailable)")
         })
         .handle()
 }
@@ -65,5 +120,42 @@ pub(crate) fn block_process_signals() {
             libc::sigaddset(&mut set, signal);
         }
         libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_worker_is_always_left_to_the_event_loop() {
+        assert!(!room_to_poll(0, 1));
+        assert!(room_to_poll(0, 2));
+        assert!(!room_to_poll(1, 2));
+        assert!(room_to_poll(2, 4));
+        assert!(!room_to_poll(3, 4));
+    }
+
+    #[test]
+    fn the_shared_runtime_counts_its_idle_workers() {
+        let handle = handle();
+        // Once nothing runs, every worker parks; a task that holds its worker leaves at
+        // least one fewer parked.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while PARKED.load(Ordering::SeqCst) < WORKERS.load(Ordering::SeqCst)
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        assert!(a_worker_is_idle());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        handle.spawn(async move {
+            let _ = tx.send(PARKED.load(Ordering::SeqCst));
+            let _ = release_rx.recv_timeout(std::time::Duration::from_secs(5));
+        });
+        let parked_while_busy = rx.recv().unwrap();
+        let _ = release_tx.send(());
+        assert!(parked_while_busy < WORKERS.load(Ordering::SeqCst));
     }
 }

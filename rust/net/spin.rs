@@ -90,6 +90,16 @@ impl Spin {
     /// least twice as long as it took, so one late answer does not start closing a window
     /// that the usual ones need.
     pub fn poll(&self, until: Option<Instant>, done: impl Fn() -> bool) -> Polled {
+        self.poll_while(until, done, || true)
+    }
+
+    /// [`Spin::poll`] that also stops (as missed) as soon as `go_on()` fails.
+    pub fn poll_while(
+        &self,
+        until: Option<Instant>,
+        done: impl Fn() -> bool,
+        go_on: impl Fn() -> bool,
+    ) -> Polled {
         let window = self.window();
         if window.is_zero() {
             return Polled::Skipped;
@@ -101,7 +111,7 @@ impl Spin {
                 self.widen(start.elapsed());
                 return Polled::Ready;
             }
-            if Instant::now() >= end {
+            if !go_on() || Instant::now() >= end {
                 return Polled::Missed;
             }
             // The peer (or whatever must run for the answer to come) may be waiting for

@@ -71,7 +71,16 @@ impl<T> Waiter<T> {
                 // Inside `drive`, so the keeper has stepped aside and the answer is ours
                 // to read; a later wait (after a timed-out slice) does not poll again.
                 let start = Instant::now();
-                let polled = spin.as_ref().map(|s| s.poll(until, || !rx.is_empty()));
+                let polled = match &spin {
+                    Some(spin) if !spin.window().is_zero() => {
+                        // What the task has to do first (write a request handed to it, as a
+                        // release is) runs before the poll, which would otherwise starve it.
+                        tokio::task::yield_now().await;
+                        Some(spin.poll(until, || !rx.is_empty()))
+                    }
+                    Some(_) => Some(Polled::Skipped),
+                    None => None,
+                };
                 let outcome = match until {
                     Some(at) => tokio::time::timeout_at(at.into(), &mut *rx).await.ok(),
                     None => Some((&mut *rx).await),
@@ -240,7 +249,10 @@ mod tests {
         use std::os::unix::io::AsRawFd;
         let _alone = client_runtime::test_alone();
         let (ours, _peer) = socket_pair();
-        let spin = Arc::new(Spin::with_ceiling(ours.as_raw_fd(), Duration::from_millis(4)));
+        let spin = Arc::new(Spin::with_ceiling(
+            ours.as_raw_fd(),
+            Duration::from_millis(4),
+        ));
         spin.slept(Duration::from_millis(1));
         assert_eq!(spin.window(), Duration::from_millis(2));
         let (_tx, rx) = oneshot::channel::<u8>();
@@ -258,7 +270,10 @@ mod tests {
         let _alone = client_runtime::test_alone();
         let (ours, _peer) = socket_pair();
         // A 10 s window: the wait must end with the outcome, not with the window.
-        let spin = Arc::new(Spin::with_ceiling(ours.as_raw_fd(), Duration::from_secs(10)));
+        let spin = Arc::new(Spin::with_ceiling(
+            ours.as_raw_fd(),
+            Duration::from_secs(10),
+        ));
         spin.slept(Duration::from_secs(5));
         let (tx, rx) = oneshot::channel();
         let mut waiter = Waiter::new(rx, true).polling(Some(spin));
@@ -268,7 +283,11 @@ mod tests {
         });
         let start = Instant::now();
         assert_eq!(waiter.wait(None), Waited::Done(9));
-        assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
         sender.join().unwrap();
     }
 
