@@ -20,6 +20,8 @@ PY = sys.executable
 ECHOSCU = "/usr/bin/echoscu"
 STORESCP = "/usr/bin/storescp"
 DCMTK_ENV = {"TCP_NODELAY": "1"}
+# fastdimse with its adaptive polling before a wait turned off (rust/net/spin.rs).
+NO_POLL_ENV = {"FASTDIMSE_SPIN_US": "0"}
 CONCURRENCY = (1, 4, 16, 64)
 # Where the one-client association runs of the "placement" group put server and client:
 # (key suffix, label, server vCPU, client vCPU).
@@ -129,6 +131,16 @@ def start_servers(ctx: Context) -> None:
     wait_listening(port, echoscp)
     ctx.servers["fd_echoscp"] = Server("fastdimse echoscp", echoscp, port)
 
+    # The same server with polling off (net/spin.rs): it sleeps in epoll between requests,
+    # as the floor sleeps in recv. The rows against it show what polling is worth.
+    port = free_port()
+    sleeper = p.start(
+        [PY, "-m", "fastdimse", "echoscp", "--bind-address", "127.0.0.1", str(port)],
+        env=NO_POLL_ENV,
+    )
+    wait_listening(port, sleeper)
+    ctx.servers["fd_echoscp_nopoll"] = Server("fastdimse echoscp, polling off", sleeper, port)
+
     # The same AE with an EVT_C_ECHO handler bound, so every C-ECHO goes through Python.
     handler = p.start([PY, os.path.join(HERE, "scp.py"), "fastdimse", "--handler"])
     ctx.servers["fd_handler"] = Server("fd_handler", handler, _read_port_line(handler))
@@ -148,7 +160,13 @@ def start_servers(ctx: Context) -> None:
 # ----- one benchmark each ----------------------------------------------------------------------
 
 
-def _client(ctx: Context, server: str, argv: List[str], timeout: Optional[float] = None) -> dict:
+def _client(
+    ctx: Context,
+    server: str,
+    argv: List[str],
+    timeout: Optional[float] = None,
+    env: Optional[Dict[str, str]] = None,
+) -> dict:
     srv = ctx.servers[server]
     budget = (
         timeout
@@ -156,7 +174,7 @@ def _client(ctx: Context, server: str, argv: List[str], timeout: Optional[float]
         else ctx.mode.warmup + ctx.mode.secs + ctx.mode.client_timeout + 30
     )
     cpu0 = cpu_seconds(srv.pid)
-    res = ctx.procs.run_json(argv, timeout=budget)
+    res = ctx.procs.run_json(argv, timeout=budget, env=env)
     if "server_cpu" not in res:  # the client counts it over its timed part when it can
         res["server_cpu"] = cpu_seconds(srv.pid) - cpu0
     secs = res.get("secs") or 0.0
@@ -186,10 +204,12 @@ def echo_floor(ctx: Context) -> dict:
     )
 
 
-def echo_native(binary: str, server: str, *extra: str) -> Callable[[Context], dict]:
+def echo_native(
+    binary: str, server: str, *extra: str, env: Optional[Dict[str, str]] = None
+) -> Callable[[Context], dict]:
     def run(ctx: Context) -> dict:
         argv = [ctx.native(binary), "echo", *_native_args(ctx, server), *extra]
-        return _client(ctx, server, argv)
+        return _client(ctx, server, argv, env=env)
 
     return run
 
@@ -339,6 +359,20 @@ def all_benches() -> List[Bench]:
             "echo",
             "raw native client -> fastdimse SCP + Python handler",
             echo_native("raw_scu", "fd_handler"),
+        ),
+        Bench(
+            "fd_nopoll",
+            "echo",
+            "fastdimse SCU -> fastdimse echoscp, polling off on both",
+            echo_native("fd_scu", "fd_echoscp_nopoll", env=NO_POLL_ENV),
+            full_only=True,
+        ),
+        Bench(
+            "raw_fd_nopoll",
+            "echo",
+            "raw native client -> fastdimse echoscp, polling off",
+            echo_native("raw_scu", "fd_echoscp_nopoll"),
+            full_only=True,
         ),
         Bench(
             "py_send",
