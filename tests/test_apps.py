@@ -73,11 +73,11 @@ def unused_port() -> int:
 class AppProcess:
     """A long-running app subprocess whose stderr is read line by line by a thread."""
 
-    def __init__(self, argv: List[str]) -> None:
+    def __init__(self, argv: List[str], env: Optional[Dict[str, str]] = None) -> None:
         self.lines: List[str] = []
         self._cond = threading.Condition()
         self.proc = subprocess.Popen(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV
+            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env or ENV
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -122,10 +122,13 @@ def apps() -> Iterator[List[AppProcess]]:
         app.stop(signal.SIGKILL)
 
 
-def start_echoscp(apps: List[AppProcess], *options: str) -> Tuple[AppProcess, int]:
+def start_echoscp(
+    apps: List[AppProcess], *options: str, env: Optional[Dict[str, str]] = None
+) -> Tuple[AppProcess, int]:
     """Start our echoscp on an OS-chosen port (port 0); returns (process, port)."""
     app = AppProcess(
-        [sys.executable, "-m", "fastdimse", "echoscp", "-d", "-ba", "127.0.0.1", *options, "0"]
+        [sys.executable, "-m", "fastdimse", "echoscp", "-d", "-ba", "127.0.0.1", *options, "0"],
+        env=env,
     )
     apps.append(app)
     line = app.wait_for(lambda line: "Listening on 127.0.0.1:" in line)
@@ -229,6 +232,36 @@ def test_echoscp_answers_our_echoscu_and_stops_on_ctrl_c(apps: List[AppProcess])
     # Ctrl-C stops the blocking server cleanly.
     assert app.stop(signal.SIGINT) == 0
     assert not any("Traceback" in line for line in app.lines), app.lines
+
+
+@pytest.mark.parametrize("setting", ["0", "30", "fast"])
+def test_the_polling_ceiling_setting_changes_no_answer(
+    apps: List[AppProcess], setting: str
+) -> None:
+    """FASTDIMSE_SPIN_US (rust/net/spin.rs) on both sides: off, short, or not a number (which
+    is reported, and the default used); the echoes are answered the same."""
+    env = {**ENV, "FASTDIMSE_SPIN_US": setting}
+    app, port = start_echoscp(apps, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "fastdimse", "echoscu", "127.0.0.1", str(port)]
+        + ["--repeat", "50", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert [r["status"] for r in json_lines(proc.stdout)] == [0] * 50
+    wait = 2.0 if setting == "fast" else 0.2
+    warned = app.wait_for(lambda line: "FASTDIMSE_SPIN_US" in line, timeout=wait)
+    if setting == "fast":
+        assert warned is not None and "'fast'" not in warned and '"fast"' in warned, app.lines
+        assert "using 100" in warned
+        assert "FASTDIMSE_SPIN_US" in proc.stderr
+    else:
+        assert warned is None, warned
+        assert "FASTDIMSE_SPIN_US" not in proc.stderr
+    assert app.stop(signal.SIGTERM) == 0
 
 
 def test_echoscp_implicit_only_refuses_other_transfer_syntaxes(apps: List[AppProcess]) -> None:

@@ -25,6 +25,9 @@ use std::time::{Duration, Instant};
 /// to 200 µs; a caller's poll is kept shorter because it holds a core of its own.
 pub const DEFAULT_CEILING_US: u32 = 100;
 
+/// The largest ceiling taken from `FASTDIMSE_SPIN_US`: 10 ms.
+const MAX_CEILING_US: u32 = 10_000;
+
 /// A window below this is not worth a poll: it is closed to zero.
 const MIN_WINDOW_NS: u32 = 2_000;
 
@@ -34,11 +37,30 @@ pub fn ceiling() -> Duration {
     *CEILING.get_or_init(|| {
         let us = std::env::var("FASTDIMSE_SPIN_US")
             .ok()
-            .and_then(|v| v.trim().parse::<u32>().ok())
-            .unwrap_or(DEFAULT_CEILING_US)
-            .min(10_000);
+            .map_or(DEFAULT_CEILING_US, |v| parse_ceiling(&v));
         Duration::from_micros(u64::from(us))
     })
+}
+
+/// The ceiling `FASTDIMSE_SPIN_US` asks for, in µs, at most [`MAX_CEILING_US`]; anything
+/// but a whole number is reported and the default used.
+fn parse_ceiling(value: &str) -> u32 {
+    match value.trim().parse::<u32>() {
+        Ok(us) if us > MAX_CEILING_US => {
+            super::log::warning(format_args!(
+                "FASTDIMSE_SPIN_US={us} is above {MAX_CEILING_US}: using {MAX_CEILING_US}"
+            ));
+            MAX_CEILING_US
+        }
+        Ok(us) => us,
+        Err(_) => {
+            super::log::warning(format_args!(
+                "FASTDIMSE_SPIN_US={value:?} is not a whole number of microseconds: \
+                 using {DEFAULT_CEILING_US}"
+            ));
+            DEFAULT_CEILING_US
+        }
+    }
 }
 
 /// One association's socket and polling window, shared by its blocking waits.
@@ -166,31 +188,41 @@ impl Spin {
     }
 }
 
+/// For tests: a [`Spin`] over one end of a loopback TCP pair, with both ends (which must
+/// outlive it).
+#[cfg(all(test, unix))]
+pub(crate) fn test_spin(ceiling: Duration) -> (Spin, std::net::TcpStream, std::net::TcpStream) {
+    use std::os::unix::io::AsRawFd;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let ours = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (peer, _) = listener.accept().unwrap();
+    (Spin::with_ceiling(ours.as_raw_fd(), ceiling), ours, peer)
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
     use std::io::Write;
-    use std::os::unix::io::AsRawFd;
 
-    fn pair() -> (std::net::TcpStream, std::net::TcpStream) {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let a = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (b, _) = listener.accept().unwrap();
-        (a, b)
+    #[test]
+    fn the_ceiling_setting_is_a_whole_number_of_microseconds_within_bounds() {
+        assert_eq!(parse_ceiling("0"), 0);
+        assert_eq!(parse_ceiling(" 250 "), 250);
+        assert_eq!(parse_ceiling("1000000"), MAX_CEILING_US);
+        assert_eq!(parse_ceiling("fast"), DEFAULT_CEILING_US);
+        assert_eq!(parse_ceiling("-5"), DEFAULT_CEILING_US);
     }
 
     #[test]
     fn a_closed_window_never_polls() {
-        let (a, _b) = pair();
-        let spin = Spin::with_ceiling(a.as_raw_fd(), Duration::from_micros(50));
+        let (spin, _ours, _peer) = test_spin(Duration::from_micros(50));
         assert_eq!(spin.window(), Duration::ZERO);
         assert_eq!(spin.poll(None, || false), Polled::Skipped);
     }
 
     #[test]
     fn the_window_grows_to_twice_a_quick_answer_and_stops_at_the_ceiling() {
-        let (a, _b) = pair();
-        let spin = Spin::with_ceiling(a.as_raw_fd(), Duration::from_micros(50));
+        let (spin, _ours, _peer) = test_spin(Duration::from_micros(50));
         spin.slept(Duration::from_micros(10));
         assert_eq!(spin.window(), Duration::from_micros(20));
         spin.slept(Duration::from_micros(40));
@@ -199,8 +231,7 @@ mod tests {
 
     #[test]
     fn slow_answers_close_the_window() {
-        let (a, _b) = pair();
-        let spin = Spin::with_ceiling(a.as_raw_fd(), Duration::from_micros(50));
+        let (spin, _ours, _peer) = test_spin(Duration::from_micros(50));
         spin.slept(Duration::from_micros(25));
         assert_eq!(spin.window(), Duration::from_micros(50));
         let mut halvings = 0;
@@ -215,16 +246,14 @@ mod tests {
 
     #[test]
     fn a_zero_ceiling_keeps_polling_off() {
-        let (a, _b) = pair();
-        let spin = Spin::with_ceiling(a.as_raw_fd(), Duration::ZERO);
+        let (spin, _ours, _peer) = test_spin(Duration::ZERO);
         spin.slept(Duration::from_micros(1));
         assert_eq!(spin.window(), Duration::ZERO);
     }
 
     #[test]
     fn a_poll_ends_when_bytes_arrive_or_the_window_passes() {
-        let (a, mut b) = pair();
-        let spin = Spin::with_ceiling(a.as_raw_fd(), Duration::from_millis(5));
+        let (spin, _ours, mut b) = test_spin(Duration::from_millis(5));
         spin.slept(Duration::from_millis(2));
         assert_eq!(spin.window(), Duration::from_millis(4));
         let start = Instant::now();
@@ -245,10 +274,9 @@ mod tests {
 
     #[test]
     fn a_closed_peer_ends_a_poll() {
-        let (a, b) = pair();
-        let spin = Spin::with_ceiling(a.as_raw_fd(), Duration::from_millis(5));
+        let (spin, _ours, peer) = test_spin(Duration::from_millis(5));
         spin.slept(Duration::from_millis(2));
-        drop(b);
+        drop(peer);
         assert_eq!(spin.poll(None, || false), Polled::Ready);
     }
 }

@@ -161,6 +161,8 @@ fn park_until<T>(rx: &mut oneshot::Receiver<T>, until: Option<Instant>) -> Waite
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(unix)]
+    use crate::net::spin::test_spin;
 
     #[test]
     fn a_parked_wait_gets_the_value_sent_from_another_thread() {
@@ -218,20 +220,11 @@ mod tests {
     }
 
     #[cfg(unix)]
-    fn socket_pair() -> (std::net::TcpStream, std::net::TcpStream) {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let a = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (b, _) = listener.accept().unwrap();
-        (a, b)
-    }
-
-    #[cfg(unix)]
     #[test]
     fn a_quick_answer_that_needed_the_sleep_opens_the_polling_window() {
-        use std::os::unix::io::AsRawFd;
         let _alone = client_runtime::test_alone();
-        let (ours, _peer) = socket_pair();
-        let spin = Arc::new(Spin::with_ceiling(ours.as_raw_fd(), Duration::from_secs(1)));
+        let (spin, _ours, _peer) = test_spin(Duration::from_secs(1));
+        let spin = Arc::new(spin);
         assert_eq!(spin.window(), Duration::ZERO);
         let (tx, rx) = oneshot::channel();
         let mut waiter = Waiter::new(rx, true).polling(Some(Arc::clone(&spin)));
@@ -246,13 +239,9 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn a_slow_answer_closes_the_polling_window_and_a_timed_out_slice_counts() {
-        use std::os::unix::io::AsRawFd;
         let _alone = client_runtime::test_alone();
-        let (ours, _peer) = socket_pair();
-        let spin = Arc::new(Spin::with_ceiling(
-            ours.as_raw_fd(),
-            Duration::from_millis(4),
-        ));
+        let (spin, _ours, _peer) = test_spin(Duration::from_millis(4));
+        let spin = Arc::new(spin);
         spin.slept(Duration::from_millis(1));
         assert_eq!(spin.window(), Duration::from_millis(2));
         let (_tx, rx) = oneshot::channel::<u8>();
@@ -266,14 +255,10 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn an_open_window_ends_the_poll_as_soon_as_the_outcome_is_in() {
-        use std::os::unix::io::AsRawFd;
         let _alone = client_runtime::test_alone();
-        let (ours, _peer) = socket_pair();
         // A 10 s window: the wait must end with the outcome, not with the window.
-        let spin = Arc::new(Spin::with_ceiling(
-            ours.as_raw_fd(),
-            Duration::from_secs(10),
-        ));
+        let (spin, _ours, _peer) = test_spin(Duration::from_secs(10));
+        let spin = Arc::new(spin);
         spin.slept(Duration::from_secs(5));
         let (tx, rx) = oneshot::channel();
         let mut waiter = Waiter::new(rx, true).polling(Some(spin));
@@ -294,9 +279,8 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn a_waiter_that_cannot_drive_never_polls() {
-        use std::os::unix::io::AsRawFd;
-        let (ours, _peer) = socket_pair();
-        let spin = Arc::new(Spin::with_ceiling(ours.as_raw_fd(), Duration::from_secs(1)));
+        let (spin, _ours, _peer) = test_spin(Duration::from_secs(1));
+        let spin = Arc::new(spin);
         let (_tx, rx) = oneshot::channel::<u8>();
         let waiter = Waiter::new(rx, false).polling(Some(spin));
         assert!(waiter.spin.is_none());
