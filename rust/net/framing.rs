@@ -117,8 +117,11 @@ impl PduReader {
         self.spin = Some(Spin::new(self.half.as_ref().as_raw_fd()));
     }
 
-    /// Polls for the next bytes if the window is open and a slot free.
-    fn poll_socket(&self) -> Option<Polled> {
+    /// Reads the next bytes by polling the socket, if the window is open and a slot free.
+    /// `Ready` means bytes were read, or the peer closed, or the socket failed.
+    #[cfg(unix)]
+    fn poll_socket(&mut self) -> Option<Polled> {
+        use std::os::unix::io::AsRawFd;
         let spin = self.spin.as_ref()?;
         if spin.window().is_zero() || !self.poll_allowed {
             return Some(Polled::Skipped);
@@ -126,7 +129,25 @@ impl PduReader {
         let Some(_slot) = PollSlot::take() else {
             return Some(Polled::Skipped);
         };
-        Some(spin.poll_while(None, || false, runtime::a_worker_is_idle))
+        let fd = self.half.as_ref().as_raw_fd();
+        let (buf, end) = (&mut self.buf, &mut self.end);
+        Some(spin.poll_while(
+            None,
+            // The end of the stream, or an error, is seen again by the next read.
+            || match recv_now(fd, &mut buf[*end..]) {
+                Ok(n) => {
+                    *end += n;
+                    true
+                }
+                Err(e) => e.kind() != io::ErrorKind::WouldBlock,
+            },
+            runtime::a_worker_is_idle,
+        ))
+    }
+
+    #[cfg(not(unix))]
+    fn poll_socket(&mut self) -> Option<Polled> {
+        None
     }
 
     /// Bytes of the PDU returned by the last `Frame::Pdu`.

@@ -112,14 +112,16 @@ impl Spin {
     /// least twice as long as it took, so one late answer does not start closing a window
     /// that the usual ones need.
     pub fn poll(&self, until: Option<Instant>, done: impl Fn() -> bool) -> Polled {
-        self.poll_while(until, done, || true)
+        self.poll_while(until, || done() || self.readable(), || true)
     }
 
-    /// [`Spin::poll`] that also stops (as missed) as soon as `go_on()` fails.
+    /// Tries `ready()` until it holds (Ready), or the window passes, `until` comes or
+    /// `go_on()` fails (Missed). `ready` is what the caller can do without blocking: look
+    /// at the socket ([`Spin::poll`]), or read it outright when it owns it.
     pub fn poll_while(
         &self,
         until: Option<Instant>,
-        done: impl Fn() -> bool,
+        mut ready: impl FnMut() -> bool,
         go_on: impl Fn() -> bool,
     ) -> Polled {
         let window = self.window();
@@ -129,7 +131,7 @@ impl Spin {
         let start = Instant::now();
         let end = until.map_or(start + window, |u| u.min(start + window));
         loop {
-            if done() || self.readable() {
+            if ready() {
                 self.widen(start.elapsed());
                 return Polled::Ready;
             }
