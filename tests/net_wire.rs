@@ -517,3 +517,45 @@ fn polled_associations_answer_exactly_and_leave_the_server_to_others() {
     }
     server.shutdown(Duration::from_secs(5));
 }
+
+/// A peer whose association is polled (it has answered quickly) and that then trickles a
+/// PDU a byte at a time, each byte well within the polling window, is still aborted at
+/// the stall limit: only the wait for a new PDU polls.
+#[test]
+fn a_trickled_pdu_on_a_polled_association_is_aborted_at_the_stall_limit() {
+    let server = server(timeouts(5.0, Some(0.1)), 16382, 0);
+    let mut peer = Peer::associate(&server);
+    let rq = unhex(ECHO_RQ);
+    for _ in 0..500 {
+        peer.send(&rq);
+        assert_eq!(peer.pdu(), unhex(ECHO_RSP));
+    }
+    // A P-DATA-TF header announcing 16,000 bytes, then one byte every 20 µs (0.32 s in all).
+    let mut writer = peer.stream.try_clone().expect("clone");
+    let trickler = thread::spawn(move || {
+        writer.write_all(&[4, 0, 0, 0, 0x3e, 0x80]).expect("header");
+        let start = Instant::now();
+        for i in 0..16_000u32 {
+            while start.elapsed() < Duration::from_micros(20) * i {
+                std::hint::spin_loop();
+            }
+            if writer.write_all(&[0]).is_err() {
+                return;
+            }
+        }
+    });
+    let t0 = Instant::now();
+    match peer.recv(Duration::from_secs(5)) {
+        Got::Pdu(p) => assert_eq!(p[0], 7, "expected an A-ABORT: {}", hex::encode(&p)),
+        other => panic!("expected an A-ABORT, got {other:?}"),
+    }
+    let took = t0.elapsed();
+    assert!(took >= Duration::from_millis(90), "{took:?}");
+    assert!(
+        took < Duration::from_millis(220),
+        "{took:?}: not the stall limit"
+    );
+    drop(peer);
+    trickler.join().expect("trickler");
+    server.shutdown(Duration::from_secs(2));
+}

@@ -318,15 +318,18 @@ impl PduReader {
                 }
                 None => {}
             }
+            // Only the wait for a new PDU polls (and teaches the window): the rest of a
+            // started one is waited for under the stall limit, so a peer that trickles
+            // bytes cannot keep a worker polling.
+            let between_pdus = self.end == self.start;
             let waiting_since = std::time::Instant::now();
-            let polled = self.poll_socket();
-            if polled == Some(Polled::Ready) {
+            if between_pdus && self.poll_socket() == Some(Polled::Ready) {
                 continue;
             }
             let Some(n) = self.read_when_ready().await? else {
                 return Ok(Frame::Stalled);
             };
-            if let Some(spin) = &self.spin {
+            if let (true, Some(spin)) = (between_pdus, &self.spin) {
                 spin.slept(waiting_since.elapsed());
             }
             if n == 0 {
