@@ -124,22 +124,19 @@ def start_servers(ctx: Context) -> None:
         "floor association-shaped", floor_as, _read_port_line(floor_as)
     )
 
+    def echoscp(key: str, name: str, env: Optional[Dict[str, str]] = None) -> None:
+        port = free_port()
+        argv = [PY, "-m", "fastdimse", "echoscp", "--bind-address", "127.0.0.1", str(port)]
+        proc = p.start(argv, env=env)
+        wait_listening(port, proc)
+        ctx.servers[key] = Server(name, proc, port)
+
     # The reference server: `python -m fastdimse echoscp PORT` (no handler bound; its
     # default limit of 1,000 concurrent associations covers the 64-client runs).
-    port = free_port()
-    echoscp = p.start([PY, "-m", "fastdimse", "echoscp", "--bind-address", "127.0.0.1", str(port)])
-    wait_listening(port, echoscp)
-    ctx.servers["fd_echoscp"] = Server("fastdimse echoscp", echoscp, port)
-
+    echoscp("fd_echoscp", "fastdimse echoscp")
     # The same server with polling off (net/spin.rs): it sleeps in epoll between requests,
     # as the floor sleeps in recv. The rows against it show what polling is worth.
-    port = free_port()
-    sleeper = p.start(
-        [PY, "-m", "fastdimse", "echoscp", "--bind-address", "127.0.0.1", str(port)],
-        env=NO_POLL_ENV,
-    )
-    wait_listening(port, sleeper)
-    ctx.servers["fd_echoscp_nopoll"] = Server("fastdimse echoscp, polling off", sleeper, port)
+    echoscp("fd_echoscp_nopoll", "fastdimse echoscp, polling off", env=NO_POLL_ENV)
 
     # The same AE with an EVT_C_ECHO handler bound, so every C-ECHO goes through Python.
     handler = p.start([PY, os.path.join(HERE, "scp.py"), "fastdimse", "--handler"])

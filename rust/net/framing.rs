@@ -321,16 +321,15 @@ impl PduReader {
             // Only the wait for a new PDU polls (and teaches the window): the rest of a
             // started one is waited for under the stall limit, so a peer that trickles
             // bytes cannot keep a worker polling.
-            let between_pdus = self.end == self.start;
-            let waiting_since = std::time::Instant::now();
-            if between_pdus && self.poll_socket() == Some(Polled::Ready) {
+            let waiting_since = (self.spin.is_some() && !self.mid_pdu()).then(Instant::now);
+            if waiting_since.is_some() && self.poll_socket() == Some(Polled::Ready) {
                 continue;
             }
             let Some(n) = self.read_when_ready().await? else {
                 return Ok(Frame::Stalled);
             };
-            if let (true, Some(spin)) = (between_pdus, &self.spin) {
-                spin.slept(waiting_since.elapsed());
+            if let (Some(since), Some(spin)) = (waiting_since, &self.spin) {
+                spin.slept(since.elapsed());
             }
             if n == 0 {
                 return Ok(self.closed());
