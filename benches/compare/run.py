@@ -305,7 +305,8 @@ def _run(args: argparse.Namespace, mode: benches.Mode) -> int:
                 err = f"  ERROR {r.get('error')}" if r.get("failed") else ""
                 rate = r.get("rate", 0)
                 print(
-                    f"[rep {rep + 1}/{mode.reps}] {b.group:9} {b.label:55} {rate:>10,.0f}/s{err}",
+                    f"[{time.monotonic() - t0:5.1f} s] [rep {rep + 1}/{mode.reps}] {b.group:9}"
+                    f" {b.label:55} {rate:>10,.0f}/s{err}",
                     file=sys.stderr,
                     flush=True,
                 )
@@ -316,8 +317,9 @@ def _run(args: argparse.Namespace, mode: benches.Mode) -> int:
                 r = benches.idle_associations(ctx, n)
                 idle.append(r)
                 print(
-                    f"[idle] {n:,} held: {r['held']:,}, {r['rss_per_assoc_kib']:.1f} KiB each, "
-                    f"{r['idle_cpu_s']:.2f} s CPU in {r['idle_secs']} s",
+                    f"[{time.monotonic() - t0:5.1f} s] [idle] {n:,} held: {r['held']:,},"
+                    f" {r['rss_per_assoc_kib']:.1f} KiB each,"
+                    f" {r['idle_cpu_s']:.2f} s CPU in {r['idle_secs']} s",
                     file=sys.stderr,
                     flush=True,
                 )
