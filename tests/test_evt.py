@@ -120,6 +120,17 @@ def test_event_refuses_attrs_that_shadow_its_own() -> None:
         Event(FakeAssoc(), evt.EVT_ACCEPTED, {"message_id": 1})
 
 
+def test_event_refuses_what_hasattr_finds_on_its_class_and_keeps_the_rest() -> None:
+    """The names are looked up once per class, so the check must still find a method,
+    a property, a name the class gets from its metaclass, and an attribute set in
+    __init__."""
+    for name in ("is_cancelled", "event", "message_id", "mro", "__name__", "timestamp"):
+        with pytest.raises(AttributeError, match=f"already has an attribute '{name}'"):
+            Event(FakeAssoc(), evt.EVT_ACCEPTED, {name: 1})
+    event = Event(FakeAssoc(), evt.EVT_C_ECHO, {"request": 1, "context": 2, "extra": 3})
+    assert (event.request, event.context, event.extra) == (1, 2, 3)
+
+
 def test_is_cancelled_asks_the_callable_with_the_message_id() -> None:
     asked: list[int] = []
     pending = {7}

@@ -121,6 +121,11 @@ class Association:
     def is_released(self) -> bool:
         return self._state == "released"
 
+    def _can_send_dimse(self) -> bool:
+        """Established, neither released nor aborted: what the service classes check before
+        they answer, in one read of the core's state instead of three."""
+        return self._state == "established" and not self._failed
+
     def is_alive(self) -> bool:
         """True until the association has ended (pynetdicom's thread-like check)."""
         return self._state in ("negotiating", "established", "releasing")

@@ -24,6 +24,7 @@ from typing import (
     Any,
     Callable,
     Dict,
+    FrozenSet,
     Iterable,
     List,
     NamedTuple,
@@ -134,6 +135,21 @@ class PresentationContextTuple(NamedTuple):
     transfer_syntax: UID
 
 
+_CLASS_ATTRIBUTES: Dict[type, FrozenSet[str]] = {}
+
+
+def _class_attributes(cls: type) -> FrozenSet[str]:
+    """Every attribute name `cls` defines or inherits, looked up once per class: an Event
+    is built for every handled request, and a failed ``hasattr`` costs an exception."""
+    names = _CLASS_ATTRIBUTES.get(cls)
+    if names is None:
+        # What hasattr(cls, name) finds: the class's names and its metaclass's.
+        candidates = set(dir(cls)) | set(dir(type(cls)))
+        names = frozenset(name for name in candidates if hasattr(cls, name))
+        _CLASS_ATTRIBUTES[cls] = names
+    return names
+
+
 class Event:
     """What a handler receives: the association, the event and its details.
 
@@ -161,10 +177,14 @@ class Event:
         self.context: PresentationContextTuple
         self._is_cancelled: Callable[[int], bool]
 
-        for name, value in (attrs or {}).items():
-            if name in self.__dict__ or hasattr(type(self), name):
-                raise AttributeError(f"'Event' object already has an attribute '{name}'")
-            setattr(self, name, value)
+        if attrs:
+            taken = _class_attributes(type(self))
+            for name in attrs:
+                if name in taken or name in self.__dict__:
+                    raise AttributeError(f"'Event' object already has an attribute '{name}'")
+            # No name is a property or method of the class (checked above), so storing
+            # in the instance dict is what setattr would do, without its lookups.
+            self.__dict__.update(attrs)
 
     @property
     def event(self) -> EventType:

@@ -142,6 +142,9 @@ class ServiceClass:
     def _can_send(self) -> bool:
         """False once the association is gone (a handler released or aborted it)."""
         assoc = self.assoc
+        can_send = getattr(assoc, "_can_send_dimse", None)
+        if can_send is not None:
+            return bool(can_send())
         if getattr(assoc, "is_released", False) or getattr(assoc, "is_aborted", False):
             return False
         return bool(getattr(assoc, "is_established", True))
