@@ -190,15 +190,22 @@ impl Spin {
     }
 }
 
-/// For tests: a [`Spin`] over one end of a loopback TCP pair, with both ends (which must
-/// outlive it).
+/// For tests: a [`Spin`] over one end of a loopback TCP pair, shared as the association's
+/// waits share it, with both ends (which must outlive it).
 #[cfg(all(test, unix))]
-pub(crate) fn test_spin(ceiling: Duration) -> (Spin, std::net::TcpStream, std::net::TcpStream) {
+pub(crate) fn test_spin(
+    ceiling: Duration,
+) -> (
+    std::sync::Arc<Spin>,
+    std::net::TcpStream,
+    std::net::TcpStream,
+) {
     use std::os::unix::io::AsRawFd;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let ours = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     let (peer, _) = listener.accept().unwrap();
-    (Spin::with_ceiling(ours.as_raw_fd(), ceiling), ours, peer)
+    let spin = Spin::with_ceiling(ours.as_raw_fd(), ceiling);
+    (std::sync::Arc::new(spin), ours, peer)
 }
 
 #[cfg(all(test, unix))]

@@ -224,7 +224,6 @@ mod tests {
     fn a_quick_answer_that_needed_the_sleep_opens_the_polling_window() {
         let _alone = client_runtime::test_alone();
         let (spin, _ours, _peer) = test_spin(Duration::from_secs(1));
-        let spin = Arc::new(spin);
         assert_eq!(spin.window(), Duration::ZERO);
         let (tx, rx) = oneshot::channel();
         let mut waiter = Waiter::new(rx, true).polling(Some(Arc::clone(&spin)));
@@ -241,7 +240,6 @@ mod tests {
     fn a_slow_answer_closes_the_polling_window_and_a_timed_out_slice_counts() {
         let _alone = client_runtime::test_alone();
         let (spin, _ours, _peer) = test_spin(Duration::from_millis(4));
-        let spin = Arc::new(spin);
         spin.slept(Duration::from_millis(1));
         assert_eq!(spin.window(), Duration::from_millis(2));
         let (_tx, rx) = oneshot::channel::<u8>();
@@ -258,7 +256,6 @@ mod tests {
         let _alone = client_runtime::test_alone();
         // A 10 s window: the wait must end with the outcome, not with the window.
         let (spin, _ours, _peer) = test_spin(Duration::from_secs(10));
-        let spin = Arc::new(spin);
         spin.slept(Duration::from_secs(5));
         let (tx, rx) = oneshot::channel();
         let mut waiter = Waiter::new(rx, true).polling(Some(spin));
@@ -280,7 +277,6 @@ mod tests {
     #[test]
     fn a_waiter_that_cannot_drive_never_polls() {
         let (spin, _ours, _peer) = test_spin(Duration::from_secs(1));
-        let spin = Arc::new(spin);
         let (_tx, rx) = oneshot::channel::<u8>();
         let waiter = Waiter::new(rx, false).polling(Some(spin));
         assert!(waiter.spin.is_none());
