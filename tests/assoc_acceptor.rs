@@ -523,11 +523,28 @@ fn even_and_duplicate_context_ids_get_result_2() {
     assert!(a.accepted_context(3).is_some());
 }
 
+/// An AC must answer at least one presentation context (PS3.8 9.3.3): an RQ without one
+/// is not acceptable to the service provider (AE-6) and is rejected (1, 2, 1).
 #[test]
-fn no_contexts_gives_an_ac_without_results() {
-    let a = run(&rq(vec![], vec![]), &cfg()).unwrap();
-    assert!(a.contexts.is_empty());
-    assert!(ac_results(&a.ac).is_empty());
+fn no_contexts_is_rejected_1_2_1_never_an_ac_without_results() {
+    let rj = run(&rq(vec![], vec![]), &cfg()).unwrap_err();
+    assert_eq!((rj.result, rj.source, rj.reason), (1, 2, 1));
+}
+
+/// Unknown items are skipped; if that leaves no presentation context item, it is the same
+/// as proposing none.
+#[test]
+fn only_unknown_items_in_place_of_contexts_is_rejected_1_2_1() {
+    let mut r = rq(vec![], vec![]);
+    r.items.insert(
+        1,
+        Item::Unknown {
+            item_type: 0x22,
+            value: b("junk"),
+        },
+    );
+    let rj = run(&r, &cfg()).unwrap_err();
+    assert_eq!((rj.result, rj.source, rj.reason), (1, 2, 1));
 }
 
 // ---- roles ----

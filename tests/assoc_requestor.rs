@@ -482,6 +482,26 @@ fn context_id_the_acceptor_invented_is_an_error() {
 }
 
 #[test]
+fn ac_without_application_context_is_an_error() {
+    let c = cfg();
+    let rq = build_rq(&c).unwrap();
+    let mut a = ac(&rq, vec![(1, 0, Some(IMPLICIT_VR_LE))], vec![]);
+    a.items.remove(0);
+    assert_eq!(
+        process_ac(&c, &rq, &a),
+        Err(AssocError::NoApplicationContext)
+    );
+}
+
+#[test]
+fn ac_answering_no_context_is_an_error() {
+    let c = cfg();
+    let rq = build_rq(&c).unwrap();
+    let a = ac(&rq, vec![], vec![]);
+    assert_eq!(process_ac(&c, &rq, &a), Err(AssocError::NoContextAnswered));
+}
+
+#[test]
 fn context_answered_twice_is_an_error() {
     let c = cfg();
     let rq = build_rq(&c).unwrap();

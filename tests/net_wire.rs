@@ -380,7 +380,8 @@ fn huge_associate_rq_header_is_refused_promptly() {
     match peer.recv(Duration::from_secs(3)) {
         Got::Closed => {}
         Got::Pdu(p) => {
-            assert_eq!(p, abort(2, 6));
+            // Sta2 + Evt19 (invalid PDU) is AA-1: service-user source (PS3.8 Table 9-9).
+            assert_eq!(p, abort(0, 0));
             assert_eq!(peer.recv(Duration::from_secs(3)), Got::Closed);
         }
         Got::Timeout => panic!("still open 3 s after an oversized A-ASSOCIATE-RQ header"),
@@ -430,7 +431,8 @@ fn stalled_associate_rq_is_aborted_within_the_network_timeout() {
     peer.send(&unhex(ASSOC_RQ)[..10]);
     let got = peer.recv(Duration::from_secs(2));
     assert!(
-        got == Got::Closed || got == Got::Pdu(abort(2, 0)),
+        // Sta2 + Evt19 is AA-1: A-ABORT with the service-user source (PS3.8 Table 9-9).
+        got == Got::Closed || got == Got::Pdu(abort(0, 0)),
         "unexpected answer to a stalled PDU: {got:?}"
     );
     assert!(t0.elapsed() >= Duration::from_millis(250));
@@ -558,4 +560,178 @@ fn a_trickled_pdu_on_a_polled_association_is_aborted_at_the_stall_limit() {
     drop(peer);
     trickler.join().expect("trickler");
     server.shutdown(Duration::from_secs(2));
+}
+
+// ---- the table's answer to a PDU out of place, looked up once -----------------------------
+
+/// Sta6 + Evt13 (A-RELEASE-RP received) is AA-8: A-ABORT (service-provider, unexpected
+/// PDU), then the close. The event used to be looked up twice, the second time in Sta13,
+/// where it was ignored and nothing was sent.
+#[test]
+fn scp_release_rp_in_sta6_gets_aa8_abort_2_2_then_close() {
+    let server = default_server();
+    let mut peer = Peer::associate(&server);
+    let t0 = Instant::now();
+    peer.send(&RELEASE_RP);
+    peer.expect_then_close(&abort(2, 2));
+    assert!(t0.elapsed() < Duration::from_secs(2), "{:?}", t0.elapsed());
+    // The server goes on serving others.
+    let mut other = Peer::associate(&server);
+    other.send(&unhex(ECHO_RQ));
+    assert_eq!(hex::encode(other.pdu()), hex::encode(unhex(ECHO_RSP)));
+    server.shutdown(Duration::from_secs(2));
+}
+
+/// Sta6 + Evt3 / Evt4 (an A-ASSOCIATE-AC or -RJ after the association exists): AA-8.
+#[test]
+fn scp_associate_ac_or_rj_in_sta6_gets_aa8_abort_2_2() {
+    let server = default_server();
+    for pdu in [raw_ac(&unhex(ASSOC_RQ)), vec![3, 0, 0, 0, 0, 4, 0, 1, 1, 1]] {
+        let mut peer = Peer::associate(&server);
+        peer.send(&pdu);
+        peer.expect_then_close(&abort(2, 2));
+    }
+    server.shutdown(Duration::from_secs(2));
+}
+
+/// Sta2 + a PDU other than an A-ASSOCIATE-RQ (Evt3, Evt4, Evt10, Evt12, Evt13) or an
+/// invalid PDU (Evt19) is AA-1: A-ABORT with the service-user source (PS3.8 Table 9-9),
+/// reason 0, then the close.
+#[test]
+fn scp_wrong_first_pdu_in_sta2_gets_aa1_abort_0_0_then_close() {
+    let server = default_server();
+    let ac = raw_ac(&unhex(ASSOC_RQ));
+    let firsts: Vec<Vec<u8>> = vec![
+        ac,
+        vec![3, 0, 0, 0, 0, 4, 0, 1, 1, 1],
+        unhex(ECHO_RQ),
+        RELEASE_RQ.to_vec(),
+        RELEASE_RP.to_vec(),
+        vec![0x09, 0, 0, 0, 0, 4, 0, 0, 0, 0],
+    ];
+    for first in firsts {
+        let mut peer = Peer::connect(&server);
+        peer.send(&first);
+        peer.expect_then_close(&abort(0, 0));
+    }
+    server.shutdown(Duration::from_secs(2));
+}
+
+/// Sta8 (the peer asked to release while a request waits) + Evt12 (a second A-RELEASE-RQ)
+/// is AA-8 too; so is P-DATA after our A-RELEASE-RQ's answer is due. Covered here: a
+/// second A-RELEASE-RQ before our RP, sent in the same write as the first.
+#[test]
+fn scp_second_release_rq_gets_aa8_or_the_release_rp_first() {
+    let server = default_server();
+    let mut peer = Peer::associate(&server);
+    let mut two = RELEASE_RQ.to_vec();
+    two.extend_from_slice(&RELEASE_RQ);
+    peer.send(&two);
+    // The first RQ is answered at once (AR-2 then AR-4: Sta13), so the second one meets
+    // Sta13 (AA-6, ignored); nothing else may follow the RP but the close.
+    assert_eq!(peer.pdu(), RELEASE_RP);
+    peer.stream.shutdown(Shutdown::Write).expect("half close");
+    assert_eq!(peer.recv(Duration::from_secs(3)), Got::Closed);
+    server.shutdown(Duration::from_secs(2));
+}
+
+/// Requestor, Sta6 + Evt13: the SCU sends AA-8's A-ABORT (2, 2) and closes.
+#[test]
+fn scu_release_rp_in_sta6_gets_aa8_abort_2_2() {
+    let (go, established) = std::sync::mpsc::channel::<()>();
+    let (port, scp) = raw_scp(move |mut peer, _rq| {
+        established.recv().expect("the SCU is established");
+        peer.send(&RELEASE_RP);
+        let got = peer.pdu();
+        (got, peer.recv(Duration::from_secs(3)))
+    });
+    let assoc = associate_with(port, timeouts(5.0, Some(5.0)));
+    go.send(()).expect("raw SCP waits");
+    let (got, then) = scp.join().expect("raw SCP thread");
+    assert_eq!(got, abort(2, 2));
+    assert_eq!(then, Got::Closed);
+    let t0 = Instant::now();
+    while assoc.lifecycle() != Lifecycle::Aborted && t0.elapsed() < Duration::from_secs(3) {
+        thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(assoc.lifecycle(), Lifecycle::Aborted);
+}
+
+/// An A-ASSOCIATE-RQ with no presentation context item (here: its only one has an unknown
+/// item type) is rejected (1, 2, 1) at once, never answered with an AC that holds none.
+#[test]
+fn scp_rq_without_presentation_context_is_rejected_1_2_1() {
+    let server = default_server();
+    let mut rq = unhex(ASSOC_RQ);
+    // The 20H item starts right after the 21-byte application context item at offset 74.
+    let pc_at = 74 + 4 + 21;
+    assert_eq!(rq[pc_at], 0x20, "fixture layout");
+    rq[pc_at] = 0x22;
+    let mut peer = Peer::connect(&server);
+    let t0 = Instant::now();
+    peer.send(&rq);
+    assert_eq!(peer.pdu(), [3, 0, 0, 0, 0, 4, 0, 1, 2, 1]);
+    assert!(t0.elapsed() < Duration::from_secs(2));
+    // Sta13: the acceptor waits for our close and sends nothing more.
+    peer.stream.shutdown(Shutdown::Write).expect("half close");
+    assert_eq!(peer.recv(Duration::from_secs(3)), Got::Closed);
+    server.shutdown(Duration::from_secs(2));
+}
+
+/// A raw SCP that answers with `ac`, then reports what the SCU sent next.
+fn scu_against_ac(ac: Vec<u8>) -> (Lifecycle, Got, Got) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let scp = thread::spawn(move || {
+        let (stream, _) = listener.accept().expect("accept");
+        let mut peer = Peer { stream };
+        let _rq = peer.pdu();
+        peer.send(&ac);
+        let first = peer.recv(Duration::from_secs(3));
+        (first, peer.recv(Duration::from_secs(3)))
+    });
+    let mut requestor = RequestorConfig::new("FASTSCU", "RAWSCP");
+    requestor.requested = vec![RequestedContext::new(VERIFICATION, [IMPLICIT_VR_LE])];
+    let cfg = ClientConfig {
+        requestor,
+        timeouts: timeouts(5.0, Some(5.0)),
+        bind_address: None,
+    };
+    let mut rx = start_associate("127.0.0.1", port, cfg, Arc::new(NoHooks)).expect("config ok");
+    let assoc = rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("outcome")
+        .expect("connected");
+    let (first, then) = scp.join().expect("raw SCP thread");
+    (assoc.lifecycle(), first, then)
+}
+
+/// Removes the item at `offset` (its length from the item header) from an associate PDU.
+fn without_item(pdu: &[u8], offset: usize) -> Vec<u8> {
+    let len = 4 + usize::from(u16::from_be_bytes([pdu[offset + 2], pdu[offset + 3]]));
+    let mut out = pdu[..offset].to_vec();
+    out.extend_from_slice(&pdu[offset + len..]);
+    let body = (out.len() - 6) as u32;
+    out[2..6].copy_from_slice(&body.to_be_bytes());
+    out
+}
+
+#[test]
+fn scu_aborts_an_ac_without_application_context() {
+    let ac = without_item(&raw_ac(&unhex(ASSOC_RQ)), 74);
+    let (state, first, then) = scu_against_ac(ac);
+    assert_eq!(state, Lifecycle::Aborted);
+    assert_eq!(first, Got::Pdu(ABORT_USER.to_vec()));
+    assert_eq!(then, Got::Closed);
+}
+
+#[test]
+fn scu_aborts_an_ac_that_answers_no_context() {
+    let full = raw_ac(&unhex(ASSOC_RQ));
+    let pc_at = 74 + 4 + 21;
+    assert_eq!(full[pc_at], 0x21, "fixture layout");
+    let (state, first, then) = scu_against_ac(without_item(&full, pc_at));
+    assert_eq!(state, Lifecycle::Aborted);
+    assert_eq!(first, Got::Pdu(ABORT_USER.to_vec()));
+    assert_eq!(then, Got::Closed);
 }

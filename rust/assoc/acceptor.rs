@@ -3,12 +3,14 @@
 //!
 //! Policies (pynetdicom 3.0.4 behaviour unless the standard says otherwise):
 //! - Checks run in this order and the first failure rejects: protocol version bit 0
-//!   (1,2,2); application context name, missing counts as wrong (1,1,2); called AE title
+//!   (1,2,2); at least one presentation context item (20H) once unknown items are
+//!   skipped (1,2,1: AE-6, not acceptable to the service provider, since an AC must answer
+//!   a context, PS3.8 9.3.3); application context name, missing counts as wrong (1,1,2); called AE title
 //!   when `require_called_aet` (1,1,7); calling AE title when `require_calling_aet` is
 //!   not empty (1,1,3); user identity handler (2,2,1), which is pynetdicom's code.
 //!   AE titles compare exactly (case-sensitive) once leading/trailing spaces are dropped.
 //! - The association is accepted even when every context is rejected (as pynetdicom and
-//!   DCMTK `storescp` do); an RQ with no 20H item gets an AC with no 21H item.
+//!   DCMTK `storescp` do).
 //! - Each proposed context gets one 21H answer, in RQ order. The accepted transfer syntax
 //!   is the first in *our* preference order that the requestor proposed. UIDs compare
 //!   without trailing NUL/space padding.
@@ -181,6 +183,11 @@ pub fn accept(
 ) -> Result<Accepted, Rejection> {
     if rq.protocol_version & 1 == 0 {
         return Err(Rejection::protocol_version_not_supported());
+    }
+    if items::rq_contexts(rq).next().is_none() {
+        // AE-6: not acceptable to the service provider. Answering with an AC would need a
+        // presentation context item to answer (PS3.8 9.3.3), and there is none.
+        return Err(Rejection::provider_no_reason());
     }
     match items::application_context(rq) {
         Some(name) if same_uid(name, uid::APPLICATION_CONTEXT.as_bytes()) => {}

@@ -34,6 +34,11 @@ pub enum AssocError {
     UnknownContextId { id: u8 },
     /// The A-ASSOCIATE-AC answers one presentation context ID twice.
     DuplicateContextResult { id: u8 },
+    /// The A-ASSOCIATE-AC has no application context item (PS3.8 9.3.3 requires one).
+    NoApplicationContext,
+    /// The A-ASSOCIATE-AC answers none of the presentation contexts we proposed (PS3.8
+    /// 9.3.3 requires a result for each).
+    NoContextAnswered,
 }
 
 impl fmt::Display for AssocError {
@@ -48,6 +53,12 @@ impl fmt::Display for AssocError {
                 "invalid implementation version name {value:?}: must be 1 to 16 printable ASCII characters"
             ),
             AssocError::NoContexts => f.write_str("no presentation context requested"),
+            AssocError::NoApplicationContext => {
+                f.write_str("no application context item")
+            }
+            AssocError::NoContextAnswered => f.write_str(
+                "no result for any of the proposed presentation contexts",
+            ),
             AssocError::TooManyContexts { count } => write!(
                 f,
                 "{count} presentation contexts requested; at most 128 fit in an association"

@@ -29,6 +29,13 @@ impl Rejection {
         Self::new(1, 1, 1)
     }
 
+    /// (1, 2, 1) permanent, service-provider (ACSE), no reason given: the A-ASSOCIATE-RQ is
+    /// not acceptable to the service provider (AE-6), for example because it holds no
+    /// presentation context item (PS3.8 9.3.2 requires one or more).
+    pub const fn provider_no_reason() -> Self {
+        Self::new(1, 2, 1)
+    }
+
     /// (1, 1, 2) the application context name is not 1.2.840.10008.3.1.1.1.
     pub const fn application_context_not_supported() -> Self {
         Self::new(1, 1, 2)

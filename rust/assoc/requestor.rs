@@ -273,6 +273,9 @@ pub fn process_ac(
     rq: &Associate<'_>,
     ac: &Associate<'_>,
 ) -> Result<Established, AssocError> {
+    if items::application_context(ac).is_none() {
+        return Err(AssocError::NoApplicationContext);
+    }
     let proposed: Vec<&PresentationContextRq<'_>> = items::rq_contexts(rq).collect();
     let mut answers: Vec<&PresentationContextAc<'_>> = Vec::with_capacity(proposed.len());
     for pc in items::ac_contexts(ac) {
@@ -283,6 +286,9 @@ pub fn process_ac(
             return Err(AssocError::DuplicateContextResult { id: pc.context_id });
         }
         answers.push(pc);
+    }
+    if answers.is_empty() {
+        return Err(AssocError::NoContextAnswered);
     }
 
     let our_roles: Vec<(&[u8], bool, bool)> = items::role_selections(rq).collect();

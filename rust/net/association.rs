@@ -253,18 +253,55 @@ impl Task {
         }
     }
 
-    /// AA-8 (or AA-1 in Sta2): a protocol error detected here. Sends A-ABORT with the
-    /// provider source and `reason`, tells the user, and waits for the close in Sta13.
+    /// A protocol error detected here: looks `event` up once and performs what the table
+    /// names (see [`Self::protocol_error`]).
     async fn provider_abort(&mut self, event: Event, reason: u8, why: String) -> End {
-        log::error(format_args!("[{}] {why}", self.id()));
-        if let Some(action) = self.fsm(event) {
-            if matches!(action, Action::Aa6) {
-                return End::AwaitClose;
+        let action = self.fsm(event);
+        self.protocol_error(action, reason, why).await
+    }
+
+    /// Performs the action the table named for a PDU event that is an error in this state,
+    /// `reason` being the A-ABORT reason when the provider is the source:
+    /// - AA-8 (an association exists): A-ABORT (service-provider, `reason`), the user is
+    ///   told (A-P-ABORT), then wait for the close in Sta13 under ARTIM;
+    /// - AA-1 (Sta2, no association yet): A-ABORT with the service-user source, as the
+    ///   table says (PS3.8 Table 9-9; the reason is then not significant and sent as 0);
+    /// - AA-7 (Sta13): A-ABORT (service-provider, `reason`);
+    /// - AA-6 (Sta13): ignored.
+    ///
+    /// The event was looked up exactly once, by the caller.
+    async fn protocol_error(&mut self, action: Option<Action>, reason: u8, why: String) -> End {
+        match action {
+            Some(Action::Aa8) => {
+                log::error(format_args!("[{}] {why}", self.id()));
+                log::info(format_args!("Aborting Association"));
+                self.send_abort(SOURCE_PROVIDER, reason).await;
+                self.become_aborted(false, SOURCE_PROVIDER, reason).await;
+            }
+            Some(Action::Aa1) => {
+                log::error(format_args!("[{}] {why}", self.id()));
+                log::info(format_args!("Aborting Association"));
+                self.send_abort(SOURCE_USER, 0).await;
+                self.become_aborted(false, SOURCE_USER, 0).await;
+            }
+            Some(Action::Aa7) => {
+                log::error(format_args!("[{}] {why}", self.id()));
+                let _ = self.send_pdu(&Pdu::abort(SOURCE_PROVIDER, reason)).await;
+            }
+            Some(Action::Aa6) => {
+                log::debug(format_args!("[{}] Ignored in Sta13: {why}", self.id()));
+            }
+            other => {
+                // Every PDU event has a cell once a connection is open (PS3.8 Table 9-10);
+                // reaching here is a bug of ours, not the peer's: close.
+                log::error(format_args!(
+                    "[{}] {why} (the state table named {other:?}): closing",
+                    self.id()
+                ));
+                self.become_aborted(false, SOURCE_PROVIDER, reason).await;
+                return End::Close;
             }
         }
-        log::info(format_args!("Aborting Association"));
-        self.send_abort(SOURCE_PROVIDER, reason).await;
-        self.become_aborted(false, SOURCE_PROVIDER, reason).await;
         End::AwaitClose
     }
 
@@ -529,6 +566,17 @@ impl Task {
             }
         };
         let _ = self.fsm(Event::Evt6);
+        if !rq
+            .items
+            .iter()
+            .any(|i| matches!(i, pdu::Item::PresentationContextRq(_)))
+        {
+            log::error(format_args!(
+                "[{}] The A-ASSOCIATE-RQ proposes no presentation context (PS3.8 9.3.2 \
+                 requires one or more): rejecting (1, 2, 1)",
+                self.id()
+            ));
+        }
         self.notify(Notification::Requested).await;
         let proposed_window = rq.async_ops_window();
 
@@ -682,7 +730,7 @@ impl Task {
                         Ok(())
                     }
                     Err(e) => {
-                        log::error(format_args!("Invalid A-ASSOCIATE-AC: {e}"));
+                        log::error(format_args!("Invalid A-ASSOCIATE-AC: {e}: aborting"));
                         Err(self.local_abort().await)
                     }
                 }
@@ -786,8 +834,7 @@ impl Task {
         match PduType::from_u8(pdu_type) {
             Some(PduType::PData) => match self.fsm(Event::Evt10) {
                 Some(Action::Dt2 | Action::Ar6) => self.on_pdata(len).await,
-                Some(Action::Aa6) | None => None,
-                Some(_) => Some(self.unexpected(Event::Evt10, "P-DATA-TF").await),
+                other => Some(self.unexpected(other, "P-DATA-TF").await),
             },
             Some(PduType::ReleaseRq) => self.on_release_rq().await,
             Some(PduType::ReleaseRp) => self.on_release_rp().await,
@@ -815,9 +862,10 @@ impl Task {
         }
     }
 
-    async fn unexpected(&mut self, event: Event, what: &str) -> End {
-        self.provider_abort(
-            event,
+    /// A PDU the table does not expect here: `action` is what its one lookup named.
+    async fn unexpected(&mut self, action: Option<Action>, what: &str) -> End {
+        self.protocol_error(
+            action,
             abort_reason::UNEXPECTED_PDU,
             format!("Unexpected {what} received"),
         )
@@ -1259,8 +1307,7 @@ impl Task {
                     _ => None,
                 }
             }
-            Some(Action::Aa6) | None => None,
-            Some(_) => Some(self.unexpected(Event::Evt12, "A-RELEASE-RQ").await),
+            other => Some(self.unexpected(other, "A-RELEASE-RQ").await),
         }
     }
 
@@ -1310,8 +1357,7 @@ impl Task {
                     _ => None,
                 }
             }
-            Some(Action::Aa6) | None => None,
-            Some(_) => Some(self.unexpected(Event::Evt13, "A-RELEASE-RP").await),
+            other => Some(self.unexpected(other, "A-RELEASE-RP").await),
         }
     }
 
