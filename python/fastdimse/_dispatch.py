@@ -52,6 +52,11 @@ def _is_bound(handlers: Dict[Any, Any], event: Any) -> bool:
     return binding is not None and not evt.is_default_handler(event, binding[0])
 
 
+def handles_echo(handlers: Dict[Any, Any]) -> bool:
+    """Whether C-ECHO-RQs must reach Python: a handler other than the default is bound."""
+    return _is_bound(handlers, evt.EVT_C_ECHO)
+
+
 class Dispatcher:
     """Runs the Python side of one server's (or one requested association's) events.
 

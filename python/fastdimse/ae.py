@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from pydicom.uid import UID
@@ -79,6 +80,7 @@ class ApplicationEntity:
         self._requested_contexts: List[PresentationContext] = []
         self._supported_contexts: Dict[str, PresentationContext] = {}
         self._servers: List[AssociationServer] = []
+        self._requested: weakref.WeakSet[Association] = weakref.WeakSet()
         self._lock = threading.Lock()
 
     # ----- identity ------------------------------------------------------------------------
@@ -99,6 +101,7 @@ class ApplicationEntity:
     @implementation_class_uid.setter
     def implementation_class_uid(self, value: str) -> None:
         self._implementation_class_uid = _validate_uid(value, "implementation_class_uid")
+        self._settings_changed()
 
     @property
     def implementation_version_name(self) -> Optional[str]:
@@ -114,6 +117,7 @@ class ApplicationEntity:
                     f"implementation_version_name {value!r} must be 1 to 16 ASCII characters"
                 )
         self._implementation_version_name = value
+        self._settings_changed()
 
     # ----- timeouts and limits ---------------------------------------------------------------
 
@@ -125,6 +129,7 @@ class ApplicationEntity:
     @acse_timeout.setter
     def acse_timeout(self, value: Optional[float]) -> None:
         self._acse_timeout = _validate_timeout("acse_timeout", value)
+        self._settings_changed("acse_timeout")
 
     @property
     def dimse_timeout(self) -> Optional[float]:
@@ -134,6 +139,7 @@ class ApplicationEntity:
     @dimse_timeout.setter
     def dimse_timeout(self, value: Optional[float]) -> None:
         self._dimse_timeout = _validate_timeout("dimse_timeout", value)
+        self._settings_changed("dimse_timeout")
 
     @property
     def network_timeout(self) -> Optional[float]:
@@ -143,6 +149,7 @@ class ApplicationEntity:
     @network_timeout.setter
     def network_timeout(self, value: Optional[float]) -> None:
         self._network_timeout = _validate_timeout("network_timeout", value)
+        self._settings_changed("network_timeout")
 
     @property
     def connection_timeout(self) -> Optional[float]:
@@ -152,6 +159,7 @@ class ApplicationEntity:
     @connection_timeout.setter
     def connection_timeout(self, value: Optional[float]) -> None:
         self._connection_timeout = _validate_timeout("connection_timeout", value)
+        self._settings_changed("connection_timeout")
 
     @property
     def maximum_associations(self) -> int:
@@ -165,6 +173,7 @@ class ApplicationEntity:
         if value < 1:
             raise ValueError(f"maximum_associations must be at least 1, not {value}")
         self._maximum_associations = value
+        self._settings_changed()
 
     @property
     def maximum_pdu_size(self) -> int:
@@ -178,6 +187,7 @@ class ApplicationEntity:
         if not 0 <= value <= 0xFFFFFFFF:
             raise ValueError(f"maximum_pdu_size must be between 0 and 2**32 - 1, not {value}")
         self._maximum_pdu_size = value
+        self._settings_changed()
 
     @property
     def require_called_aet(self) -> bool:
@@ -189,6 +199,7 @@ class ApplicationEntity:
         if not isinstance(value, bool):
             raise TypeError(f"require_called_aet must be a bool, not {value!r}")
         self._require_called_aet = value
+        self._settings_changed()
 
     @property
     def require_calling_aet(self) -> List[str]:
@@ -200,6 +211,7 @@ class ApplicationEntity:
         if isinstance(value, (str, bytes)):
             raise TypeError("require_calling_aet must be a list of AE titles, not a single title")
         self._require_calling_aet = [_validate_ae_title(v, "calling AE title") for v in value]
+        self._settings_changed()
 
     # ----- presentation contexts -------------------------------------------------------------
 
@@ -308,6 +320,21 @@ class ApplicationEntity:
 
     # ----- settings for the core -------------------------------------------------------------
 
+    def _settings_changed(self, timeout: Optional[str] = None) -> None:
+        """A setting changed: it reaches what pynetdicom's would reach. Servers accept new
+        associations with it (pynetdicom reads the AE when it accepts); a timeout also
+        changes every active association, as pynetdicom's AE setters do."""
+        if not hasattr(self, "_servers"):
+            return  # still in __init__
+        with self._lock:
+            servers = list(self._servers)
+        for server in servers:
+            server._reconfigure()
+        if timeout is not None:
+            value = getattr(self, timeout)
+            for assoc in self.active_associations:
+                setattr(assoc, timeout, value)
+
     def _timeouts(self) -> Dict[str, Optional[float]]:
         return {
             "acse_timeout": self.acse_timeout,
@@ -363,7 +390,7 @@ class ApplicationEntity:
             core = _core.associate(addr, port, config, dispatcher)
         except _core.NetworkError:
             return self._failed_association(handlers)
-        return wrap(self, core, handlers)
+        return self._track(wrap(self, core, handlers))
 
     async def associate_async(
         self,
@@ -386,7 +413,14 @@ class ApplicationEntity:
         )
         if isinstance(core, BaseException):
             return self._failed_association(handlers)
-        return wrap(self, core, handlers)
+        return self._track(wrap(self, core, handlers))
+
+    def _track(self, assoc: Association) -> Association:
+        """Counts a requested association among :attr:`active_associations` while it
+        lives."""
+        with self._lock:
+            self._requested.add(assoc)
+        return assoc
 
     def _failed_association(self, handlers: Dict[Any, Any]) -> Association:
         # The core has logged why ("Association request failed: ...").
@@ -531,10 +565,13 @@ class ApplicationEntity:
 
     @property
     def active_associations(self) -> List[Association]:
-        """Associations open on this AE's servers."""
+        """Associations of this AE that are not over yet: those its servers accepted (until
+        their connection closes) and those it requested (while alive)."""
         with self._lock:
             servers = list(self._servers)
-        return [a for s in servers for a in s.active_associations]
+            requested = list(self._requested)
+        accepted = [a for s in servers for a in s.active_associations]
+        return accepted + [a for a in requested if a.is_alive()]
 
     def __str__(self) -> str:
         return f"Application Entity '{self.ae_title}'"
@@ -591,21 +628,32 @@ class AssociationServer:
         return [self._dispatcher.association(core) for core in self._core.active_associations()]
 
     def bind(self, event: Any, handler: Any, args: Optional[List[Any]] = None) -> None:
-        """Bind `handler` to `event` for associations this server accepts from now on."""
+        """Bind `handler` to `event` for the associations this server accepts from now on
+        and, as in pynetdicom, for those already open."""
+        active = self.active_associations
         evt._add_handler(event, self._handlers, (handler, args))
+        self._push_interest()
+        for assoc in active:
+            assoc.bind(event, handler, args)
+
+    def unbind(self, event: Any, handler: Any) -> None:
+        """Unbind `handler` from `event` for new and open associations."""
+        active = self.active_associations
+        evt._remove_handler(event, self._handlers, handler)
+        self._push_interest()
+        for assoc in active:
+            assoc.unbind(event, handler)
+
+    def _push_interest(self) -> None:
         self._core.update_interest(
             self._dispatcher.observed,
             self._dispatcher.handles_echo,
             self._dispatcher.handles_user_identity,
         )
 
-    def unbind(self, event: Any, handler: Any) -> None:
-        evt._remove_handler(event, self._handlers, handler)
-        self._core.update_interest(
-            self._dispatcher.observed,
-            self._dispatcher.handles_echo,
-            self._dispatcher.handles_user_identity,
-        )
+    def _reconfigure(self) -> None:
+        """The AE's settings changed: new associations start from the new ones."""
+        self._core.reconfigure(self.ae._server_config(self.ae_title, self.contexts))
 
     def get_handlers(self, event: Any) -> Any:
         if isinstance(event, evt.NotificationEvent):

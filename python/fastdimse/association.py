@@ -60,6 +60,17 @@ class ServiceUser:
         return f"<ServiceUser {self.mode} {self.ae_title!r} {self.address}:{self.port}>"
 
 
+def _timeout(name: str, value: object) -> Optional[float]:
+    """A timeout as the core takes it: None, or a non-negative number of seconds."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds or None, not {value!r}")
+    if value < 0 or value != value:
+        raise ValueError(f"{name} must be non-negative, not {value!r}")
+    return float(value)
+
+
 class Association:
     """An association with a peer AE (pynetdicom's ``Association`` API)."""
 
@@ -70,10 +81,12 @@ class Association:
         self._core = core
         self._handlers: Dict[Any, Any] = dict(handlers or {})
         self.dimse = DIMSEServiceProvider(self)
-        self.acse_timeout = ae.acse_timeout
-        self.dimse_timeout = ae.dimse_timeout
-        self.network_timeout = ae.network_timeout
-        self.connection_timeout = ae.connection_timeout
+        # The core started from the AE's values; the setters below change them live.
+        self._acse_timeout = ae.acse_timeout
+        self._dimse_timeout = ae.dimse_timeout
+        self._network_timeout = ae.network_timeout
+        self._connection_timeout = ae.connection_timeout
+        self._network_timeout_response = "A-ABORT"
         self._accepted: Optional[List[PresentationContext]] = None
         self._contexts_by_id: Optional[Dict[int, PresentationContext]] = None
         self._rejected: Optional[List[PresentationContext]] = None
@@ -82,6 +95,72 @@ class Association:
         self.requestor = ServiceUser(self, "requestor")
         self.acceptor = ServiceUser(self, "acceptor")
         self._fill_users()
+
+    # ----- timeouts: read by the core when they apply -----------------------------------
+
+    def _push_timeouts(self) -> None:
+        if self._core is not None:
+            self._core.set_timeouts(
+                self._acse_timeout,
+                self._dimse_timeout,
+                self._network_timeout,
+                self._connection_timeout,
+            )
+
+    @property
+    def acse_timeout(self) -> Optional[float]:
+        """Seconds to wait for an association or release answer (and ARTIM); ``None``
+        waits forever. Setting it changes this live association."""
+        return self._acse_timeout
+
+    @acse_timeout.setter
+    def acse_timeout(self, value: Optional[float]) -> None:
+        self._acse_timeout = _timeout("acse_timeout", value)
+        self._push_timeouts()
+
+    @property
+    def dimse_timeout(self) -> Optional[float]:
+        """Seconds to wait for a DIMSE response; applies from the next request sent."""
+        return self._dimse_timeout
+
+    @dimse_timeout.setter
+    def dimse_timeout(self, value: Optional[float]) -> None:
+        self._dimse_timeout = _timeout("dimse_timeout", value)
+        self._push_timeouts()
+
+    @property
+    def network_timeout(self) -> Optional[float]:
+        """Seconds without anything received before the association is ended (see
+        :attr:`network_timeout_response`); applies at once."""
+        return self._network_timeout
+
+    @network_timeout.setter
+    def network_timeout(self, value: Optional[float]) -> None:
+        self._network_timeout = _timeout("network_timeout", value)
+        self._push_timeouts()
+
+    @property
+    def connection_timeout(self) -> Optional[float]:
+        """Seconds to wait for the TCP connection (only used while connecting)."""
+        return self._connection_timeout
+
+    @connection_timeout.setter
+    def connection_timeout(self, value: Optional[float]) -> None:
+        self._connection_timeout = _timeout("connection_timeout", value)
+        self._push_timeouts()
+
+    @property
+    def network_timeout_response(self) -> str:
+        """What the network timeout does: ``"A-ABORT"`` (default) aborts the association,
+        ``"A-RELEASE"`` asks to release it (aborting if no answer within the ACSE timeout).
+        """
+        return self._network_timeout_response
+
+    @network_timeout_response.setter
+    def network_timeout_response(self, value: str) -> None:
+        self._network_timeout_response = value
+        if self._core is not None:
+            self._core.set_release_on_idle(value == "A-RELEASE")
 
     # ----- state -----------------------------------------------------------------------
 
@@ -213,11 +292,23 @@ class Association:
     def bind(
         self, event: Any, handler: Callable[..., Any], args: Optional[List[Any]] = None
     ) -> None:
-        """Bind `handler` to `event` for this association."""
+        """Bind `handler` to `event` for this association; it applies at once, also while
+        the association is established."""
         evt._add_handler(event, self._handlers, (handler, args))
+        self._push_interest()
 
     def unbind(self, event: Any, handler: Callable[..., Any]) -> None:
+        """Unbind `handler` from `event` for this association, at once."""
         evt._remove_handler(event, self._handlers, handler)
+        self._push_interest()
+
+    def _push_interest(self) -> None:
+        """Tells the core which events this association's handlers now observe."""
+        if self._core is None:
+            return
+        from ._dispatch import handles_echo, observed_mask
+
+        self._core.update_interest(observed_mask(self._handlers), handles_echo(self._handlers))
 
     def get_handlers(self, event: Any) -> Any:
         """The ``(handler, args)`` bindings of `event`: a list for a notification event, one

@@ -78,6 +78,12 @@ pub(crate) struct Task {
     /// Deadline of the wait for A-ASSOCIATE-AC/RJ or A-RELEASE-RP.
     acse_deadline: Option<Instant>,
     release_reply: Option<Reply<ReleaseOutcome>>,
+    /// How our release ended, told to `release_reply` once the connection is closed and the
+    /// handlers have run (pynetdicom's order: EVT_RELEASED, EVT_CONN_CLOSE, then `release()`
+    /// returns).
+    released: bool,
+    /// `abort()` callers, answered the same way once the connection is closed.
+    abort_replies: Vec<Reply<()>>,
     /// Requests that arrived while the handler was busy: (context ID, command set).
     queued: VecDeque<EchoRequest>,
     /// The peer asked to release while a handler was running: answer once it is done.
@@ -103,9 +109,9 @@ impl Task {
             let _ = stream.set_nodelay(true);
         }
         let (rd, wr) = stream.into_split();
-        let artim = shared.timeouts.artim();
+        let artim = shared.timeouts().artim();
         let mut reader = PduReader::new(rd, Limits::new(local_max));
-        reader.stall = Some(shared.timeouts.stall());
+        reader.stall = Some(shared.timeouts().stall());
         #[cfg(unix)]
         if role == UlRole::Acceptor {
             reader.poll_first();
@@ -122,6 +128,8 @@ impl Task {
             last_rx: Instant::now(),
             acse_deadline: None,
             release_reply: None,
+            released: false,
+            abort_replies: Vec::new(),
             queued: VecDeque::new(),
             release_deferred: false,
             ended_logged: false,
@@ -155,7 +163,7 @@ impl Task {
     }
 
     fn observes(&self, kind: NotificationKind) -> bool {
-        self.hooks.observed() & kind.bit() != 0
+        self.shared.observed() & kind.bit() != 0
     }
 
     /// Writes `self.out` as one write (a whole PDU, or a whole message's PDUs).
@@ -179,7 +187,7 @@ impl Task {
     /// Writes what the shared writer still holds, waiting for the socket to take it, at
     /// most the stall limit.
     async fn flush_pending(&mut self) -> bool {
-        let deadline = tokio::time::Instant::now() + self.shared.timeouts.stall();
+        let deadline = tokio::time::Instant::now() + self.shared.timeouts().stall();
         loop {
             let half = &self.writer;
             match self.shared.writer.flush_some(|b| half.try_write(b)) {
@@ -239,9 +247,6 @@ impl Task {
             self.shared.set_lifecycle(Lifecycle::Aborted);
         }
         self.fail_outstanding();
-        if let Some(r) = self.release_reply.take() {
-            r.send(ReleaseOutcome::Aborted);
-        }
         if was_live || self.shared.role == Role::Requestor {
             self.log_aborted(by_peer, source);
             self.notify(Notification::Aborted {
@@ -387,12 +392,12 @@ impl Task {
         if matches!(self.fsm.state(), State::Sta6 | State::Sta7 | State::Sta8) {
             // Armed even while a handler runs or a request waits: a handler that returns
             // does not wake the task, so the idle deadline must already be in place.
-            if let Some(network) = self.shared.timeouts.network {
+            if let Some(network) = self.shared.timeouts().network {
                 consider(Some(self.last_rx + network));
             }
         }
         if self.reader.mid_pdu() {
-            consider(Some(self.last_rx + self.shared.timeouts.stall()));
+            consider(Some(self.last_rx + self.shared.timeouts().stall()));
         }
         best
     }
@@ -422,7 +427,7 @@ impl Task {
             ));
             return Some(self.local_abort().await);
         }
-        if self.reader.mid_pdu() && self.last_rx + self.shared.timeouts.stall() <= now {
+        if self.reader.mid_pdu() && self.last_rx + self.shared.timeouts().stall() <= now {
             return Some(
                 self.provider_abort(
                     Event::Evt19,
@@ -432,7 +437,7 @@ impl Task {
                 .await,
             );
         }
-        if let Some(network) = self.shared.timeouts.network {
+        if let Some(network) = self.shared.timeouts().network {
             if self.last_rx + network <= now {
                 if self.shared.handler_running() || !self.shared.outstanding().is_empty() {
                     // Not idle: we are the ones working (a handler) or waiting under the
@@ -441,6 +446,12 @@ impl Task {
                     return None;
                 }
                 log::error(format_args!("Network timeout reached"));
+                if self.shared.release_on_idle() && self.fsm.state() == State::Sta6 {
+                    // network_timeout_response = "A-RELEASE": ask to release; the ACSE
+                    // timeout bounds the wait for the answer, then it is aborted.
+                    self.last_rx = now;
+                    return self.request_release(None).await;
+                }
                 return Some(self.local_abort().await);
             }
         }
@@ -474,7 +485,7 @@ impl Task {
             .fsm
             .artim()
             .deadline()
-            .unwrap_or_else(|| Instant::now() + self.shared.timeouts.artim());
+            .unwrap_or_else(|| Instant::now() + self.shared.timeouts().artim());
         loop {
             self.timer.cover(Some(deadline));
             tokio::select! {
@@ -520,7 +531,7 @@ impl Task {
             .fsm
             .artim()
             .deadline()
-            .unwrap_or_else(|| Instant::now() + self.shared.timeouts.artim());
+            .unwrap_or_else(|| Instant::now() + self.shared.timeouts().artim());
         self.timer.cover(Some(deadline));
         let frame = tokio::select! {
             biased;
@@ -671,7 +682,7 @@ impl Task {
         let Pdu::AssociateRq(rq) = rq_pdu else {
             unreachable!("constructed above")
         };
-        let deadline = self.shared.timeouts.acse.map(|t| Instant::now() + t);
+        let deadline = self.shared.timeouts().acse.map(|t| Instant::now() + t);
         let timed = self.timer.cover(deadline);
         let frame = tokio::select! {
             biased;
@@ -1097,7 +1108,7 @@ impl Task {
                 .send_echo_rsp(context_id, message_id, &affected, status)
                 .await;
         }
-        if self.hooks.handles_echo() {
+        if self.shared.handles_echo() {
             let ind = EchoIndication {
                 context_id,
                 message_id,
@@ -1193,7 +1204,7 @@ impl Task {
                     reply.send(EchoOutcome::Aborted);
                     return None;
                 }
-                let deadline = self.shared.timeouts.dimse.map(|t| Instant::now() + t);
+                let deadline = self.shared.timeouts().dimse.map(|t| Instant::now() + t);
                 {
                     let mut outstanding = self.shared.outstanding();
                     if let Err(e) = outstanding.room_for(message_id, window) {
@@ -1208,29 +1219,10 @@ impl Task {
                 let command = verification_echo_rq(message_id);
                 self.write_message(context_id, command).await
             }
-            Command::Release { reply } => match self.fsm(Event::Evt11) {
-                Some(Action::Ar1) => {
-                    log::info(format_args!("Releasing Association"));
-                    self.shared.writer.allow_data(false);
-                    self.shared.set_lifecycle(Lifecycle::Releasing);
-                    self.release_reply = Some(reply);
-                    self.acse_deadline = self.shared.timeouts.acse.map(|t| Instant::now() + t);
-                    if !self.send_pdu(&Pdu::release_rq()).await {
-                        return Some(self.transport_closed(false).await);
-                    }
-                    None
-                }
-                _ => {
-                    reply.send(ReleaseOutcome::Aborted);
-                    None
-                }
-            },
+            Command::Release { reply } => self.request_release(Some(reply)).await,
             Command::Abort { reply } => {
-                let end = self.local_abort().await;
-                if let Some(r) = reply {
-                    r.send(());
-                }
-                Some(end)
+                self.abort_replies.extend(reply);
+                Some(self.local_abort().await)
             }
             Command::Flush => {
                 if self.flush_pending().await {
@@ -1249,6 +1241,37 @@ impl Task {
                 Some(end)
             }
             Command::HandlerDone => self.after_handler().await,
+            Command::Wake => {
+                // Deadlines are recomputed before the task sleeps again.
+                let t = self.shared.timeouts();
+                self.reader.stall = Some(t.stall());
+                self.fsm.set_artim_timeout(t.artim());
+                None
+            }
+        }
+    }
+
+    /// Evt11, the A-RELEASE request primitive: from `release()` (with its `reply`) or from
+    /// the network timeout when `network_timeout_response` is "A-RELEASE".
+    async fn request_release(&mut self, reply: Option<Reply<ReleaseOutcome>>) -> Option<End> {
+        match self.fsm(Event::Evt11) {
+            Some(Action::Ar1) => {
+                log::info(format_args!("Releasing Association"));
+                self.shared.writer.allow_data(false);
+                self.shared.set_lifecycle(Lifecycle::Releasing);
+                self.release_reply = reply;
+                self.acse_deadline = self.shared.timeouts().acse.map(|t| Instant::now() + t);
+                if !self.send_pdu(&Pdu::release_rq()).await {
+                    return Some(self.transport_closed(false).await);
+                }
+                None
+            }
+            _ => {
+                if let Some(reply) = reply {
+                    reply.send(ReleaseOutcome::Aborted);
+                }
+                None
+            }
         }
     }
 
@@ -1335,9 +1358,7 @@ impl Task {
                 self.shared.set_lifecycle(Lifecycle::Released);
                 log::info(format_args!("Association Released"));
                 self.ended_logged = true;
-                if let Some(r) = self.release_reply.take() {
-                    r.send(ReleaseOutcome::Released);
-                }
+                self.released = true;
                 self.notify(Notification::Released).await;
                 Some(End::Close)
             }
@@ -1348,9 +1369,7 @@ impl Task {
                         self.shared.writer.allow_data(false);
                         let _ = self.send_pdu(&Pdu::release_rp()).await;
                         self.shared.set_lifecycle(Lifecycle::Released);
-                        if let Some(r) = self.release_reply.take() {
-                            r.send(ReleaseOutcome::Released);
-                        }
+                        self.released = true;
                         self.notify(Notification::Released).await;
                         Some(End::AwaitClose)
                     }
@@ -1372,15 +1391,24 @@ impl Task {
             self.become_aborted(false, SOURCE_PROVIDER, 0).await;
         }
         self.fail_outstanding();
-        if let Some(r) = self.release_reply.take() {
-            r.send(ReleaseOutcome::Aborted);
-        }
         self.shared.writer.close();
         if !self.peer_closed {
             let _ = self.writer.shutdown().await;
         }
         log::debug(format_args!("[{}] Connection closed", self.id()));
         self.notify(Notification::ConnClose).await;
+        // Last, as in pynetdicom: `release()` and `abort()` return once every handler of
+        // the end of the association has run.
+        if let Some(r) = self.release_reply.take() {
+            r.send(if self.released {
+                ReleaseOutcome::Released
+            } else {
+                ReleaseOutcome::Aborted
+            });
+        }
+        for r in self.abort_replies.drain(..) {
+            r.send(());
+        }
         // Either the write side is shut down already or the peer closed first: closing the
         // descriptor (when the read half drops) is all that is left, with no second
         // shutdown(2) from the write half's drop.

@@ -14,7 +14,6 @@ use super::client_runtime;
 use super::config::ClientConfig;
 use super::error::NetError;
 use super::hooks::Hooks;
-use super::hooks::NotificationKind;
 use super::log;
 use super::server::next_id;
 use super::shared::{AssocShared, Reply, Role};
@@ -117,7 +116,7 @@ pub fn start_associate_with(
             cfg.timeouts,
             tx,
             SharedWriter::new(stream.as_raw_fd()),
-            hooks.observed() & NotificationKind::DimseSent.bit() == 0,
+            (hooks.observed(), hooks.handles_echo()),
         ));
         // This task goes on to run the association: the outcome reaches `done` as soon as
         // negotiation has one, with no hand-off to another task first.

@@ -17,7 +17,6 @@ use super::association;
 use super::config::ServerConfig;
 use super::error::NetError;
 use super::hooks::Hooks;
-use super::hooks::NotificationKind;
 use super::log;
 use super::runtime;
 use super::shared::{AssocShared, Lifecycle, Role};
@@ -32,6 +31,8 @@ pub(crate) fn next_id() -> u64 {
 
 struct Inner {
     active: Mutex<HashMap<u64, Arc<AssocShared>>>,
+    /// The settings each new association starts from; replaced by [`Server::reconfigure`].
+    cfg: Mutex<Arc<ServerConfig>>,
     stop: Notify,
     stopped: AtomicBool,
     /// Set once the accept loop has dropped the listening socket.
@@ -89,39 +90,34 @@ impl Server {
         };
         let inner = Arc::new(Inner {
             active: Mutex::new(HashMap::new()),
+            cfg: Mutex::new(Arc::new(cfg)),
             stop: Notify::new(),
             stopped: AtomicBool::new(false),
             done: Mutex::new(false),
             done_cv: Condvar::new(),
         });
-        handle.spawn(accept_loop(
-            listener,
-            Arc::new(cfg),
-            hooks,
-            Arc::clone(&inner),
-        ));
+        handle.spawn(accept_loop(listener, hooks, Arc::clone(&inner)));
         log::debug(format_args!("Listening on {addr}"));
         Ok(Self { addr, inner })
+    }
+
+    /// Replaces the settings that associations accepted from now on start from (the AE's
+    /// settings changed: pynetdicom reads them when a connection is accepted). Open
+    /// associations keep theirs; their timeouts are changed one by one.
+    pub fn reconfigure(&self, cfg: ServerConfig) {
+        *self.inner.cfg.lock().unwrap_or_else(|e| e.into_inner()) = Arc::new(cfg);
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
     }
 
-    /// Associations currently open on this server (negotiating, established or releasing;
-    /// not those that ended and only wait for the peer to close the connection).
+    /// Associations whose connection this server still serves, from the accept to the
+    /// close: as pynetdicom's `active_associations` lists an association until its thread
+    /// ends, after the handlers of EVT_RELEASED, EVT_ABORTED and EVT_CONN_CLOSE have run.
     pub fn active_associations(&self) -> Vec<Arc<AssocShared>> {
         let map = self.inner.active.lock().unwrap_or_else(|e| e.into_inner());
-        let mut list: Vec<_> = map
-            .values()
-            .filter(|a| {
-                matches!(
-                    a.lifecycle(),
-                    Lifecycle::Negotiating | Lifecycle::Established | Lifecycle::Releasing
-                )
-            })
-            .cloned()
-            .collect();
+        let mut list: Vec<_> = map.values().cloned().collect();
         list.sort_by_key(|a| a.id);
         list
     }
@@ -140,6 +136,12 @@ impl Server {
         let receivers: Vec<_> = self
             .active_associations()
             .iter()
+            .filter(|a| {
+                matches!(
+                    a.lifecycle(),
+                    Lifecycle::Negotiating | Lifecycle::Established | Lifecycle::Releasing
+                )
+            })
             .filter_map(|a| a.start_abort())
             .collect();
         let deadline = std::time::Instant::now() + wait;
@@ -156,12 +158,7 @@ impl Server {
     }
 }
 
-async fn accept_loop(
-    listener: TcpListener,
-    cfg: Arc<ServerConfig>,
-    hooks: Arc<dyn Hooks>,
-    inner: Arc<Inner>,
-) {
+async fn accept_loop(listener: TcpListener, hooks: Arc<dyn Hooks>, inner: Arc<Inner>) {
     loop {
         let accepted = tokio::select! {
             res = listener.accept() => res,
@@ -177,6 +174,7 @@ async fn accept_loop(
             }
         };
         let local = stream.local_addr().unwrap_or(peer);
+        let cfg = Arc::clone(&inner.cfg.lock().unwrap_or_else(|e| e.into_inner()));
         let (tx, rx) = mpsc::unbounded_channel();
         let shared = Arc::new(AssocShared::new(
             next_id(),
@@ -186,7 +184,7 @@ async fn accept_loop(
             cfg.timeouts,
             tx,
             SharedWriter::new(stream.as_raw_fd()),
-            hooks.observed() & NotificationKind::DimseSent.bit() == 0,
+            (hooks.observed(), hooks.handles_echo()),
         ));
         let over_limit = {
             let mut active = inner.active.lock().unwrap_or_else(|e| e.into_inner());
@@ -197,7 +195,6 @@ async fn accept_loop(
             over
         };
         let hooks = Arc::clone(&hooks);
-        let cfg = Arc::clone(&cfg);
         let inner2 = Arc::clone(&inner);
         tokio::spawn(async move {
             let id = shared.id;

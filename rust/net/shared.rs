@@ -3,7 +3,7 @@
 
 use std::any::Any;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Wake, Waker};
@@ -18,6 +18,7 @@ use crate::uid;
 
 use super::config::Timeouts;
 use super::error::NetError;
+use super::hooks::NotificationKind;
 use super::spin::Spin;
 use super::timer::Alarm;
 use super::waiter::Waiter;
@@ -282,6 +283,8 @@ pub(crate) enum Command {
     HandlerDone,
     /// Another thread queued bytes in the shared writer: write them.
     Flush,
+    /// A setting the task reads changed (timeouts, observed events): look again.
+    Wake,
     /// A direct C-ECHO's DIMSE timeout expired: its blocking caller gave up waiting
     /// (`token: None`), or its alarm went off (the request's token, so that an alarm that
     /// raced the response never ends a later request with the same message ID).
@@ -295,7 +298,11 @@ pub struct AssocShared {
     pub role: Role,
     pub peer_addr: SocketAddr,
     pub local_addr: SocketAddr,
-    pub timeouts: Timeouts,
+    /// Read when they apply, so that a change reaches the live association.
+    timeouts: LiveTimeouts,
+    /// `network_timeout_response == "A-RELEASE"`: an idle association is released, not
+    /// aborted.
+    release_on_idle: AtomicBool,
     /// C-CANCEL-RQs received for the request being handled.
     pub cancel: CancelTracker,
     lifecycle: AtomicU8,
@@ -304,8 +311,11 @@ pub struct AssocShared {
     pub(crate) tx: UnboundedSender<Command>,
     /// The socket's write side, for writing from the caller's thread.
     pub(crate) writer: SharedWriter,
-    /// Whether other threads write directly (false when DIMSE_SENT is observed).
-    pub(crate) direct_writes: bool,
+    /// The notification kinds observed on this association (`NotificationKind::bit`s):
+    /// the hooks' at first, then whatever handlers bound to this association say.
+    observed: AtomicU32,
+    /// Whether a C-ECHO-RQ goes to the hooks (a handler is bound) or is answered here.
+    echo_bound: AtomicBool,
     /// The SCU's requests awaiting their responses.
     pub(crate) outstanding: Mutex<Outstanding>,
     /// Whether a handler runs for this association (`HANDLER_IDLE` and friends).
@@ -326,7 +336,7 @@ impl AssocShared {
         timeouts: Timeouts,
         tx: UnboundedSender<Command>,
         writer: SharedWriter,
-        direct_writes: bool,
+        interest: (u32, bool),
     ) -> Self {
         #[cfg(unix)]
         let spin = (role == Role::Requestor).then(|| Arc::new(Spin::new(writer.fd())));
@@ -338,18 +348,61 @@ impl AssocShared {
             role,
             peer_addr,
             local_addr,
-            timeouts,
+            timeouts: LiveTimeouts::new(timeouts),
+            release_on_idle: AtomicBool::new(false),
             cancel: CancelTracker::new(),
             lifecycle: AtomicU8::new(Lifecycle::Negotiating as u8),
             info: OnceLock::new(),
             rejection: OnceLock::new(),
             tx,
             writer,
-            direct_writes,
+            observed: AtomicU32::new(interest.0),
+            echo_bound: AtomicBool::new(interest.1),
             outstanding: Mutex::new(Outstanding::default()),
             handler: AtomicU8::new(HANDLER_IDLE),
             user_data: OnceLock::new(),
         }
+    }
+
+    /// The timeouts in force now.
+    pub fn timeouts(&self) -> Timeouts {
+        self.timeouts.get()
+    }
+
+    /// Changes the timeouts of this live association (pynetdicom's `Association` setters):
+    /// each applies from the next time it is read (a DIMSE timeout from the next request,
+    /// the network timeout at once).
+    pub fn set_timeouts(&self, timeouts: Timeouts) {
+        self.timeouts.set(timeouts);
+        let _ = self.tx.send(Command::Wake);
+    }
+
+    /// Whether an idle association is released rather than aborted.
+    pub fn release_on_idle(&self) -> bool {
+        self.release_on_idle.load(Ordering::Acquire)
+    }
+
+    pub fn set_release_on_idle(&self, release: bool) {
+        self.release_on_idle.store(release, Ordering::Release);
+    }
+
+    /// The notification kinds observed on this association, as `NotificationKind` bits.
+    pub fn observed(&self) -> u32 {
+        self.observed.load(Ordering::Acquire)
+    }
+
+    /// Whether C-ECHO-RQs go to the hooks' `c_echo` (a handler is bound).
+    pub fn handles_echo(&self) -> bool {
+        self.echo_bound.load(Ordering::Acquire)
+    }
+
+    /// Handlers were bound to or unbound from this association while it lives (or its
+    /// server's were, which reach it as pynetdicom's do): what it delivers from now on.
+    pub fn set_interest(&self, observed: u32, handles_echo: bool) {
+        self.observed.store(observed, Ordering::Release);
+        self.echo_bound.store(handles_echo, Ordering::Release);
+        // The task may sleep with no reason to look again: wake it (no-op command).
+        let _ = self.tx.send(Command::Wake);
     }
 
     pub fn lifecycle(&self) -> Lifecycle {
@@ -431,7 +484,7 @@ impl AssocShared {
     /// Observers of DIMSE_SENT get their notification from the task, so then it always goes
     /// through the task.
     fn write_message(&self, message: Outgoing) -> Result<(), NetError> {
-        if !self.direct_writes {
+        if self.observed() & NotificationKind::DimseSent.bit() != 0 {
             return self
                 .tx
                 .send(Command::Send(message))
@@ -576,7 +629,7 @@ impl AssocShared {
             None => self.echo_context()?,
         };
         let info = self.require_established("send a C-ECHO")?;
-        let deadline = self.timeouts.dimse.map(|t| Instant::now() + t);
+        let deadline = self.timeouts().dimse.map(|t| Instant::now() + t);
         {
             let mut outstanding = self.outstanding();
             outstanding.room_for(message_id, info.max_outstanding)?;
@@ -666,4 +719,48 @@ pub(crate) fn verification_echo_rq(message_id: u16) -> Vec<u8> {
     }
     .encode(&mut command);
     command
+}
+
+/// [`Timeouts`] that other threads may change while the association's task reads them:
+/// each duration in nanoseconds, `u64::MAX` for none.
+struct LiveTimeouts([AtomicU64; 4]);
+
+impl LiveTimeouts {
+    const NONE: u64 = u64::MAX;
+
+    fn encode(d: Option<std::time::Duration>) -> u64 {
+        d.map_or(Self::NONE, |d| {
+            u64::try_from(d.as_nanos()).unwrap_or(Self::NONE - 1)
+        })
+    }
+
+    fn decode(v: u64) -> Option<std::time::Duration> {
+        (v != Self::NONE).then(|| std::time::Duration::from_nanos(v))
+    }
+
+    fn new(t: Timeouts) -> Self {
+        let s = Self(Default::default());
+        s.set(t);
+        s
+    }
+
+    fn set(&self, t: Timeouts) {
+        for (slot, d) in self
+            .0
+            .iter()
+            .zip([t.acse, t.dimse, t.network, t.connection])
+        {
+            slot.store(Self::encode(d), Ordering::Relaxed);
+        }
+    }
+
+    fn get(&self) -> Timeouts {
+        let v = |i: usize| Self::decode(self.0[i].load(Ordering::Relaxed));
+        Timeouts {
+            acse: v(0),
+            dimse: v(1),
+            network: v(2),
+            connection: v(3),
+        }
+    }
 }

@@ -354,6 +354,44 @@ impl CoreAssociation {
         ))
     }
 
+    /// Which notification events this association delivers, and whether C-ECHO-RQs go to
+    /// the dispatcher (handlers bound to or unbound from it while it lives).
+    fn update_interest(&self, observed: u32, handles_echo: bool) {
+        self.inner.set_interest(observed, handles_echo);
+    }
+
+    /// New timeouts in seconds (`None`: no timeout) for this live association.
+    fn set_timeouts(
+        &self,
+        acse: Option<f64>,
+        dimse: Option<f64>,
+        network: Option<f64>,
+        connection: Option<f64>,
+    ) -> PyResult<()> {
+        let d = |name: &str, v: Option<f64>| -> PyResult<Option<Duration>> {
+            v.map(|s| {
+                Duration::try_from_secs_f64(s).map_err(|_| {
+                    pyo3::exceptions::PyValueError::new_err(format!(
+                        "{name} must be a non-negative number of seconds, not {s}"
+                    ))
+                })
+            })
+            .transpose()
+        };
+        self.inner.set_timeouts(net::Timeouts {
+            acse: d("acse_timeout", acse)?,
+            dimse: d("dimse_timeout", dimse)?,
+            network: d("network_timeout", network)?,
+            connection: d("connection_timeout", connection)?,
+        });
+        Ok(())
+    }
+
+    /// `network_timeout_response`: True to release an idle association, False to abort it.
+    fn set_release_on_idle(&self, release: bool) {
+        self.inner.set_release_on_idle(release);
+    }
+
     /// Aborts the association (A-ABORT, service-user source) and waits until it is sent.
     fn abort(&self, py: Python<'_>) -> PyResult<()> {
         if let Some(waiter) = self.inner.start_abort() {
@@ -399,10 +437,18 @@ impl CoreServer {
         Ok(Self { inner, hooks })
     }
 
-    /// Tells the core which events now have handlers (after `bind`/`unbind`).
+    /// Tells the core which events now have handlers (after `bind`/`unbind`), for the
+    /// associations accepted from now on.
     fn update_interest(&self, observed: u32, handles_echo: bool, handles_user_identity: bool) {
         self.hooks
             .update(observed, handles_echo, handles_user_identity);
+    }
+
+    /// New settings (the same dict as the constructor's) for associations accepted from now
+    /// on.
+    fn reconfigure(&self, config: &Bound<'_, PyDict>) -> PyResult<()> {
+        self.inner.reconfigure(server_config(config)?);
+        Ok(())
     }
 
     /// (host, port) actually bound (port 0 picks a free one).

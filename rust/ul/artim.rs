@@ -28,6 +28,12 @@ impl Artim {
         self.timeout
     }
 
+    /// Changes the timeout; a running timer keeps its start, so its deadline moves with it
+    /// (pynetdicom's `Association.acse_timeout` setter changes its running ARTIM the same way).
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+    }
+
     /// Starts the timer at `now`, restarting it if it was running.
     pub fn start(&mut self, now: Instant) {
         self.started = Some(now);

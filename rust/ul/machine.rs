@@ -90,6 +90,11 @@ impl StateMachine {
         &self.artim
     }
 
+    /// Changes ARTIM's timeout (the ACSE timeout changed on a live association).
+    pub fn set_artim_timeout(&mut self, timeout: Duration) {
+        self.artim.set_timeout(timeout);
+    }
+
     /// True when ARTIM has run out at `now`; the caller then raises Evt18.
     pub fn is_artim_expired(&self, now: Instant) -> bool {
         self.artim.is_expired(now)

@@ -1,0 +1,264 @@
+"""Settings and handlers on live associations behave as pynetdicom's: timeouts set on an
+association (or on its AE) reach it, handlers bound late run, and the end-of-association
+events come in pynetdicom's order relative to ``release()``, ``abort()`` and
+``active_associations``."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, List
+
+import pytest
+from fastdimse import AE, evt
+from fastdimse.sop_class import Verification
+
+pytestmark = pytest.mark.timeout(30)
+
+
+def _slow_scp(delay: float, **ae_settings: Any) -> Any:
+    """An SCP whose C-ECHO handler sleeps `delay` seconds, on a free port."""
+
+    def slow(event: Any) -> int:
+        time.sleep(delay)
+        return 0x0000
+
+    ae = AE(ae_title="SLOWSCP")
+    ae.add_supported_context(Verification)
+    for name, value in ae_settings.items():
+        setattr(ae, name, value)
+    server = ae.start_server(("127.0.0.1", 0), block=False, evt_handlers=[(evt.EVT_C_ECHO, slow)])
+    return ae, server
+
+
+def _scu() -> AE:
+    ae = AE(ae_title="SCU")
+    ae.add_requested_context(Verification)
+    return ae
+
+
+def test_dimse_timeout_set_on_an_established_association_applies_to_the_next_echo() -> None:
+    scp_ae, server = _slow_scp(1.5)
+    try:
+        ae = _scu()
+        ae.dimse_timeout = 30
+        assoc = ae.associate(*server.server_address)
+        assert assoc.is_established
+        assoc.dimse_timeout = 0.3
+        t0 = time.monotonic()
+        status = assoc.send_c_echo()
+        waited = time.monotonic() - t0
+        assert "Status" not in status
+        assert 0.25 <= waited < 2.0, waited
+        assert assoc.is_aborted
+    finally:
+        server.shutdown()
+
+
+def test_ae_dimse_timeout_changed_after_associate_reaches_the_association() -> None:
+    scp_ae, server = _slow_scp(1.5)
+    try:
+        ae = _scu()
+        assoc = ae.associate(*server.server_address)
+        assert assoc.is_established
+        assert assoc in ae.active_associations
+        ae.dimse_timeout = 0.3
+        assert assoc.dimse_timeout == 0.3
+        t0 = time.monotonic()
+        assoc.send_c_echo()
+        assert time.monotonic() - t0 < 2.0
+        assert assoc.is_aborted
+        assert assoc not in ae.active_associations
+    finally:
+        server.shutdown()
+
+
+def test_network_timeout_set_on_a_live_association_ends_it_at_once() -> None:
+    scp_ae, server = _slow_scp(0.0)
+    try:
+        ae = _scu()
+        aborted = threading.Event()
+        assoc = ae.associate(
+            *server.server_address, evt_handlers=[(evt.EVT_ABORTED, lambda e: aborted.set())]
+        )
+        assert assoc.is_established
+        t0 = time.monotonic()
+        assoc.network_timeout = 0.3
+        assert aborted.wait(5)
+        assert 0.25 <= time.monotonic() - t0 < 2.0
+        assert assoc.is_aborted
+    finally:
+        server.shutdown()
+
+
+def test_network_timeout_response_a_release_releases_the_idle_association() -> None:
+    scp_ae, server = _slow_scp(0.0)
+    try:
+        ae = _scu()
+        released = threading.Event()
+        assoc = ae.associate(
+            *server.server_address, evt_handlers=[(evt.EVT_RELEASED, lambda e: released.set())]
+        )
+        assert assoc.is_established
+        assoc.network_timeout_response = "A-RELEASE"
+        assoc.network_timeout = 0.3
+        assert released.wait(5)
+        assert assoc.is_released
+    finally:
+        server.shutdown()
+
+
+def test_server_acse_timeout_changed_after_start_reaches_new_associations() -> None:
+    scp_ae, server = _slow_scp(0.0)
+    try:
+        import socket
+
+        scp_ae.acse_timeout = 0.3  # ARTIM for connections accepted from now on
+        sock = socket.create_connection(server.server_address)
+        sock.settimeout(5)
+        t0 = time.monotonic()
+        assert sock.recv(10) == b""  # closed by ARTIM: no A-ASSOCIATE-RQ was sent
+        assert 0.25 <= time.monotonic() - t0 < 2.0
+        sock.close()
+    finally:
+        server.shutdown()
+
+
+def test_require_called_aet_set_after_start_server_applies() -> None:
+    scp_ae, server = _slow_scp(0.0)
+    try:
+        ae = _scu()
+        assoc = ae.associate(*server.server_address, ae_title="WRONG")
+        assert assoc.is_established
+        assoc.release()
+        scp_ae.require_called_aet = True
+        assoc = ae.associate(*server.server_address, ae_title="WRONG")
+        assert assoc.is_rejected
+        assert assoc.rejection == (1, 1, 7)
+        scp_ae.require_called_aet = False
+        scp_ae.require_calling_aet = ["SOMEONE"]
+        assoc = ae.associate(*server.server_address, ae_title="SLOWSCP")
+        assert assoc.is_rejected
+        assert assoc.rejection == (1, 1, 3)
+    finally:
+        server.shutdown()
+
+
+def test_handler_bound_on_a_running_server_reaches_its_open_associations() -> None:
+    scp_ae, server = _slow_scp(0.0)
+    seen: List[int] = []
+    try:
+        ae = _scu()
+        assoc = ae.associate(*server.server_address)
+        assert assoc.is_established
+        assert assoc.send_c_echo().Status == 0x0000
+
+        def answer(event: Any) -> int:
+            seen.append(event.request.MessageID)
+            return 0xC001
+
+        server.bind(evt.EVT_C_ECHO, answer)
+        assert assoc.send_c_echo(msg_id=7).Status == 0xC001
+        assert seen == [7]
+        server.unbind(evt.EVT_C_ECHO, answer)
+        assert assoc.send_c_echo(msg_id=8).Status == 0x0000
+        assert seen == [7]
+        assoc.release()
+    finally:
+        server.shutdown()
+
+
+def test_notification_bound_on_an_established_association_fires() -> None:
+    scp_ae, server = _slow_scp(0.0)
+    try:
+        ae = _scu()
+        assoc = ae.associate(*server.server_address)
+        assert assoc.is_established
+        sent: List[Any] = []
+        assoc.bind(evt.EVT_DIMSE_SENT, lambda e: sent.append(type(e.message).__name__))
+        assoc.send_c_echo()
+        assert sent == ["C_ECHO"]
+        assoc.unbind(evt.EVT_DIMSE_SENT, sent.append)
+        assoc.release()
+    finally:
+        server.shutdown()
+
+
+def test_requestor_end_events_run_before_release_returns() -> None:
+    scp_ae, server = _slow_scp(0.0)
+    order: List[str] = []
+    try:
+        ae = _scu()
+        handlers = [
+            (evt.EVT_RELEASED, lambda e: order.append("released")),
+            (evt.EVT_CONN_CLOSE, lambda e: order.append("conn_close")),
+        ]
+        assoc = ae.associate(*server.server_address, evt_handlers=handlers)
+        assert assoc.is_established
+        assoc.release()
+        order.append("release returned")
+        assert order == ["released", "conn_close", "release returned"]
+    finally:
+        server.shutdown()
+
+
+def test_requestor_end_events_run_before_abort_returns() -> None:
+    scp_ae, server = _slow_scp(0.0)
+    order: List[str] = []
+    try:
+        ae = _scu()
+        handlers = [
+            (evt.EVT_ABORTED, lambda e: order.append("aborted")),
+            (evt.EVT_CONN_CLOSE, lambda e: order.append("conn_close")),
+        ]
+        assoc = ae.associate(*server.server_address, evt_handlers=handlers)
+        assert assoc.is_established
+        assoc.abort()
+        order.append("abort returned")
+        assert order == ["aborted", "conn_close", "abort returned"]
+    finally:
+        server.shutdown()
+
+
+def test_acceptor_end_handlers_run_while_the_association_is_still_active() -> None:
+    listed: List[bool] = []
+    done = threading.Event()
+
+    def on_released(event: Any) -> None:
+        listed.append(event.assoc in scp_ae.active_associations)
+
+    def on_close(event: Any) -> None:
+        listed.append(event.assoc in scp_ae.active_associations)
+        done.set()
+
+    scp_ae = AE(ae_title="SCP")
+    scp_ae.add_supported_context(Verification)
+    server = scp_ae.start_server(
+        ("127.0.0.1", 0),
+        block=False,
+        evt_handlers=[(evt.EVT_RELEASED, on_released), (evt.EVT_CONN_CLOSE, on_close)],
+    )
+    try:
+        assoc = _scu().associate(*server.server_address)
+        assert assoc.is_established
+        assoc.release()
+        assert done.wait(5)
+        assert listed == [True, True]
+    finally:
+        server.shutdown()
+
+
+def test_peer_abort_is_seen_by_the_requestor_once_abort_returns() -> None:
+    scp_ae = AE(ae_title="SCP")
+    scp_ae.add_supported_context(Verification)
+    server = scp_ae.start_server(("127.0.0.1", 0), block=False)
+    try:
+        assoc = _scu().associate(*server.server_address)
+        assert assoc.is_established
+        (peer,) = scp_ae.active_associations
+        peer.abort()
+        # abort() returns once the connection is closed, and the requestor closes it only
+        # after it has taken the A-ABORT in: no wait is needed.
+        assert assoc.is_aborted
+    finally:
+        server.shutdown()
