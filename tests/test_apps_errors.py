@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 from typing import Any, Callable, Dict, Iterator, List, Tuple
 
 import pytest
@@ -324,3 +326,53 @@ def test_require_success_exits_0_when_every_echo_succeeds(
     assert (code, out, err) == (0, "", "")
     code, _, _ = run_app("echoscu", "127.0.0.1", port, "--repeat", "0", "--require-success")
     assert code == 0
+
+
+def test_no_accepted_presentation_context(fastdimse_server: Callable[..., Any]) -> None:
+    from fastdimse import AE
+
+    ae = AE(ae_title="IMPLICITONLY")
+    ae.add_supported_context("1.2.840.10008.1.1", [IMPLICIT_LE])
+    srv = fastdimse_server(ae=ae)
+    code, out, err = run_app("echoscu", "127.0.0.1", str(srv.server_address[1]), "-xe", "--json")
+    assert code == 1, err
+    record = one_record(out)
+    assert (record["error_kind"], record["error"]) == (
+        "no_accepted_context",
+        "no presentation context accepted",
+    )
+    assert record["rejected_contexts"] == [
+        {
+            "abstract_syntax": "1.2.840.10008.1.1",
+            "result": 4,
+            "result_description": "Transfer syntaxes not supported",
+        }
+    ]
+
+
+def test_ctrl_c_during_an_echo_aborts_and_exits_130() -> None:
+    echo_sent = threading.Event()
+
+    def after_echo(peer: RawPeer) -> None:
+        echo_sent.set()
+        assert peer.recv_pdu(10)[0] == 7  # the A-ABORT echoscu sends on its way out
+
+    with RawSCP(accept_then(after_echo)) as scp:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "fastdimse", "echoscu", "127.0.0.1", str(scp.port)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=ENV,
+        )
+        try:
+            assert echo_sent.wait(10)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        assert scp.done.wait(10)
+    assert (proc.returncode, out, err) == (130, "", "echoscu: interrupted\n")
+    assert not scp.errors

@@ -48,6 +48,7 @@ from fastdimse.apps.failures import (
     AppError,
     abort_fields,
     connect_failure,
+    no_context_fields,
     rejection_fields,
 )
 from fastdimse.status import code_to_category, status_description
@@ -59,6 +60,9 @@ EXIT_NOT_SUCCESS = 3
 EXIT_NO_RESPONSE = 4
 """With --require-success: some echo got no response (DIMSE timeout, abort, lost
 association), so not every echo was sent or answered."""
+
+EXIT_INTERRUPTED = 130
+"""Ctrl-C (128 + SIGINT, as shells report it)."""
 
 #: How long to wait for the abort notification that explains an echo without a response.
 _ABORT_NOTICE_WAIT = 2.0
@@ -73,6 +77,7 @@ exit status:
   {EXIT_USAGE}  bad command line (usage and the bad value on standard error)
   {EXIT_NOT_SUCCESS}  with --require-success: every echo was answered, some not with Success
   {EXIT_NO_RESPONSE}  with --require-success: some echo got no response (DIMSE timeout, abort)
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C)
 """
 
 _MAX_MESSAGE_ID = 0xFFFF
@@ -290,6 +295,10 @@ def association_failure(assoc: Any, aborts: AbortWatch) -> Dict[str, Any]:
     rejection = getattr(assoc, "rejection", None)
     if getattr(assoc, "is_rejected", False) and rejection is not None:
         return rejection_fields(*rejection)
+    rejected = getattr(assoc, "rejected_contexts", None)
+    if rejected and not getattr(assoc, "accepted_contexts", None):
+        # Negotiated, but nothing usable: aborted by us, as pynetdicom does.
+        return no_context_fields(rejected)
     fields = aborts.fields(_ABORT_NOTICE_WAIT)
     if fields is None:
         return {"error": "association failed", "error_kind": KIND_ASSOCIATION_FAILED}
@@ -334,6 +343,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return report_failure("echoscu", exc, debug=args.log_type == "d")
     except Exception as exc:  # noqa: BLE001 - one line, see report_failure
         return report_failure("echoscu", exc, debug=args.log_type == "d")
+    except KeyboardInterrupt:
+        sys.stderr.write("echoscu: interrupted\n")
+        return EXIT_INTERRUPTED
 
 
 def run(args: argparse.Namespace, logger: Any) -> int:
@@ -362,7 +374,11 @@ def run(args: argparse.Namespace, logger: Any) -> int:
             _print_json(association_failure_record(args, association_failure(assoc, aborts)))
         return EXIT_NO_ASSOCIATION
 
-    exit_code, not_success, no_response = echo_all(args, assoc, aborts, logger)
+    try:
+        exit_code, not_success, no_response = echo_all(args, assoc, aborts, logger)
+    except BaseException:
+        assoc.abort()  # an unexpected error or Ctrl-C: do not leave the peer waiting
+        raise
 
     if assoc.is_established:
         if args.abort:

@@ -27,6 +27,7 @@ KIND_REJECTED = "rejected"
 KIND_ABORTED = "aborted"
 KIND_ACSE_TIMEOUT = "acse_timeout"
 KIND_ASSOCIATION_FAILED = "association_failed"
+KIND_NO_ACCEPTED_CONTEXT = "no_accepted_context"
 KIND_DIMSE_TIMEOUT = "dimse_timeout"
 KIND_FAILURE_STATUS = "failure_status"
 
@@ -48,6 +49,14 @@ REJECT_REASONS = {
     (2, 2): "Protocol version not supported",
     (3, 1): "Temporary congestion",
     (3, 2): "Local limit exceeded",
+}
+#: A-ASSOCIATE-AC presentation context Result/Reason (PS3.8 Table 9-18).
+CONTEXT_RESULTS = {
+    0: "Acceptance",
+    1: "User rejection",
+    2: "Provider rejection (no reason)",
+    3: "Abstract syntax not supported",
+    4: "Transfer syntaxes not supported",
 }
 #: A-ABORT Source (PS3.8 Table 9-26; 1 is reserved).
 ABORT_SOURCES = {0: "Service User", 2: "Service Provider"}
@@ -129,6 +138,23 @@ def rejection_fields(result: int, source: int, reason: int) -> Dict[str, Any]:
     }
 
 
+def no_context_fields(rejected: Any) -> Dict[str, Any]:
+    """JSON fields for an association whose every presentation context the peer rejected
+    (`rejected`: the association's ``rejected_contexts``); it was then aborted."""
+    return {
+        "error": "no presentation context accepted",
+        "error_kind": KIND_NO_ACCEPTED_CONTEXT,
+        "rejected_contexts": [
+            {
+                "abstract_syntax": str(context.abstract_syntax),
+                "result": context.result,
+                "result_description": CONTEXT_RESULTS.get(context.result, "Unknown"),
+            }
+            for context in rejected
+        ],
+    }
+
+
 def abort_fields(by_peer: bool, source: int, reason: int) -> Dict[str, Any]:
     """JSON fields for an A-ABORT (or A-P-ABORT) that ended the association."""
     return {
@@ -168,6 +194,7 @@ __all__ = [
     "abort_fields",
     "connect_failure",
     "listen_failure",
+    "no_context_fields",
     "os_errno",
     "rejection_fields",
 ]
