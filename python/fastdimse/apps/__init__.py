@@ -1,7 +1,10 @@
 """Command-line applications: ``python -m fastdimse echoscu|echoscp``.
 
 Their options, defaults, output and exit codes follow pynetdicom's apps of
-the same names, so scripts written for those keep working.
+the same names, so scripts written for those keep working. What they add (see
+docs/apps.md): bad option values are usage errors naming the value (exit 2),
+run-time failures are one line on standard error (exit 1) with the traceback
+only in debug mode, and echoscu's --json and --require-success for health checks.
 """
 
 from __future__ import annotations
