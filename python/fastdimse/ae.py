@@ -388,8 +388,8 @@ class ApplicationEntity:
         )
         try:
             core = _core.associate(addr, port, config, dispatcher)
-        except _core.NetworkError:
-            return self._failed_association(handlers)
+        except _core.NetworkError as exc:
+            return self._failed_association(handlers, exc)
         return self._track(wrap(self, core, handlers))
 
     async def associate_async(
@@ -412,7 +412,7 @@ class ApplicationEntity:
             lambda target: _core.associate_async(addr, port, config, dispatcher, target)
         )
         if isinstance(core, BaseException):
-            return self._failed_association(handlers)
+            return self._failed_association(handlers, core)
         return self._track(wrap(self, core, handlers))
 
     def _track(self, assoc: Association) -> Association:
@@ -422,10 +422,14 @@ class ApplicationEntity:
             self._requested.add(assoc)
         return assoc
 
-    def _failed_association(self, handlers: Dict[Any, Any]) -> Association:
-        # The core has logged why ("Association request failed: ...").
+    def _failed_association(
+        self, handlers: Dict[Any, Any], error: Optional[BaseException] = None
+    ) -> Association:
+        # The core has logged why ("Association request failed: ..."); the error is kept
+        # as ``_connect_error`` so that echoscu can name the cause (refused, timed out...).
         failed = Association(self, None, handlers)
         failed._failed = True
+        failed._connect_error = error
         return failed
 
     def _request(

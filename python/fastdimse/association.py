@@ -92,6 +92,8 @@ class Association:
         self._rejected: Optional[List[PresentationContext]] = None
         self._next_msg_id = 1
         self._failed = False
+        #: Why the TCP connection of a failed request could not be made (set by the AE).
+        self._connect_error: Optional[BaseException] = None
         self.requestor = ServiceUser(self, "requestor")
         self.acceptor = ServiceUser(self, "acceptor")
         self._fill_users()

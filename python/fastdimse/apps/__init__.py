@@ -1,16 +1,23 @@
 """Command-line applications: ``python -m fastdimse echoscu|echoscp``.
 
 Their options, defaults, output and exit codes follow pynetdicom's apps of
-the same names, so scripts written for those keep working.
+the same names, so scripts written for those keep working. What they add (see
+docs/apps.md): bad option values are usage errors naming the value (exit 2),
+run-time failures are one line on standard error (exit 1) with the traceback
+only in debug mode, and echoscu's --json and --require-success for health checks.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-from typing import List
+import math
+import sys
+import traceback
+from typing import Callable, List, Optional
 
 from fastdimse._logging import LOG_FORMAT, LOGGER_NAME
+from fastdimse.apps.failures import AppError
 
 DEFAULT_MAX_LENGTH = 16382
 """Default maximum PDU length we announce (pynetdicom's default)."""
@@ -75,6 +82,19 @@ ALL_TRANSFER_SYNTAXES: List[str] = [
     "1.2.840.10008.1.2.8.1",
 ]
 
+EXIT_OK = 0
+EXIT_FAILURE = 1
+"""A runtime failure: no association, port taken... (an uncaught exception's code, as
+pynetdicom's apps exit with one)."""
+EXIT_USAGE = 2
+"""A bad command line (argparse's code: usage and one error line)."""
+
+MAX_SECONDS = 365 * 24 * 3600
+"""The longest timeout accepted (a year): longer ones cannot be scheduled by the core."""
+
+MAX_PDU = 0xFFFFFFFF
+"""The largest maximum PDU length the 4-byte field can carry (0 means unlimited)."""
+
 _LEVELS = {
     "critical": logging.CRITICAL,
     "error": logging.ERROR,
@@ -89,6 +109,90 @@ def version() -> str:
     from fastdimse import __version__
 
     return __version__
+
+
+# ----- argument types: a bad value is a usage error (exit 2) naming the value ---------------
+
+
+def port_number(minimum: int) -> Callable[[str], int]:
+    """An argparse type for a TCP port from `minimum` (0 or 1) to 65535."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+        if not minimum <= value <= 0xFFFF:
+            raise argparse.ArgumentTypeError(f"{value} is out of range ({minimum}-65535)")
+        return value
+
+    return parse
+
+
+def whole_number(minimum: int, maximum: Optional[int] = None) -> Callable[[str], int]:
+    """An argparse type for an integer from `minimum` to `maximum` (if any)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is less than {minimum}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"{value} is more than {maximum}")
+        return value
+
+    return parse
+
+
+def seconds(text: str) -> float:
+    """An argparse type for a timeout: a finite number of seconds from 0 to a year."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number of seconds")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative (seconds must be 0 or more)")
+    if value > MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"{text} is more than {MAX_SECONDS} seconds (a year)")
+    return value
+
+
+def ae_title(text: str) -> str:
+    """An argparse type for an AE title, checked as the AE checks it."""
+    from fastdimse.ae import _validate_ae_title
+
+    try:
+        return _validate_ae_title(text)
+    except (TypeError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+# ----- failures: one line on stderr, the traceback only in debug mode -----------------------
+
+
+def report_failure(prog: str, exc: BaseException, debug: bool) -> int:
+    """Print `exc` as ``<prog>: <message>`` on standard error (after its traceback in debug
+    mode) and return the exit code to use.
+
+    An :class:`AppError` carries its message and code; anything else is unexpected and
+    reported by its type and text with exit code 1. The line is printed even in quiet
+    mode: it is why the app stopped, as DCMTK prints fatal errors with ``-q``.
+    """
+    if debug:
+        traceback.print_exception(type(exc), exc, exc.__traceback__)
+    if isinstance(exc, AppError):
+        message, code = exc.message, exc.exit_code
+    else:
+        message, code = f"unexpected error: {type(exc).__name__}: {exc}", EXIT_FAILURE
+        if not debug:
+            message += " (run with -d for the traceback)"
+    sys.stderr.write(f"{prog}: {message}\n")
+    sys.stderr.flush()
+    return code
 
 
 def add_general_options(parser: argparse.ArgumentParser) -> None:
@@ -126,7 +230,7 @@ def add_timeout_options(group: argparse._ArgumentGroup) -> None:
             long,
             metavar="[s]econds",
             help=f"timeout for {what} (default: 30 s)",
-            type=float,
+            type=seconds,
             default=30,
         )
 
@@ -138,7 +242,7 @@ def add_max_pdu_option(group: argparse._ArgumentGroup) -> None:
         "--max-pdu",
         metavar="[n]umber of bytes",
         help=f"set max receive pdu to n bytes (0 for unlimited, default: {DEFAULT_MAX_LENGTH})",
-        type=int,
+        type=whole_number(0, MAX_PDU),
         default=DEFAULT_MAX_LENGTH,
     )
 
@@ -187,7 +291,16 @@ def setup_logging(args: argparse.Namespace, app_name: str) -> logging.Logger:
 
 __all__ = [
     "ALL_TRANSFER_SYNTAXES",
+    "AppError",
     "DEFAULT_MAX_LENGTH",
+    "EXIT_FAILURE",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "ae_title",
+    "port_number",
+    "report_failure",
+    "seconds",
+    "whole_number",
     "add_general_options",
     "add_max_pdu_option",
     "add_timeout_options",

@@ -2,7 +2,10 @@
 
 Options are pynetdicom's echoscp's. It runs until interrupted; Ctrl-C (or
 SIGTERM, as sent by container runtimes) stops the server cleanly with exit
-status 0, as pynetdicom's does on Ctrl-C.
+status 0, as pynetdicom's does on Ctrl-C. A bad option value exits with 2 and
+argparse's usage; a server that cannot start (port taken, address not on this
+machine) prints one line naming the cause and exits with 1, the traceback only
+in debug mode (-d).
 """
 
 from __future__ import annotations
@@ -15,33 +18,38 @@ from typing import Any, List, Optional, Sequence
 
 from fastdimse.apps import (
     ALL_TRANSFER_SYNTAXES,
+    EXIT_FAILURE,
+    EXIT_USAGE,
     EXPLICIT_VR_BIG_ENDIAN,
     EXPLICIT_VR_LITTLE_ENDIAN,
     IMPLICIT_VR_LITTLE_ENDIAN,
     add_general_options,
     add_max_pdu_option,
     add_timeout_options,
+    ae_title,
+    port_number,
+    report_failure,
     setup_logging,
     version,
+    whole_number,
 )
+from fastdimse.apps.failures import listen_failure
 
 EXIT_OK = 0
+
+EPILOG = f"""\
+exit status:
+  {EXIT_OK}  stopped by Ctrl-C or SIGTERM
+  {EXIT_FAILURE}  the server could not start (port in use, address not on this machine...):
+     one line on standard error says why (with the traceback in debug mode, -d)
+  {EXIT_USAGE}  bad command line (usage and the bad value on standard error)
+"""
 
 #: echoscp's default limit on concurrent associations. pynetdicom's echoscp keeps the AE's
 #: default of 10, so an eleventh monitor pinging at the same moment is rejected; an echo
 #: responder that load balancers and monitors hit at once should not be the reason a check
 #: fails, and an association costs about 10 KiB here.
 DEFAULT_MAX_ASSOCIATIONS = 1000
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,9 +63,15 @@ def build_parser() -> argparse.ArgumentParser:
             "used to verify basic DICOM connectivity."
         ),
         usage="echoscp [options] port",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     params = parser.add_argument_group("Parameters")
-    params.add_argument("port", help="TCP/IP port number to listen on", type=int)
+    params.add_argument(
+        "port",
+        help="TCP/IP port number to listen on (0: any free port)",
+        type=port_number(0),
+    )
 
     add_general_options(parser)
 
@@ -67,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--ae-title",
         metavar="[a]etitle",
         help="set my AE title (default: ECHOSCP)",
-        type=str,
+        type=ae_title,
         default="ECHOSCP",
     )
     add_timeout_options(net)
@@ -80,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
             "accept at most n concurrent associations and reject the rest (A-ASSOCIATE-RJ, "
             f"transient, local limit exceeded) (default: {DEFAULT_MAX_ASSOCIATIONS})"
         ),
-        type=_positive_int,
+        type=whole_number(1, 0xFFFFFFFF),
         default=DEFAULT_MAX_ASSOCIATIONS,
     )
     net.add_argument(
@@ -143,6 +157,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     logger.debug("")
 
     from fastdimse import AE
+    from fastdimse.exceptions import FastDimseError
     from fastdimse.sop_class import Verification
 
     ae: Any = AE(ae_title=args.ae_title)
@@ -158,11 +173,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     previous = signal.getsignal(signal.SIGTERM)
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     try:
-        ae.start_server((args.bind_address, args.port), block=True)
+        try:
+            server = ae.start_server((args.bind_address, args.port), block=False)
+        except (OSError, ValueError, FastDimseError) as exc:
+            raise listen_failure(exc, args.bind_address, args.port) from exc
+        server.serve_forever()
     except KeyboardInterrupt:
         logger.info("Interrupted, shutting down")
-        ae.shutdown()
+    except Exception as exc:  # noqa: BLE001 - reported as one line, see report_failure
+        return report_failure("echoscp", exc, debug=args.log_type == "d")
     finally:
+        ae.shutdown()
         signal.signal(signal.SIGTERM, previous)
     return EXIT_OK
 
