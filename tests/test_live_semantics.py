@@ -262,3 +262,20 @@ def test_peer_abort_is_seen_by_the_requestor_once_abort_returns() -> None:
         assert assoc.is_aborted
     finally:
         server.shutdown()
+
+
+@pytest.mark.parametrize("value", [1e300, float("inf"), 10**30])
+def test_huge_timeouts_mean_no_timeout_in_practice(value: Any) -> None:
+    scp_ae, server = _slow_scp(0.0, dimse_timeout=value, network_timeout=value)
+    try:
+        scp_ae.maximum_associations = 10**20
+        ae = _scu()
+        ae.acse_timeout = value
+        ae.dimse_timeout = value
+        assoc = ae.associate(*server.server_address)
+        assert assoc.is_established
+        assoc.network_timeout = value
+        assert assoc.send_c_echo().Status == 0x0000
+        assoc.release()
+    finally:
+        server.shutdown()

@@ -362,7 +362,8 @@ class ApplicationEntity:
             "maximum_pdu_size": self.maximum_pdu_size,
             "implementation_class_uid": str(self.implementation_class_uid),
             "implementation_version_name": self.implementation_version_name,
-            "maximum_associations": self.maximum_associations,
+            # Any int is accepted, as in pynetdicom; beyond 2**32 it means "no limit" anyway.
+            "maximum_associations": min(self.maximum_associations, 2**32),
             **self._timeouts(),
         }
 

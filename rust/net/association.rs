@@ -43,6 +43,10 @@ const STATUS_UNRECOGNIZED_OPERATION: u16 = 0x0211;
 /// tell apart. A peer within its window has at most that window waiting.
 const MAX_QUEUED: usize = u16::MAX as usize;
 
+/// How long `abort()` waits for the peer to close the connection after our A-ABORT before
+/// it returns anyway (the association is aborted either way).
+const ABORT_LINGER: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// Largest data set accepted in a message: Verification carries none, so this only bounds
 /// what a misbehaving peer can make us buffer.
 const MAX_DATASET: usize = 1 << 20;
@@ -486,8 +490,15 @@ impl Task {
             .artim()
             .deadline()
             .unwrap_or_else(|| Instant::now() + self.shared.timeouts().artim());
+        // `abort()` callers wait for the peer's close (PS3.8 AA-1: the peer closes on our
+        // A-ABORT, and pynetdicom's `abort()` returns after EVT_CONN_CLOSE), but not for a
+        // peer that never closes: at most ABORT_LINGER, then they are told and the task
+        // alone waits out ARTIM.
+        let mut answer_abort_at =
+            (!self.abort_replies.is_empty()).then(|| Instant::now() + ABORT_LINGER);
         loop {
-            self.timer.cover(Some(deadline));
+            self.timer
+                .cover(Some(answer_abort_at.map_or(deadline, |a| a.min(deadline))));
             tokio::select! {
                 frame = self.reader.next() => match frame {
                     Ok(Frame::Pdu { pdu_type, .. }) => {
@@ -512,7 +523,14 @@ impl Task {
                     }
                 },
                 _ = self.timer.fired() => {
-                    if Instant::now() >= deadline {
+                    let now = Instant::now();
+                    if answer_abort_at.is_some_and(|a| now >= a) {
+                        answer_abort_at = None;
+                        for r in self.abort_replies.drain(..) {
+                            r.send(());
+                        }
+                    }
+                    if now >= deadline {
                         let _ = self.fsm(Event::Evt18);
                         return;
                     }

@@ -8,6 +8,19 @@ use crate::assoc::{AcceptorConfig, RequestorConfig};
 /// A-ASSOCIATE-RQ, or never closes after a reject/release/abort, is still closed.
 pub const ARTIM_FALLBACK: Duration = Duration::from_secs(30);
 
+/// The longest timeout kept as given: longer ones (up to infinity) are taken as this, which
+/// never expires in practice and keeps every deadline representable.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
+/// A timeout from a number of seconds: `None` if `seconds` is negative or not a number;
+/// anything beyond [`MAX_TIMEOUT`] (infinity included) is [`MAX_TIMEOUT`].
+pub fn timeout_from_secs(seconds: f64) -> Option<Duration> {
+    if seconds.is_nan() || seconds < 0.0 {
+        return None;
+    }
+    Some(Duration::try_from_secs_f64(seconds).map_or(MAX_TIMEOUT, |d| d.min(MAX_TIMEOUT)))
+}
+
 /// The timeouts of one association, with pynetdicom's names and defaults.
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {

@@ -21,7 +21,9 @@ mod writer;
 
 pub use client::{start_associate, start_associate_with};
 pub use completion::CompletionQueue;
-pub use config::{ClientConfig, ServerConfig, Timeouts, ARTIM_FALLBACK};
+pub use config::{
+    timeout_from_secs, ClientConfig, ServerConfig, Timeouts, ARTIM_FALLBACK, MAX_TIMEOUT,
+};
 pub use error::NetError;
 pub use framing::{MAX_ASSOCIATE_PDU, MAX_UNLIMITED_PDATA};
 pub use hooks::{EchoIndication, Hooks, NoHooks, Notification, NotificationKind};

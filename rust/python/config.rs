@@ -24,10 +24,12 @@ fn timeout(d: &Bound<'_, PyDict>, key: &str) -> PyResult<Option<Duration>> {
     let value: Option<f64> = get(d, key)?;
     match value {
         None => Ok(None),
-        Some(v) if v.is_finite() && v >= 0.0 => Ok(Some(Duration::from_secs_f64(v))),
-        Some(v) => Err(PyValueError::new_err(format!(
-            "{key} must be a non-negative number or None, not {v}"
-        ))),
+        Some(v) => match crate::net::timeout_from_secs(v) {
+            Some(d) => Ok(Some(d)),
+            None => Err(PyValueError::new_err(format!(
+                "{key} must be a non-negative number or None, not {v}"
+            ))),
+        },
     }
 }
 

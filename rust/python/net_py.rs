@@ -370,8 +370,8 @@ impl CoreAssociation {
     ) -> PyResult<()> {
         let d = |name: &str, v: Option<f64>| -> PyResult<Option<Duration>> {
             v.map(|s| {
-                Duration::try_from_secs_f64(s).map_err(|_| {
-                    pyo3::exceptions::PyValueError::new_err(format!(
+                net::timeout_from_secs(s).ok_or_else(|| {
+                    PyValueError::new_err(format!(
                         "{name} must be a non-negative number of seconds, not {s}"
                     ))
                 })
