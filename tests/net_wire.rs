@@ -63,6 +63,7 @@ fn server(timeouts: Timeouts, max_pdu: u32, maximum_associations: usize) -> Serv
         acceptor,
         timeouts,
         maximum_associations,
+        upgrade: None,
     };
     let bind: SocketAddr = "127.0.0.1:0".parse().expect("address");
     Server::start(bind, cfg, Arc::new(NoHooks)).expect("server starts")
@@ -270,6 +271,7 @@ fn associate_with(port: u16, timeouts: Timeouts) -> Arc<fastdimse::net::AssocSha
         requestor,
         timeouts,
         bind_address: None,
+        upgrade: None,
     };
     let mut rx = start_associate("127.0.0.1", port, cfg, Arc::new(NoHooks)).expect("config ok");
     let assoc = rx
@@ -696,6 +698,7 @@ fn scu_against_ac(ac: Vec<u8>) -> (Lifecycle, Got, Got) {
         requestor,
         timeouts: timeouts(5.0, Some(5.0)),
         bind_address: None,
+        upgrade: None,
     };
     let mut rx = start_associate("127.0.0.1", port, cfg, Arc::new(NoHooks)).expect("config ok");
     let assoc = rx

@@ -9,9 +9,6 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Instant;
 
-use tokio::io::AsyncWriteExt;
-use tokio::net::tcp::OwnedWriteHalf;
-use tokio::net::TcpStream;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::assoc::{self, IdentityDecision};
@@ -30,6 +27,7 @@ use super::shared::{
     ReleaseOutcome, Reply, Role,
 };
 use super::timer::LazyTimer;
+use super::transport::{Conn, WriteSide};
 
 /// Abort sources (PS3.8 Table 9-26).
 const SOURCE_USER: u8 = 0;
@@ -73,7 +71,7 @@ pub(crate) struct Task {
     shared: Arc<AssocShared>,
     hooks: Arc<dyn Hooks>,
     reader: PduReader,
-    writer: OwnedWriteHalf,
+    writer: WriteSide,
     rx: UnboundedReceiver<Command>,
     fsm: StateMachine,
     assembler: dimse::Assembler,
@@ -101,7 +99,7 @@ pub(crate) struct Task {
 
 impl Task {
     fn new(
-        stream: TcpStream,
+        conn: Conn,
         shared: Arc<AssocShared>,
         hooks: Arc<dyn Hooks>,
         rx: UnboundedReceiver<Command>,
@@ -110,9 +108,9 @@ impl Task {
     ) -> Self {
         if role == UlRole::Requestor {
             // Accepted sockets inherit TCP_NODELAY from the listener.
-            let _ = stream.set_nodelay(true);
+            conn.set_nodelay();
         }
-        let (rd, wr) = stream.into_split();
+        let (rd, wr) = conn.split();
         let artim = shared.timeouts().artim();
         let mut reader = PduReader::new(rd, Limits::new(local_max));
         reader.stall = Some(shared.timeouts().stall());
@@ -175,6 +173,9 @@ impl Task {
         if self.out.is_empty() {
             return true;
         }
+        if !self.writer.is_tcp() {
+            return self.write_stream().await;
+        }
         let half = &self.writer;
         let result = self
             .shared
@@ -185,6 +186,27 @@ impl Task {
             Ok(true) => true,
             Ok(false) => self.flush_pending().await,
             Err(_) => false,
+        }
+    }
+
+    /// A transport other than TCP: every byte is the task's, written with plain async
+    /// writes, at most the stall limit for the peer to take them.
+    async fn write_stream(&mut self) -> bool {
+        let deadline = tokio::time::Instant::now() + self.shared.timeouts().stall();
+        let out = std::mem::take(&mut self.out);
+        let result = tokio::time::timeout_at(deadline, self.writer.write_all(&out)).await;
+        self.out = out;
+        self.out.clear();
+        match result {
+            Ok(Ok(())) => true,
+            Ok(Err(_)) => false,
+            Err(_) => {
+                log::error(format_args!(
+                    "[{}] Failed to send a PDU: the peer is not reading",
+                    self.id()
+                ));
+                false
+            }
         }
     }
 
@@ -1447,7 +1469,7 @@ fn identity_of(rq: &pdu::Associate<'_>) -> Option<assoc::UserIdentity> {
 
 /// Serves one accepted connection from the A-ASSOCIATE-RQ to the close.
 pub(crate) async fn serve(
-    stream: TcpStream,
+    conn: Conn,
     shared: Arc<AssocShared>,
     hooks: Arc<dyn Hooks>,
     rx: UnboundedReceiver<Command>,
@@ -1455,7 +1477,7 @@ pub(crate) async fn serve(
     over_limit: bool,
 ) {
     let mut task = Task::new(
-        stream,
+        conn,
         shared,
         hooks,
         rx,
@@ -1474,7 +1496,7 @@ pub(crate) async fn serve(
 
 /// Runs one outgoing association; `done` gets it once it is established, rejected or failed.
 pub(crate) async fn request(
-    stream: TcpStream,
+    conn: Conn,
     shared: Arc<AssocShared>,
     hooks: Arc<dyn Hooks>,
     rx: UnboundedReceiver<Command>,
@@ -1483,7 +1505,7 @@ pub(crate) async fn request(
     done: Reply<Result<Arc<AssocShared>, NetError>>,
 ) {
     let mut task = Task::new(
-        stream,
+        conn,
         shared,
         hooks,
         rx,

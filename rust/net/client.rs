@@ -7,8 +7,6 @@ use tokio::sync::mpsc;
 
 use crate::assoc;
 
-use std::os::unix::io::AsRawFd;
-
 use super::association;
 use super::client_runtime;
 use super::config::ClientConfig;
@@ -17,6 +15,7 @@ use super::hooks::Hooks;
 use super::log;
 use super::server::next_id;
 use super::shared::{AssocShared, Reply, Role};
+use super::transport::Conn;
 use super::waiter::Waiter;
 use super::writer::SharedWriter;
 
@@ -61,6 +60,52 @@ async fn connect(host: &str, port: u16, cfg: &ClientConfig) -> Result<TcpStream,
     }
 }
 
+/// Runs one requested association over `conn` to its end; `done` gets the association once
+/// negotiation has an outcome.
+async fn run_request(
+    conn: Conn,
+    cfg: Arc<ClientConfig>,
+    hooks: Arc<dyn Hooks>,
+    rq: crate::pdu::Associate<'static>,
+    done: Reply<Result<Arc<AssocShared>, NetError>>,
+) {
+    let (peer, local) = match conn.addresses() {
+        Ok(a) => a,
+        Err(e) => {
+            done.send(Err(NetError::Io(e)));
+            return;
+        }
+    };
+    let (tx, rx) = mpsc::unbounded_channel();
+    let shared = Arc::new(AssocShared::new(
+        next_id(),
+        Role::Requestor,
+        peer,
+        local,
+        cfg.timeouts,
+        tx,
+        SharedWriter::new(conn.raw_fd()),
+        (hooks.observed(), hooks.handles_echo()),
+    ));
+    // This task goes on to run the association: the outcome reaches `done` as soon as
+    // negotiation has one, with no hand-off to another task first.
+    association::request(conn, shared, hooks, rx, cfg, rq, done).await;
+}
+
+/// Requests an association over `conn` (any transport: an in-memory pipe in tests, a stream
+/// the caller connected itself). The waiter yields it once negotiation has an outcome.
+pub fn start_associate_over(
+    conn: Conn,
+    cfg: ClientConfig,
+    hooks: Arc<dyn Hooks>,
+) -> Result<Waiter<Result<Arc<AssocShared>, NetError>>, NetError> {
+    let rq = assoc::build_rq(&cfg.requestor)?;
+    let (reply, waiter) = Reply::waiter(true);
+    let cfg = Arc::new(cfg);
+    client_runtime::client_handle().spawn(run_request(conn, cfg, hooks, rq, reply));
+    Ok(waiter)
+}
+
 /// Starts connecting to `host:port` and requesting an association. The waiter yields the
 /// association once it is established, rejected or aborted, or the connection error; the
 /// thread that waits drives the connection meanwhile.
@@ -99,28 +144,28 @@ pub fn start_associate_with(
                 return;
             }
         };
-        let peer = match stream.peer_addr() {
-            Ok(p) => p,
-            Err(e) => {
-                done.send(Err(NetError::Io(e)));
-                return;
+        let conn = match &cfg.upgrade {
+            None => Conn::Tcp(stream),
+            Some(upgrade) => {
+                // The handshake is bounded by the ACSE timeout, like the negotiation after it.
+                let run = upgrade.run(stream);
+                let outcome = match cfg.timeouts.acse {
+                    Some(t) => tokio::time::timeout(t, run)
+                        .await
+                        .unwrap_or_else(|_| Err(NetError::HandshakeTimeout)),
+                    None => run.await,
+                };
+                match outcome {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        log::error(format_args!("Association request failed: {e}"));
+                        done.send(Err(e));
+                        return;
+                    }
+                }
             }
         };
-        let local = stream.local_addr().unwrap_or(peer);
-        let (tx, rx) = mpsc::unbounded_channel();
-        let shared = Arc::new(AssocShared::new(
-            next_id(),
-            Role::Requestor,
-            peer,
-            local,
-            cfg.timeouts,
-            tx,
-            SharedWriter::new(stream.as_raw_fd()),
-            (hooks.observed(), hooks.handles_echo()),
-        ));
-        // This task goes on to run the association: the outcome reaches `done` as soon as
-        // negotiation has one, with no hand-off to another task first.
-        association::request(stream, shared, hooks, rx, cfg, rq, done).await;
+        run_request(conn, cfg, hooks, rq, done).await;
     });
     Ok(())
 }

@@ -1,6 +1,14 @@
 //! Timeouts and per-server / per-client settings of the network layer.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::net::TcpStream;
+
+use super::error::NetError;
+use super::transport::Conn;
 
 use crate::assoc::{AcceptorConfig, RequestorConfig};
 
@@ -58,6 +66,45 @@ impl Timeouts {
     }
 }
 
+/// The future an [`Upgrade`] returns.
+pub type UpgradeFuture = Pin<Box<dyn Future<Output = Result<Conn, NetError>> + Send>>;
+
+/// Turns a fresh TCP connection into the transport an association runs over (a TLS
+/// handshake). It runs on the association's own task, under a deadline (ARTIM for an
+/// accepted connection, the ACSE timeout for a requested one).
+#[derive(Clone)]
+pub struct Upgrade {
+    name: &'static str,
+    run: Arc<dyn Fn(TcpStream) -> UpgradeFuture + Send + Sync>,
+}
+
+impl Upgrade {
+    /// `name` says what it does in log lines ("TLS handshake").
+    pub fn new(
+        name: &'static str,
+        run: impl Fn(TcpStream) -> UpgradeFuture + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            name,
+            run: Arc::new(run),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    pub fn run(&self, stream: TcpStream) -> UpgradeFuture {
+        (self.run)(stream)
+    }
+}
+
+impl std::fmt::Debug for Upgrade {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Upgrade({})", self.name)
+    }
+}
+
 /// Settings of a listening server.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -65,6 +112,9 @@ pub struct ServerConfig {
     pub timeouts: Timeouts,
     /// Associations served at once; the next one is rejected (2, 3, 2). 0 = no limit.
     pub maximum_associations: usize,
+    /// What each accepted connection goes through before the association (TLS); `None`
+    /// for plain TCP.
+    pub upgrade: Option<Upgrade>,
 }
 
 /// Settings of one outgoing association.
@@ -74,4 +124,7 @@ pub struct ClientConfig {
     pub timeouts: Timeouts,
     /// Local address (and port; 0 = any) to connect from; `None` lets the OS choose.
     pub bind_address: Option<std::net::SocketAddr>,
+    /// What the connection goes through before the association (TLS); `None` for plain
+    /// TCP.
+    pub upgrade: Option<Upgrade>,
 }

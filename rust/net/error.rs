@@ -30,6 +30,10 @@ pub enum NetError {
     Closed,
     /// A value from the caller cannot be encoded.
     InvalidValue(String),
+    /// The transport's handshake (TLS) failed; the text says why.
+    Handshake(String),
+    /// The transport's handshake did not complete within its deadline.
+    HandshakeTimeout,
 }
 
 impl fmt::Display for NetError {
@@ -58,6 +62,8 @@ impl fmt::Display for NetError {
             Self::NoContext(what) => write!(f, "no accepted presentation context for {what}"),
             Self::Closed => write!(f, "the association is no longer established"),
             Self::InvalidValue(what) => write!(f, "invalid value: {what}"),
+            Self::Handshake(why) => write!(f, "handshake failed: {why}"),
+            Self::HandshakeTimeout => write!(f, "the handshake did not complete in time"),
         }
     }
 }

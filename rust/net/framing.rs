@@ -7,14 +7,15 @@
 use std::io;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, Interest};
-use tokio::net::tcp::OwnedReadHalf;
+#[cfg(unix)]
+use tokio::io::Interest;
 use tokio::time::Instant;
 
 use crate::pdu::{PduType, HEADER_LEN};
 
 use super::runtime::{self, PollSlot};
 use super::spin::{Polled, Spin};
+use super::transport::ReadSide;
 
 /// Largest A-ASSOCIATE-RQ/AC we accept: real ones are a few KiB (128 contexts with a
 /// dozen transfer syntaxes each stay well below it); DCMTK's limit is 1 MiB.
@@ -72,9 +73,9 @@ pub enum Frame {
     Stalled,
 }
 
-/// Buffered PDU reader over the read half of a TCP connection.
+/// Buffered PDU reader over the read side of a connection (any transport).
 pub struct PduReader {
-    half: OwnedReadHalf,
+    half: ReadSide,
     buf: Vec<u8>,
     start: usize,
     end: usize,
@@ -93,7 +94,7 @@ pub struct PduReader {
 }
 
 impl PduReader {
-    pub fn new(half: OwnedReadHalf, limits: Limits) -> Self {
+    pub(crate) fn new(half: ReadSide, limits: Limits) -> Self {
         Self {
             half,
             buf: vec![0; READ_CHUNK],
@@ -111,10 +112,13 @@ impl PduReader {
     /// Before each wait for the peer, polls the socket for a window that adapts to how soon
     /// the peer's next PDU comes ([`super::spin`]), holding this worker meanwhile, but only
     /// while another worker of the runtime stands idle to serve everything else.
+    /// TCP only: other transports hold their bytes where a socket poll cannot see them.
     #[cfg(unix)]
     pub fn poll_first(&mut self) {
         use std::os::unix::io::AsRawFd;
-        self.spin = Some(Spin::new(self.half.as_ref().as_raw_fd()));
+        if let Some(tcp) = self.half.tcp() {
+            self.spin = Some(Spin::new(tcp.as_ref().as_raw_fd()));
+        }
     }
 
     /// Reads the next bytes by polling the socket, if the window is open and a slot free.
@@ -126,10 +130,10 @@ impl PduReader {
         if spin.window().is_zero() || !self.poll_allowed {
             return Some(Polled::Skipped);
         }
+        let fd = self.half.tcp()?.as_ref().as_raw_fd();
         let Some(_slot) = PollSlot::take() else {
             return Some(Polled::Skipped);
         };
-        let fd = self.half.as_ref().as_raw_fd();
         let (buf, end) = (&mut self.buf, &mut self.end);
         Some(spin.poll_while(
             None,
@@ -217,13 +221,18 @@ impl PduReader {
     /// a `recv` that finds nothing also clears tokio's readiness (with the event tick taken
     /// before the call, so a wake-up that lands meanwhile is kept), and the wait that
     /// follows does not try the socket a second time.
+    ///
+    /// Other transports: nothing (`None`), their read goes through the wait.
     #[cfg(unix)]
     fn read_now(&mut self) -> io::Result<Option<usize>> {
         use std::os::unix::io::AsRawFd;
-        let fd = self.half.as_ref().as_raw_fd();
+        let Some(tcp) = self.half.tcp() else {
+            return Ok(None);
+        };
+        let fd = tcp.as_ref().as_raw_fd();
         let free = &mut self.buf[self.end..];
         let mut tried = false;
-        let through_tokio = self.half.as_ref().try_io(Interest::READABLE, || {
+        let through_tokio = tcp.as_ref().try_io(Interest::READABLE, || {
             tried = true;
             recv_now(fd, free)
         });
@@ -378,7 +387,7 @@ mod tests {
         ours.set_nonblocking(true).unwrap();
         let _guard = rt.enter();
         let (rd, _wr) = tokio::net::TcpStream::from_std(ours).unwrap().into_split();
-        (PduReader::new(rd, Limits::new(16384)), peer)
+        (PduReader::new(ReadSide::Tcp(rd), Limits::new(16384)), peer)
     }
 
     /// Waits, outside tokio, until the socket has bytes to read.
@@ -422,10 +431,11 @@ mod tests {
         let _guard = rt.enter();
         // tokio learns the socket is readable...
         peer.write_all(&[0x05]).unwrap();
-        rt.block_on(reader.half.as_ref().readable()).unwrap();
+        rt.block_on(reader.half.tcp().unwrap().as_ref().readable())
+            .unwrap();
         // ...and the byte goes behind its back, so its readiness is stale.
         let mut byte = [0u8; 1];
-        let fd = reader.half.as_ref().as_raw_fd();
+        let fd = reader.half.tcp().unwrap().as_ref().as_raw_fd();
         // SAFETY: `fd` is the reader's open socket; `byte` is writable for one byte.
         assert_eq!(unsafe { libc::recv(fd, byte.as_mut_ptr().cast(), 1, 0) }, 1);
         assert!(matches!(reader.read_now(), Ok(None)));
@@ -433,6 +443,8 @@ mod tests {
         // without trying the socket again.
         let retried = reader
             .half
+            .tcp()
+            .unwrap()
             .as_ref()
             .try_io(Interest::READABLE, || -> io::Result<()> {
                 panic!("the socket was tried a second time")
@@ -450,7 +462,7 @@ mod tests {
         let _guard = rt.enter();
         let fd = {
             use std::os::unix::io::AsRawFd;
-            reader.half.as_ref().as_raw_fd()
+            reader.half.tcp().unwrap().as_ref().as_raw_fd()
         };
         wait_until_readable(fd);
         expect_release_rq_at_first_poll(&mut reader);
@@ -482,7 +494,7 @@ mod tests {
         peer.write_all(&bytes).unwrap();
         let fd = {
             use std::os::unix::io::AsRawFd;
-            reader.half.as_ref().as_raw_fd()
+            reader.half.tcp().unwrap().as_ref().as_raw_fd()
         };
         wait_until_readable(fd);
         assert!(!reader.next_pdu_buffered(), "nothing read yet");

@@ -16,17 +16,20 @@ mod server;
 mod shared;
 mod spin;
 mod timer;
+mod transport;
 mod waiter;
 mod writer;
 
-pub use client::{start_associate, start_associate_with};
+pub use client::{start_associate, start_associate_over, start_associate_with};
 pub use completion::CompletionQueue;
 pub use config::{
-    timeout_from_secs, ClientConfig, ServerConfig, Timeouts, ARTIM_FALLBACK, MAX_TIMEOUT,
+    timeout_from_secs, ClientConfig, ServerConfig, Timeouts, Upgrade, UpgradeFuture,
+    ARTIM_FALLBACK, MAX_TIMEOUT,
 };
 pub use error::NetError;
 pub use framing::{MAX_ASSOCIATE_PDU, MAX_UNLIMITED_PDATA};
 pub use hooks::{EchoIndication, Hooks, NoHooks, Notification, NotificationKind};
-pub use server::Server;
+pub use server::{serve_conn, Server};
 pub use shared::{AssocInfo, AssocShared, EchoOutcome, Lifecycle, ReleaseOutcome, Reply, Role};
+pub use transport::{AsyncStream, Conn};
 pub use waiter::{WaitError, Waited, Waiter};

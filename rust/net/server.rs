@@ -11,8 +11,6 @@ use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, Notify};
 
-use std::os::unix::io::AsRawFd;
-
 use super::association;
 use super::config::ServerConfig;
 use super::error::NetError;
@@ -20,6 +18,7 @@ use super::hooks::Hooks;
 use super::log;
 use super::runtime;
 use super::shared::{AssocShared, Lifecycle, Role};
+use super::transport::Conn;
 use super::writer::SharedWriter;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -158,6 +157,65 @@ impl Server {
     }
 }
 
+/// Registers one accepted connection and spawns its association's task. `inner` is the
+/// server's registry (`None` for a connection served without a listener).
+fn spawn_served(
+    conn: Conn,
+    peer: SocketAddr,
+    local: SocketAddr,
+    cfg: Arc<ServerConfig>,
+    hooks: Arc<dyn Hooks>,
+    inner: Option<&Arc<Inner>>,
+) -> Arc<AssocShared> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let shared = Arc::new(AssocShared::new(
+        next_id(),
+        Role::Acceptor,
+        peer,
+        local,
+        cfg.timeouts,
+        tx,
+        SharedWriter::new(conn.raw_fd()),
+        (hooks.observed(), hooks.handles_echo()),
+    ));
+    let over_limit = inner.is_some_and(|inner| {
+        let mut active = inner.active.lock().unwrap_or_else(|e| e.into_inner());
+        let over = cfg.maximum_associations > 0 && active.len() >= cfg.maximum_associations;
+        if !over {
+            active.insert(shared.id, Arc::clone(&shared));
+        }
+        over
+    });
+    let inner = inner.cloned();
+    let task_shared = Arc::clone(&shared);
+    tokio::spawn(async move {
+        let id = task_shared.id;
+        association::serve(conn, task_shared, hooks, rx, cfg, over_limit).await;
+        if let Some(inner) = inner {
+            inner
+                .active
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&id);
+        }
+    });
+    shared
+}
+
+/// Serves one association over `conn` (any transport: an in-memory pipe in tests, a stream
+/// a caller set up itself) with `cfg`, as the server would serve an accepted connection,
+/// without a listener or a registry. Returns the association at once; it is negotiating.
+pub fn serve_conn(conn: Conn, cfg: ServerConfig, hooks: Arc<dyn Hooks>) -> Arc<AssocShared> {
+    let (peer, local) = conn.addresses().unwrap_or_else(|_| {
+        (
+            (std::net::Ipv4Addr::UNSPECIFIED, 0).into(),
+            (std::net::Ipv4Addr::UNSPECIFIED, 0).into(),
+        )
+    });
+    let _guard = runtime::handle().enter();
+    spawn_served(conn, peer, local, Arc::new(cfg), hooks, None)
+}
+
 async fn accept_loop(listener: TcpListener, hooks: Arc<dyn Hooks>, inner: Arc<Inner>) {
     loop {
         let accepted = tokio::select! {
@@ -175,35 +233,31 @@ async fn accept_loop(listener: TcpListener, hooks: Arc<dyn Hooks>, inner: Arc<In
         };
         let local = stream.local_addr().unwrap_or(peer);
         let cfg = Arc::clone(&inner.cfg.lock().unwrap_or_else(|e| e.into_inner()));
-        let (tx, rx) = mpsc::unbounded_channel();
-        let shared = Arc::new(AssocShared::new(
-            next_id(),
-            Role::Acceptor,
-            peer,
-            local,
-            cfg.timeouts,
-            tx,
-            SharedWriter::new(stream.as_raw_fd()),
-            (hooks.observed(), hooks.handles_echo()),
-        ));
-        let over_limit = {
-            let mut active = inner.active.lock().unwrap_or_else(|e| e.into_inner());
-            let over = cfg.maximum_associations > 0 && active.len() >= cfg.maximum_associations;
-            if !over {
-                active.insert(shared.id, Arc::clone(&shared));
-            }
-            over
-        };
+        if cfg.upgrade.is_none() {
+            let conn = Conn::Tcp(stream);
+            spawn_served(conn, peer, local, cfg, Arc::clone(&hooks), Some(&inner));
+            continue;
+        }
+        // The handshake runs on the association's own task, bounded by ARTIM: a slow or
+        // garbage handshake never holds up the listener or anyone else.
         let hooks = Arc::clone(&hooks);
         let inner2 = Arc::clone(&inner);
         tokio::spawn(async move {
-            let id = shared.id;
-            association::serve(stream, shared, hooks, rx, cfg, over_limit).await;
-            inner2
-                .active
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&id);
+            let Some(upgrade) = cfg.upgrade.clone() else {
+                return;
+            };
+            let deadline = tokio::time::Instant::now() + cfg.timeouts.artim();
+            match tokio::time::timeout_at(deadline, upgrade.run(stream)).await {
+                Ok(Ok(conn)) => {
+                    spawn_served(conn, peer, local, cfg, hooks, Some(&inner2));
+                }
+                Ok(Err(e)) => log::error(format_args!("Connection from {peer} closed: {e}")),
+                Err(_) => log::error(format_args!(
+                    "Connection from {peer} closed: the {} did not complete within {:?}",
+                    upgrade.name(),
+                    cfg.timeouts.artim()
+                )),
+            }
         });
     }
     drop(listener);

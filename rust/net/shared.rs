@@ -339,7 +339,10 @@ impl AssocShared {
         interest: (u32, bool),
     ) -> Self {
         #[cfg(unix)]
-        let spin = (role == Role::Requestor).then(|| Arc::new(Spin::new(writer.fd())));
+        let spin = writer
+            .fd()
+            .filter(|_| role == Role::Requestor)
+            .map(|fd| Arc::new(Spin::new(fd)));
         #[cfg(not(unix))]
         let spin = None;
         Self {
@@ -484,7 +487,7 @@ impl AssocShared {
     /// Observers of DIMSE_SENT get their notification from the task, so then it always goes
     /// through the task.
     fn write_message(&self, message: Outgoing) -> Result<(), NetError> {
-        if self.observed() & NotificationKind::DimseSent.bit() != 0 {
+        if self.observed() & NotificationKind::DimseSent.bit() != 0 || !self.writer.is_direct() {
             return self
                 .tx
                 .send(Command::Send(message))

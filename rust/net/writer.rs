@@ -23,8 +23,9 @@ pub(crate) enum Direct {
 }
 
 struct State {
+    /// The TCP socket; `None` for other transports, whose bytes only the task writes.
     #[cfg(unix)]
-    fd: std::os::unix::io::RawFd,
+    fd: Option<std::os::unix::io::RawFd>,
     /// Bytes accepted for writing but not yet taken by the kernel, in order.
     pending: Vec<u8>,
     /// P-DATA-TF may be written (Sta6, or Sta8 while answering).
@@ -38,8 +39,10 @@ pub(crate) struct SharedWriter {
 }
 
 impl SharedWriter {
+    /// A writer for the TCP socket `fd`, or (`None`) for a transport that only the task
+    /// writes to.
     #[cfg(unix)]
-    pub fn new(fd: std::os::unix::io::RawFd) -> Self {
+    pub fn new(fd: Option<std::os::unix::io::RawFd>) -> Self {
         Self {
             state: Mutex::new(State {
                 fd,
@@ -50,10 +53,19 @@ impl SharedWriter {
         }
     }
 
-    /// The socket this writes to.
+    /// The socket this writes to, if it is a TCP socket.
     #[cfg(unix)]
-    pub fn fd(&self) -> std::os::unix::io::RawFd {
+    pub fn fd(&self) -> Option<std::os::unix::io::RawFd> {
         self.lock().fd
+    }
+
+    /// Whether other threads may write directly (a TCP socket), or must hand their bytes
+    /// to the task.
+    pub fn is_direct(&self) -> bool {
+        #[cfg(unix)]
+        return self.lock().fd.is_some();
+        #[cfg(not(unix))]
+        return false;
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -149,11 +161,14 @@ impl SharedWriter {
 
 #[cfg(unix)]
 fn send_now(st: &State, bytes: &[u8]) -> std::io::Result<usize> {
+    let Some(fd) = st.fd else {
+        return Err(std::io::ErrorKind::Unsupported.into());
+    };
     // SAFETY: `fd` is the association's socket, open for as long as `closed` is false, and
     // the caller holds the lock that `close` takes before the descriptor is released.
     let n = unsafe {
         libc::send(
-            st.fd,
+            fd,
             bytes.as_ptr().cast(),
             bytes.len(),
             libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,

@@ -71,6 +71,7 @@ pub fn server_config(d: &Bound<'_, PyDict>) -> PyResult<ServerConfig> {
         acceptor,
         timeouts: timeouts(d)?,
         maximum_associations: get(d, "maximum_associations")?,
+        upgrade: None,
     })
 }
 
@@ -129,5 +130,6 @@ pub fn client_config(d: &Bound<'_, PyDict>) -> PyResult<ClientConfig> {
         requestor,
         timeouts: timeouts(d)?,
         bind_address,
+        upgrade: None,
     })
 }

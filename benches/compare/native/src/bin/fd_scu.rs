@@ -42,6 +42,7 @@ fn config(in_flight: u16) -> ClientConfig {
         requestor,
         timeouts,
         bind_address: None,
+        upgrade: None,
     }
 }
 
