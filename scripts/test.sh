@@ -19,7 +19,8 @@ cargo clippy --quiet --lib --features python -- -D warnings
 
 echo "== types"
 # From outside the repo, so `fastdimse` is the installed wheel, not python/.
-(cd / && "$PY" -m mypy.stubtest fastdimse._core)
+PY_ABS=$("$PY" -c 'import sys; print(sys.executable)')
+(cd / && "$PY_ABS" -m mypy.stubtest fastdimse._core)
 
 echo "== cargo test"
 cargo test --quiet
