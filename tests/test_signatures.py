@@ -8,7 +8,6 @@ import inspect
 from typing import List, Tuple
 
 import pytest
-
 from fastdimse import AE
 
 

@@ -58,7 +58,10 @@ def run(argv: List[str], timeout: float = 120) -> str:
     return proc.stdout + proc.stderr
 
 
-@pytest.mark.parametrize("version", [v for v in VERSIONS if v != "%d.%d" % sys.version_info[:2]])
+RUNNING = "{}.{}".format(*sys.version_info[:2])
+
+
+@pytest.mark.parametrize("version", [v for v in VERSIONS if v != RUNNING])
 def test_wheel_round_trip_in_clean_venv(version: str, tmp_path: Path) -> None:
     wheel = shipped_wheel()
     python = interpreter(version)
