@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds once and runs every test: the wheel that ships (scripts/wheel.sh checks its
 # manylinux2014 tag with auditwheel), style checks, stubtest of the installed extension
-# against its stub, the Rust core's tests, then pytest against the installed wheel (interop
+# against its stub, the sdist built offline from its own contents, the Rust core's tests, then pytest against the installed wheel (interop
 # with DCMTK and pynetdicom, the wheel in clean venvs of the other CPythons, every
 # README/docs code block).
 set -euo pipefail
@@ -21,6 +21,10 @@ echo "== types"
 # From outside the repo, so `fastdimse` is the installed wheel, not python/.
 PY_ABS=$("$PY" -c 'import sys; print(sys.executable)')
 (cd / && "$PY_ABS" -m mypy.stubtest fastdimse._core)
+
+echo "== sdist"
+# Complete, and builds offline (cargo) from its own contents outside the repository.
+./scripts/sdist.sh --build
 
 echo "== cargo test"
 cargo test --quiet
