@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds once and runs every test: the wheel that ships (scripts/wheel.sh checks its
 # manylinux2014 tag with auditwheel), style checks, stubtest of the installed extension
-# against its stub, the sdist built offline from its own contents, the Rust core's tests, then pytest against the installed wheel (interop
-# with DCMTK and pynetdicom, the wheel in clean venvs of the other CPythons, every
-# README/docs code block).
+# against its stub, the sdist built offline from its own contents, the Rust core's tests,
+# then pytest against the installed wheel (interop with DCMTK and pynetdicom, the wheel in
+# clean venvs of the other CPythons, every README/docs code block).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
