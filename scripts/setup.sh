@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Installs what building and testing need on a fresh Debian machine: DCMTK (the real peer
-# for interop tests) from Debian, and maturin, pydicom, pynetdicom and the test tools from
-# PyPI. Safe to run again: it only installs what is missing.
+# for interop tests) from Debian, and maturin, zig (for manylinux2014 wheels), auditwheel,
+# mypy, pydicom, pynetdicom and the test tools from PyPI. Safe to run again: it only
+# installs what is missing.
+#
+# The PyPI packages go into whichever Python runs this ($PYTHON, else python3): a venv is
+# the place for them (python3 -m venv .venv && . .venv/bin/activate, or PYTHON=.venv/bin/python).
+# Outside a venv it still installs (CI runs as root with no venv) and says where.
 set -euo pipefail
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -17,14 +22,30 @@ fi
 PY=${PYTHON:-python3}
 missing=$("$PY" - <<'PYEOF'
 import importlib.util
-mods = {"maturin": "maturin>=1.7,<2", "pytest": "pytest>=7", "pytest_timeout": "pytest-timeout",
+import subprocess
+import sys
+
+mods = {"pytest": "pytest>=7", "pytest_timeout": "pytest-timeout",
         "pytest_benchmark": "pytest-benchmark", "pydicom": "pydicom>=2.4",
-        "pynetdicom": "pynetdicom==3.0.4", "ruff": "ruff"}
-print(" ".join(v for k, v in mods.items() if importlib.util.find_spec(k) is None))
+        "pynetdicom": "pynetdicom==3.0.4", "ruff": "ruff",
+        # Pinned: the zig release maturin's manylinux2014 builds were checked with.
+        "ziglang": "ziglang==0.15.2", "auditwheel": "auditwheel>=6", "mypy": "mypy>=1.10"}
+need = [v for k, v in mods.items() if importlib.util.find_spec(k) is None]
+# maturin runs through its console script: a venv that sees the base interpreter's maturin
+# package (--system-site-packages) still lacks the script, so test the command itself.
+probe = subprocess.run([sys.executable, "-m", "maturin", "--version"], capture_output=True)
+if probe.returncode != 0:
+    need.append("maturin")
+print(" ".join(need))
 PYEOF
 )
 if [ -n "$missing" ]; then
-    echo "setup: installing from PyPI: $missing"
+    where=$("$PY" -c 'import sys; print(sys.prefix + (" (a venv)" if sys.prefix != sys.base_prefix else " (not a venv: consider python3 -m venv)"))')
+    echo "setup: installing from PyPI into $where: $missing"
+    pip=("$PY" -m pip install -q --disable-pip-version-check)
+    others=$(tr ' ' '\n' <<<"$missing" | grep -vx maturin | tr '\n' ' ' || true)
     # shellcheck disable=SC2086
-    "$PY" -m pip install -q --disable-pip-version-check $missing
+    if [ -n "${others// /}" ]; then "${pip[@]}" $others; fi
+    # --ignore-installed: the venv's own maturin script, even where the base has the package.
+    case " $missing " in *" maturin "*) "${pip[@]}" --ignore-installed "maturin>=1.9,<2" ;; esac
 fi

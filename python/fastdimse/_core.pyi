@@ -1,6 +1,11 @@
 """Type stubs for the Rust extension module ``fastdimse._core``."""
 
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
+
+from typing_extensions import final
+
+# The extension's classes are PyO3 classes: not subclassable (@final); their constructors
+# are `__new__`, as PyO3 defines them.
 
 __version__: str
 IMPLEMENTATION_CLASS_UID: str
@@ -18,6 +23,7 @@ def close_gate() -> None: ...
 
 # ----- PDU codec ---------------------------------------------------------------------------
 
+@final
 class PDU:
     @staticmethod
     def from_fields(fields: Dict[str, Any]) -> PDU: ...
@@ -27,7 +33,8 @@ class PDU:
     def name(self) -> str: ...
     @property
     def fields(self) -> Dict[str, Any]: ...
-    def __getattr__(self, name: str) -> Any: ...
+    # Every field of `fields` also reads as an attribute (PyO3's fallback getattr slot).
+    def __getattribute__(self, name: str, /) -> Any: ...
     def encode(self) -> bytes: ...
     def __len__(self) -> int: ...
 
@@ -36,9 +43,11 @@ def split_pdus(data: bytes) -> Tuple[List[bytes], bytes]: ...
 
 # ----- DIMSE command sets --------------------------------------------------------------------
 
-CommandValue = Union[int, str, bytes, List[int]]
+_CommandValue = Union[int, str, bytes, List[int]]
 
-def decode_command(data: bytes) -> List[Tuple[int, Optional[str], Optional[str], CommandValue]]: ...
+def decode_command(
+    data: bytes,
+) -> List[Tuple[int, Optional[str], Optional[str], _CommandValue]]: ...
 def split_command(data: bytes) -> List[Tuple[int, str, bytes, int]]: ...
 def has_status_details(data: bytes) -> bool: ...
 def encode_command(elements: Iterable[Tuple[int, Any]]) -> bytes: ...
@@ -51,8 +60,9 @@ def command_field_name(value: int) -> Optional[str]: ...
 
 # ----- networking ------------------------------------------------------------------------------
 
-ContextInfo = Tuple[int, str, Optional[str], int, bool, bool]
+_ContextInfo = Tuple[int, str, Optional[str], int, bool, bool]
 
+@final
 class CoreAssociation:
     @property
     def id(self) -> int: ...
@@ -90,8 +100,11 @@ class CoreAssociation:
     def release(self) -> bool: ...
     def abort(self) -> None: ...
 
+@final
 class CoreServer:
-    def __init__(self, host: str, port: int, config: Dict[str, Any], dispatcher: Any) -> None: ...
+    def __new__(
+        cls, host: str, port: int, config: Dict[str, Any], dispatcher: Any
+    ) -> CoreServer: ...
     @property
     def server_address(self) -> Tuple[str, int]: ...
     @property
@@ -111,15 +124,46 @@ def associate_async(
     callback: Union[CompletionSlot, Callable[[Union[CoreAssociation, NetworkError]], None]],
 ) -> None: ...
 
+@final
 class Completions:
     """One event loop's queue of finished asyncio operations (see ``_completion``)."""
 
-    def __init__(self) -> None: ...
+    def __new__(cls) -> Completions: ...
     def fileno(self) -> int: ...
     def drain(self) -> List[Tuple[int, Any, Optional[BaseException]]]: ...
     def slot(self, token: int) -> CompletionSlot: ...
 
+@final
 class CompletionSlot:
     """Where the core queues one operation's outcome, under its token."""
 
-__all__: Sequence[str]
+__all__ = [
+    "reset_log_cache",
+    "panic_count",
+    "close_gate",
+    "FastDimseError",
+    "PDUDecodeError",
+    "CommandSetError",
+    "AssociationError",
+    "NetworkError",
+    "PDU",
+    "decode_pdu",
+    "split_pdus",
+    "decode_command",
+    "split_command",
+    "has_status_details",
+    "encode_command",
+    "encode_echo_rsp",
+    "fragment_message",
+    "command_dictionary",
+    "command_field_name",
+    "associate_async",
+    "CoreAssociation",
+    "CoreServer",
+    "associate",
+    "Completions",
+    "CompletionSlot",
+    "IMPLEMENTATION_CLASS_UID",
+    "IMPLEMENTATION_VERSION_NAME",
+    "__version__",
+]

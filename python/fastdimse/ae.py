@@ -63,7 +63,36 @@ def _validate_uid(value: object, name: str) -> UID:
 
 
 class ApplicationEntity:
-    """A DICOM application entity: requests associations and serves them."""
+    """A DICOM application entity: requests associations and serves them.
+
+    pynetdicom's ``AE``: the same settings, defaults and checks. Every setting is
+    validated when it is set, so a bad value raises at the line that set it.
+
+    Parameters
+    ----------
+    ae_title : str, optional
+        Our AE title, 1 to 16 printable ASCII characters, not only spaces (default
+        ``"PYNETDICOM"``, as pynetdicom's). Used as the calling AE title when requesting an
+        association, and as the title a server answers to.
+
+    Raises
+    ------
+    TypeError
+        If `ae_title` is not a ``str``.
+    ValueError
+        If `ae_title` is empty, too long, only spaces or has a character that is not allowed.
+
+    Examples
+    --------
+    A Verification SCU::
+
+        from fastdimse import AE
+        from fastdimse.sop_class import Verification
+
+        ae = AE(ae_title="MY-SCU")
+        ae.add_requested_context(Verification)
+        assoc = ae.associate("127.0.0.1", 11112)
+    """
 
     def __init__(self, ae_title: str = "PYNETDICOM") -> None:
         self.ae_title = ae_title
@@ -96,6 +125,8 @@ class ApplicationEntity:
 
     @property
     def implementation_class_uid(self) -> UID:
+        """The Implementation Class UID sent in association requests and answers
+        (fastdimse's own by default). Setting it raises ``ValueError`` for an invalid UID."""
         return self._implementation_class_uid
 
     @implementation_class_uid.setter
@@ -105,6 +136,9 @@ class ApplicationEntity:
 
     @property
     def implementation_version_name(self) -> Optional[str]:
+        """The Implementation Version Name sent with the Implementation Class UID, or None to
+        send none. Setting it raises ``TypeError`` for a non-str and ``ValueError`` for a
+        value that is not 1 to 16 ASCII characters."""
         return self._implementation_version_name
 
     @implementation_version_name.setter
@@ -231,7 +265,21 @@ class ApplicationEntity:
         abstract_syntax: Union[str, UID],
         transfer_syntax: Union[str, Sequence[str], None] = None,
     ) -> None:
-        """Propose `abstract_syntax` with `transfer_syntax` (default: the four defaults)."""
+        """Propose `abstract_syntax` in the associations this AE requests.
+
+        Parameters
+        ----------
+        abstract_syntax : str or pydicom.uid.UID
+            The SOP Class UID, e.g. ``Verification`` from :mod:`fastdimse.sop_class`.
+        transfer_syntax : str or list of str, optional
+            The transfer syntaxes to propose (default: implicit VR little endian, explicit
+            VR little endian, deflated explicit VR little endian, explicit VR big endian).
+
+        Raises
+        ------
+        ValueError
+            If 128 contexts are already requested, or a UID is invalid.
+        """
         if len(self._requested_contexts) >= _MAX_CONTEXTS:
             raise ValueError(
                 "Failed to add the requested presentation context as there are already the "
@@ -245,7 +293,20 @@ class ApplicationEntity:
         abstract_syntax: Union[str, UID],
         transfer_syntax: Union[str, Sequence[str], None] = None,
     ) -> None:
-        """Stop proposing `abstract_syntax` (or only some of its transfer syntaxes)."""
+        """Stop proposing `abstract_syntax`, or only some of its transfer syntaxes.
+
+        Parameters
+        ----------
+        abstract_syntax : str or pydicom.uid.UID
+            The SOP Class UID to stop proposing.
+        transfer_syntax : str or list of str, optional
+            Remove only these transfer syntaxes; a context left with none is removed.
+
+        Raises
+        ------
+        ValueError
+            If no requested context has `abstract_syntax`.
+        """
         uid = UID(abstract_syntax)
         if not any(c.abstract_syntax == uid for c in self._requested_contexts):
             raise ValueError(f"No requested context for '{uid}'")
@@ -284,7 +345,29 @@ class ApplicationEntity:
         scu_role: Optional[bool] = None,
         scp_role: Optional[bool] = None,
     ) -> None:
-        """Accept `abstract_syntax` with `transfer_syntax` (in our order of preference)."""
+        """Accept `abstract_syntax` in associations this AE's servers are asked for.
+
+        Adding an abstract syntax that is already supported adds the new transfer
+        syntaxes to it and replaces its roles.
+
+        Parameters
+        ----------
+        abstract_syntax : str or pydicom.uid.UID
+            The SOP Class UID, e.g. ``Verification``.
+        transfer_syntax : str or list of str, optional
+            The transfer syntaxes accepted, in our order of preference (default: the four
+            that :meth:`add_requested_context` proposes).
+        scu_role, scp_role : bool, optional
+            The answer to an SCP/SCU Role Selection proposal for this abstract syntax;
+            ``None`` (the default) answers with the roles the DICOM default gives.
+
+        Raises
+        ------
+        TypeError
+            If `scu_role` or `scp_role` is neither a ``bool`` nor ``None``.
+        ValueError
+            If a UID is invalid or 65536 contexts are already supported.
+        """
         for name, role in (("scu_role", scu_role), ("scp_role", scp_role)):
             if role is not None and not isinstance(role, bool):
                 raise TypeError(f"{name} must be a bool or None, not {role!r}")
@@ -305,7 +388,20 @@ class ApplicationEntity:
         abstract_syntax: Union[str, UID],
         transfer_syntax: Union[str, Sequence[str], None] = None,
     ) -> None:
-        """Stop accepting `abstract_syntax` (or only some of its transfer syntaxes)."""
+        """Stop accepting `abstract_syntax`, or only some of its transfer syntaxes.
+
+        Parameters
+        ----------
+        abstract_syntax : str or pydicom.uid.UID
+            The SOP Class UID to stop accepting.
+        transfer_syntax : str or list of str, optional
+            Remove only these transfer syntaxes; a context left with none is removed.
+
+        Raises
+        ------
+        ValueError
+            If no supported context has `abstract_syntax`.
+        """
         key = str(UID(abstract_syntax))
         if key not in self._supported_contexts:
             raise ValueError(f"No supported context for '{key}'")
@@ -377,13 +473,57 @@ class ApplicationEntity:
         ae_title: str = "ANY-SCP",
         max_pdu: int = PYNETDICOM_MAXIMUM_PDU,
         ext_neg: Optional[Sequence[Any]] = None,
-        bind_address: Tuple[str, int] = ("", 0),
+        bind_address: Optional[Tuple[str, int]] = None,
         tls_args: Optional[Any] = None,
         evt_handlers: Optional[Sequence[Any]] = None,
     ) -> Association:
-        """Request an association with the AE at `addr`:`port`; returns it in whatever
-        state negotiation left it (check ``is_established``). The GIL is released while
-        the core connects and negotiates."""
+        """Request an association with the AE at `addr`:`port`.
+
+        The GIL is released while the core connects and negotiates.
+
+        Parameters
+        ----------
+        addr : str
+            The peer's IPv4/IPv6 address or host name.
+        port : int
+            The peer's listen port, 1 to 65535.
+        contexts : list of PresentationContext, optional
+            The presentation contexts to propose; by default :attr:`requested_contexts`.
+        ae_title : str, optional
+            The called AE title (default ``"ANY-SCP"``).
+        max_pdu : int, optional
+            The largest P-DATA-TF PDU we accept, in bytes (0 for no limit; default 16382).
+        ext_neg : list, optional
+            Extended negotiation items: a
+            :class:`~fastdimse.pdu_primitives.UserIdentityNegotiation` and/or an
+            :class:`~fastdimse.pdu_primitives.AsynchronousOperationsWindowNegotiation`
+            (pynetdicom's items are accepted as well); other items are not sent.
+        bind_address : tuple of (str, int), optional
+            The local (host, port) to connect from; ``None`` (the default) or ``("", 0)``
+            lets the OS choose.
+        tls_args : tuple, optional
+            Accepted for pynetdicom compatibility; must be ``None``.
+        evt_handlers : list of tuple, optional
+            ``(event, handler)`` or ``(event, handler, args)`` bindings for this association.
+
+        Returns
+        -------
+        Association
+            In whatever state negotiation left it: check ``is_established``,
+            ``is_rejected`` and ``is_aborted``. A connection that could not be made (refused,
+            unresolvable host, timeout) gives an aborted association, as pynetdicom does.
+
+        Raises
+        ------
+        TypeError
+            If `addr` is not a ``str`` or `bind_address` is not a (host, port) tuple.
+        ValueError
+            If `port`, `max_pdu` or `ae_title` is invalid, or more than 128 contexts.
+        RuntimeError
+            If no presentation context is requested.
+        NotImplementedError
+            If `tls_args` is given (TLS is not supported yet).
+        """
         config, handlers, dispatcher = self._request(
             addr, port, contexts, ae_title, max_pdu, ext_neg, tls_args, evt_handlers, bind_address
         )
@@ -401,13 +541,27 @@ class ApplicationEntity:
         ae_title: str = "ANY-SCP",
         max_pdu: int = PYNETDICOM_MAXIMUM_PDU,
         ext_neg: Optional[Sequence[Any]] = None,
+        bind_address: Optional[Tuple[str, int]] = None,
+        tls_args: Optional[Any] = None,
         evt_handlers: Optional[Sequence[Any]] = None,
-        bind_address: Tuple[str, int] = ("", 0),
     ) -> Association:
-        """:meth:`associate` for asyncio: awaits the outcome without blocking the event loop
-        or occupying a thread. Event handlers still run on the core's handler threads."""
+        """:meth:`associate` for asyncio, with the same parameters in the same order.
+
+        Awaits the outcome without blocking the event loop or occupying a thread. Event
+        handlers still run on the core's handler threads.
+
+        Returns
+        -------
+        Association
+            As :meth:`associate` returns it.
+
+        Raises
+        ------
+        TypeError, ValueError, RuntimeError, NotImplementedError
+            As :meth:`associate`, before anything is sent.
+        """
         config, handlers, dispatcher = self._request(
-            addr, port, contexts, ae_title, max_pdu, ext_neg, None, evt_handlers, bind_address
+            addr, port, contexts, ae_title, max_pdu, ext_neg, tls_args, evt_handlers, bind_address
         )
         core = await _completion.start(
             lambda target: _core.associate_async(addr, port, config, dispatcher, target)
@@ -443,7 +597,7 @@ class ApplicationEntity:
         ext_neg: Optional[Sequence[Any]],
         tls_args: Optional[Any],
         evt_handlers: Optional[Sequence[Any]],
-        bind_address: Tuple[str, int] = ("", 0),
+        bind_address: Optional[Tuple[str, int]] = None,
     ) -> Tuple[Dict[str, Any], Dict[Any, Any], Any]:
         """Checks the arguments of an association request and builds the core's settings."""
         if not isinstance(addr, str):
@@ -528,8 +682,39 @@ class ApplicationEntity:
     ) -> Optional[AssociationServer]:
         """Serve associations on `address` = (host, port).
 
-        With ``block=True`` this returns when the server is shut down (Ctrl-C does it);
-        with ``block=False`` it returns the running :class:`AssociationServer`.
+        Parameters
+        ----------
+        address : tuple of (str, int)
+            The local address and port to listen on; port 0 lets the OS choose (read it
+            back from ``server_address``).
+        block : bool, optional
+            ``True`` (the default): serve until the server is shut down (Ctrl-C or SIGTERM
+            does it) and return ``None``. ``False``: return the running server at once.
+        ssl_context : ssl.SSLContext, optional
+            Accepted for pynetdicom compatibility; must be ``None``.
+        evt_handlers : list of tuple, optional
+            ``(event, handler)`` or ``(event, handler, args)`` bindings for every
+            association the server accepts.
+        ae_title : str, optional
+            The AE title this server answers to (default: :attr:`ae_title`).
+        contexts : list of PresentationContext, optional
+            The contexts it accepts (default: :attr:`supported_contexts`).
+
+        Returns
+        -------
+        AssociationServer or None
+            The running server when `block` is ``False``, else ``None``.
+
+        Raises
+        ------
+        TypeError
+            If `address` is not a (host: str, port: int) tuple.
+        ValueError
+            If no presentation context is supported or `ae_title` is invalid.
+        NotImplementedError
+            If `ssl_context` is given (TLS is not supported yet).
+        fastdimse.exceptions.NetworkError
+            If the address cannot be bound (in use, not on this machine, port out of range).
         """
         if ssl_context is not None:
             raise NotImplementedError("TLS is not supported by fastdimse yet")
@@ -583,7 +768,9 @@ class ApplicationEntity:
 
 
 def _bind_address(value: object) -> Optional[Tuple[str, int]]:
-    """The local (host, port) to connect from; None for the default ("", 0)."""
+    """The local (host, port) to connect from; None for the default (None or ("", 0))."""
+    if value is None:
+        return None
     if (
         not isinstance(value, tuple)
         or len(value) != 2
@@ -630,11 +817,22 @@ class AssociationServer:
 
     @property
     def active_associations(self) -> List[Association]:
+        """The associations this server has open now."""
         return [self._dispatcher.association(core) for core in self._core.active_associations()]
 
     def bind(self, event: Any, handler: Any, args: Optional[List[Any]] = None) -> None:
         """Bind `handler` to `event` for the associations this server accepts from now on
-        and, as in pynetdicom, for those already open."""
+        and, as in pynetdicom, for those already open.
+
+        Parameters
+        ----------
+        event : evt.NotificationEvent or evt.InterventionEvent
+            The event, e.g. ``evt.EVT_C_ECHO``.
+        handler : callable
+            Called with the :class:`~fastdimse.evt.Event` (and `args`, if given).
+        args : list, optional
+            Extra positional arguments passed to `handler` after the event.
+        """
         active = self.active_associations
         evt._add_handler(event, self._handlers, (handler, args))
         self._push_interest()
@@ -642,7 +840,8 @@ class AssociationServer:
             assoc.bind(event, handler, args)
 
     def unbind(self, event: Any, handler: Any) -> None:
-        """Unbind `handler` from `event` for new and open associations."""
+        """Unbind `handler` from `event` for new and open associations (an intervention
+        event gets its default handler back). Unbinding what is not bound does nothing."""
         active = self.active_associations
         evt._remove_handler(event, self._handlers, handler)
         self._push_interest()
@@ -661,6 +860,8 @@ class AssociationServer:
         self._core.reconfigure(self.ae._server_config(self.ae_title, self.contexts))
 
     def get_handlers(self, event: Any) -> Any:
+        """The handlers bound to `event`: a list of (handler, args) for a notification
+        event, one (handler, args) for an intervention event (its default when unbound)."""
         if isinstance(event, evt.NotificationEvent):
             return list(self._handlers.get(event, []))
         return self._handlers.get(event, (evt.get_default_handler(event), None))
@@ -681,6 +882,7 @@ class AssociationServer:
         self._stopped.set()
 
     def server_close(self) -> None:
+        """The same as :meth:`shutdown` (``socketserver``'s name, which pynetdicom keeps)."""
         self.shutdown()
 
     def __enter__(self) -> AssociationServer:

@@ -28,7 +28,30 @@ VERIFICATION = "1.2.840.10008.1.1"
 
 
 class ServiceUser:
-    """One end of an association: its AE title, address and negotiated parameters."""
+    """One end of an association: its AE title, address and negotiated parameters.
+
+    An :class:`Association` has two, ``requestor`` and ``acceptor``; applications read them
+    and do not create them.
+
+    Attributes
+    ----------
+    assoc : Association
+        The association this user belongs to.
+    mode : str
+        ``"requestor"`` or ``"acceptor"``.
+    ae_title : str
+        The user's AE title as negotiated ("" before negotiation).
+    address : str
+        Its IP address.
+    port : int or None
+        Its TCP port.
+    maximum_length : int or None
+        The largest P-DATA-TF PDU it receives, as it announced (0 = no limit).
+    implementation_class_uid, implementation_version_name : str or None
+        What it announced in its association request or answer.
+    user_identity : UserIdentityNegotiation or None
+        The requestor's user identity item, or the acceptor's response to it.
+    """
 
     def __init__(self, assoc: Association, mode: str) -> None:
         self.assoc = assoc
@@ -46,14 +69,18 @@ class ServiceUser:
 
     @property
     def is_requestor(self) -> bool:
+        """True if this user requested the association."""
         return self.mode == "requestor"
 
     @property
     def is_acceptor(self) -> bool:
+        """True if this user accepted (or was asked for) the association."""
         return self.mode == "acceptor"
 
     @property
     def primitive(self) -> None:  # pragma: no cover - pynetdicom compatibility only
+        """Always None: pynetdicom's A-ASSOCIATE primitive has no counterpart here (the core
+        negotiates); the negotiated values are this object's attributes."""
         return None
 
     def __repr__(self) -> str:
@@ -72,7 +99,33 @@ def _timeout(name: str, value: object) -> Optional[float]:
 
 
 class Association:
-    """An association with a peer AE (pynetdicom's ``Association`` API)."""
+    """An association with a peer AE (pynetdicom's ``Association`` API).
+
+    Returned by :meth:`AE.associate <fastdimse.ae.ApplicationEntity.associate>` (we are the
+    requestor) or handed to event handlers as ``event.assoc`` (our server accepted it);
+    applications do not construct it. A context manager: leaving the ``with`` block
+    releases an established association.
+
+    Parameters
+    ----------
+    ae : ApplicationEntity
+        The AE that requested or accepted it.
+    core : object
+        The Rust core's association, or None for a request that never connected.
+    handlers : dict, optional
+        The event handlers bound to it.
+
+    Attributes
+    ----------
+    ae : ApplicationEntity
+        As given.
+    requestor, acceptor : ServiceUser
+        The two ends, with their AE titles, addresses and negotiated parameters.
+    acse_timeout, dimse_timeout, network_timeout, connection_timeout : float or None
+        The AE's timeouts when the association was made, in seconds.
+    dimse : DIMSEServiceProvider
+        pynetdicom's DIMSE provider object (message IDs and timeouts).
+    """
 
     def __init__(
         self, ae: ApplicationEntity, core: Any, handlers: Optional[Dict[Any, Any]] = None
@@ -173,10 +226,12 @@ class Association:
 
     @property
     def is_requestor(self) -> bool:
+        """True if our AE requested the association."""
         return self.mode == "requestor"
 
     @property
     def is_acceptor(self) -> bool:
+        """True if our AE's server accepted it."""
         return self.mode == "acceptor"
 
     @property
@@ -192,14 +247,18 @@ class Association:
 
     @property
     def is_rejected(self) -> bool:
+        """True if the acceptor rejected the request (see :attr:`rejection`)."""
         return self._state == "rejected"
 
     @property
     def is_aborted(self) -> bool:
+        """True if the association was aborted (by either side, or by a timeout or a
+        protocol error), or if the connection could not be made at all."""
         return self._state == "aborted" or self._failed
 
     @property
     def is_released(self) -> bool:
+        """True once the association has been released normally."""
         return self._state == "released"
 
     def _can_send_dimse(self) -> bool:
@@ -218,6 +277,7 @@ class Association:
 
     @property
     def name(self) -> str:
+        """``"Association-<native_id>"`` (pynetdicom's thread name has this place)."""
         return f"Association-{self.native_id}"
 
     # ----- negotiated parameters ---------------------------------------------------------
@@ -295,12 +355,23 @@ class Association:
         self, event: Any, handler: Callable[..., Any], args: Optional[List[Any]] = None
     ) -> None:
         """Bind `handler` to `event` for this association; it applies at once, also while
-        the association is established."""
+        the association is established.
+
+        Parameters
+        ----------
+        event : evt.NotificationEvent or evt.InterventionEvent
+            The event, e.g. ``evt.EVT_C_ECHO`` or ``evt.EVT_RELEASED``.
+        handler : callable
+            Called with the :class:`~fastdimse.evt.Event` (then `args`, if given).
+        args : list, optional
+            Extra positional arguments for `handler`.
+        """
         evt._add_handler(event, self._handlers, (handler, args))
         self._push_interest()
 
     def unbind(self, event: Any, handler: Callable[..., Any]) -> None:
-        """Unbind `handler` from `event` for this association, at once."""
+        """Unbind `handler` from `event` for this association, at once (an intervention
+        event gets its default handler back). Unbinding what is not bound does nothing."""
         evt._remove_handler(event, self._handlers, handler)
         self._push_interest()
 
@@ -336,9 +407,29 @@ class Association:
     def send_c_echo(self, msg_id: int = 1) -> Dataset:
         """Send a C-ECHO-RQ and return the response's status as a Dataset.
 
-        The Dataset holds ``Status`` and any ``ErrorComment``, ``ErrorID`` or
-        ``OffendingElement`` the peer sent. It is empty if no valid response came (DIMSE
-        timeout, abort, closed connection); the association is then aborted.
+        The GIL is released while the core waits for the response.
+
+        Parameters
+        ----------
+        msg_id : int, optional
+            The request's Message ID, 0 to 65535 (default 1).
+
+        Returns
+        -------
+        pydicom.dataset.Dataset
+            ``Status`` and any ``ErrorComment``, ``ErrorID`` or ``OffendingElement`` the
+            peer sent. Empty if no valid response came (DIMSE timeout, abort, closed
+            connection); the association is then aborted.
+
+        Raises
+        ------
+        RuntimeError
+            If the association is not established.
+        ValueError
+            If `msg_id` is out of range or already used by a request in flight, or the
+            peer accepted no Verification context for our SCU role.
+        fastdimse.exceptions.AssociationError
+            If the request would exceed the negotiated asynchronous operations window.
         """
         context = self._check_echo(msg_id)
         return self._echo_result(self._core.echo(msg_id, context.context_id))
@@ -349,7 +440,23 @@ class Association:
 
         One association carries as many echoes at once as its asynchronous operations
         window allows (``ext_neg=[AsynchronousOperationsWindowNegotiation()]``, 1 without
-        it), each with its own `msg_id`; one more raises :class:`AssociationError`."""
+        it), each with its own `msg_id`; one more raises :class:`AssociationError`.
+
+        Parameters
+        ----------
+        msg_id : int, optional
+            The request's Message ID, 0 to 65535 (default 1).
+
+        Returns
+        -------
+        pydicom.dataset.Dataset
+            As :meth:`send_c_echo` returns it (empty if no valid response came).
+
+        Raises
+        ------
+        RuntimeError, ValueError, fastdimse.exceptions.AssociationError
+            As :meth:`send_c_echo`.
+        """
         context = self._check_echo(msg_id)
         core = self._core
         outcome = await _completion.start(
@@ -390,7 +497,21 @@ class Association:
     ) -> None:
         """Send a C-CANCEL-RQ for the request `msg_id` on `context_id`.
 
-        Without `context_id`, the first accepted context is used (Verification first).
+        Parameters
+        ----------
+        msg_id : int
+            The Message ID of the request to cancel, 0 to 65535.
+        context_id : int, optional
+            The presentation context to send it on; by default the first accepted one.
+        query_model : str, optional
+            Accepted for pynetdicom compatibility and not used (no query services here).
+
+        Raises
+        ------
+        RuntimeError
+            If the association is not established.
+        ValueError
+            If `msg_id` is out of range or no context was accepted.
         """
         if not self.is_established:
             raise RuntimeError(
@@ -407,19 +528,23 @@ class Association:
         self._core.send_cancel(msg_id, context_id)
 
     def release(self) -> None:
-        """Release the association (A-RELEASE), waiting for the peer's answer."""
+        """Release the association (A-RELEASE), waiting for the peer's answer (at most the
+        ACSE timeout; the association is aborted if none comes). Does nothing unless the
+        association is established."""
         if self._core is None or not self.is_established:
             return
         self._core.release()
 
     def abort(self) -> None:
-        """Abort the association (A-ABORT, service-user source)."""
+        """Abort the association (A-ABORT, service-user source). Does nothing once it has
+        ended."""
         if self._core is None or not self.is_alive():
             return
         self._core.abort()
 
     async def release_async(self) -> None:
-        """:meth:`release` for asyncio."""
+        """:meth:`release` for asyncio: awaits the peer's answer without blocking the event
+        loop. Does nothing unless the association is established."""
         if self._core is None or not self.is_established:
             return
         await _completion.start(self._core.release_async)

@@ -91,14 +91,32 @@ class DIMSEServiceProvider:
 
     @property
     def assoc(self) -> Association:
+        """The association this provider sends on."""
         return self._assoc
 
     @property
     def dimse_timeout(self) -> Optional[float]:
+        """The association's DIMSE timeout, in seconds (None: wait for ever)."""
         return self._assoc.dimse_timeout
 
     def send_msg(self, primitive: Any, context_id: int) -> None:
-        """Encode and send `primitive` (e.g. a C_ECHO response) on `context_id`."""
+        """Encode and send `primitive` on `context_id`.
+
+        Parameters
+        ----------
+        primitive : dimse_primitives.C_ECHO or dimse_primitives.C_CANCEL
+            The message; for a C_ECHO response its Status and MessageIDBeingRespondedTo
+            must be set.
+        context_id : int
+            The accepted presentation context to send it on.
+
+        Raises
+        ------
+        ValueError
+            If an element of the message cannot be encoded.
+        fastdimse.exceptions.AssociationError
+            If the association can no longer send (released or aborted).
+        """
         if type(primitive) is C_ECHO and _plain_response(primitive):
             # What nearly every handled echo sends: the core builds the same bytes itself,
             # about 1 µs of the 11 µs a handled C-ECHO spends on its handler thread.
@@ -115,5 +133,12 @@ class DIMSEServiceProvider:
         self._assoc._core.send_command(context_id, command)
 
     def is_cancelled(self, msg_id: int) -> bool:
-        """True once if a C-CANCEL-RQ for `msg_id` arrived during the current request."""
+        """Whether a C-CANCEL-RQ for `msg_id` arrived while that request was being
+        handled: True once, then False (the cancellation is consumed).
+
+        Parameters
+        ----------
+        msg_id : int
+            The Message ID of the request in progress.
+        """
         return bool(self._assoc._core.is_cancelled(msg_id))

@@ -441,7 +441,15 @@ def status_dataset_from_command(
 
 
 def make_c_echo_request(message_id: int, affected_sop_class_uid: str) -> C_ECHO:
-    """Return a validated C-ECHO request primitive."""
+    """Return a C-ECHO request primitive with `message_id` and `affected_sop_class_uid`.
+
+    Raises
+    ------
+    TypeError
+        If `message_id` is not an int or the UID not a str or bytes.
+    ValueError
+        If `message_id` is outside 0-65535 or the UID is invalid.
+    """
     request = C_ECHO()
     request.MessageID = message_id
     request.AffectedSOPClassUID = affected_sop_class_uid
@@ -449,7 +457,15 @@ def make_c_echo_request(message_id: int, affected_sop_class_uid: str) -> C_ECHO:
 
 
 def make_c_cancel_request(message_id_being_responded_to: int) -> C_CANCEL:
-    """Return a validated C-CANCEL request primitive."""
+    """Return a C-CANCEL request primitive for the request `message_id_being_responded_to`.
+
+    Raises
+    ------
+    TypeError
+        If `message_id_being_responded_to` is not an int.
+    ValueError
+        If it is outside 0-65535.
+    """
     cancel = C_CANCEL()
     cancel.MessageIDBeingRespondedTo = message_id_being_responded_to
     return cancel

@@ -284,6 +284,11 @@ def get_default_handler(event: InterventionEvent) -> Callable[[Event], Any]:
     ``EVT_SOP_EXTENDED``'s return ``{}`` (no items). ``EVT_USER_ID`` and
     ``EVT_ASYNC_OPS``'s raise :class:`NotImplementedError`, meaning "no
     answer": the association is accepted without a response item.
+
+    Raises
+    ------
+    TypeError
+        If `event` is not an intervention event.
     """
     if not isinstance(event, InterventionEvent):
         raise TypeError(f"'event' must be an intervention event, not {event!r}")

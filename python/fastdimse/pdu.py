@@ -29,17 +29,59 @@ A_ABORT = 0x07
 
 
 def decode(data: bytes) -> PDU:
-    """Decode one whole PDU (its 6-byte header included)."""
+    """Decode one whole PDU (its 6-byte header included).
+
+    Parameters
+    ----------
+    data : bytes
+        Exactly one PDU.
+
+    Returns
+    -------
+    PDU
+        Its type, name and fields (read as attributes or as the ``fields`` dict).
+
+    Raises
+    ------
+    fastdimse.exceptions.PDUDecodeError
+        If `data` is not one valid PDU; the message names the PDU, the item and the offset.
+    """
     return _core.decode_pdu(data)
 
 
 def from_fields(fields: dict) -> PDU:
-    """Build a PDU from a dict shaped like ``PDU.fields``."""
+    """Build a PDU from a dict shaped like ``PDU.fields`` (``pdu_type`` included).
+
+    Returns
+    -------
+    PDU
+        Ready to ``encode()``.
+
+    Raises
+    ------
+    KeyError
+        If a required field is missing.
+    TypeError
+        If a field has the wrong type.
+    ValueError
+        If a value is out of range (an unknown ``pdu_type`` among them).
+    """
     return _core.PDU.from_fields(fields)
 
 
 def split(stream: bytes) -> Tuple[List[bytes], bytes]:
-    """Split a byte stream into whole PDUs by their headers: ``(pdus, leftover)``."""
+    """Split a byte stream into whole PDUs by their 6-byte headers.
+
+    Parameters
+    ----------
+    stream : bytes
+        Bytes as read from a socket: any number of PDUs, the last possibly incomplete.
+
+    Returns
+    -------
+    tuple of (list of bytes, bytes)
+        The whole PDUs (not decoded) and the bytes left over after them.
+    """
     pdus, rest = _core.split_pdus(stream)
     return list(pdus), bytes(rest)
 

@@ -22,7 +22,23 @@ def _check_field(name: str, value: object) -> Optional[bytes]:
 
 class UserIdentityNegotiation:
     """User identity negotiation (PS3.7 D.3.3.7): the request's identity and, in the
-    acceptor's answer, the server response."""
+    acceptor's answer, the server response.
+
+    Proposed with ``AE.associate(ext_neg=[item])``; an SCP sees the request as
+    ``event.assoc.requestor.user_identity`` and answers it from an ``EVT_USER_ID``
+    handler. Every field is checked when it is set.
+
+    Attributes
+    ----------
+    user_identity_type : int or None
+        1 username, 2 username and passcode, 3 Kerberos, 4 SAML, 5 JWT.
+    positive_response_requested : bool
+        Whether the requestor asks for a server response (default False).
+    primary_field, secondary_field : bytes or None
+        The identity (username, ticket, assertion, token) and, for type 2, the passcode.
+    server_response : bytes or None
+        The acceptor's answer, in an A-ASSOCIATE-AC.
+    """
 
     def __init__(self) -> None:
         self._user_identity_type: Optional[int] = None
@@ -33,7 +49,8 @@ class UserIdentityNegotiation:
 
     @property
     def user_identity_type(self) -> Optional[int]:
-        """1 username, 2 username and passcode, 3 Kerberos, 4 SAML, 5 JWT."""
+        """1 username, 2 username and passcode, 3 Kerberos, 4 SAML, 5 JWT (or None).
+        Setting another value raises ``ValueError``."""
         return self._user_identity_type
 
     @user_identity_type.setter
@@ -44,6 +61,10 @@ class UserIdentityNegotiation:
 
     @property
     def primary_field(self) -> Optional[bytes]:
+        """The username, Kerberos ticket, SAML assertion or JSON web token, or None.
+
+        Set it to bytes, a str (encoded as UTF-8) or None; ``TypeError`` for another type,
+        ``ValueError`` for more than 65535 bytes."""
         return self._primary_field
 
     @primary_field.setter
@@ -52,6 +73,10 @@ class UserIdentityNegotiation:
 
     @property
     def secondary_field(self) -> Optional[bytes]:
+        """The passcode (user identity type 2 only), or None.
+
+        Set it to bytes, a str (encoded as UTF-8) or None; ``TypeError`` for another type,
+        ``ValueError`` for more than 65535 bytes."""
         return self._secondary_field
 
     @secondary_field.setter
@@ -60,6 +85,10 @@ class UserIdentityNegotiation:
 
     @property
     def server_response(self) -> Optional[bytes]:
+        """The acceptor's response to a request that asked for one, or None.
+
+        Set it to bytes, a str (encoded as UTF-8) or None; ``TypeError`` for another type,
+        ``ValueError`` for more than 65535 bytes."""
         return self._server_response
 
     @server_response.setter
@@ -97,7 +126,8 @@ class AsynchronousOperationsWindowNegotiation:
 
     @property
     def maximum_number_operations_invoked(self) -> int:
-        """How many requests the requestor may have outstanding (0 = no limit)."""
+        """How many requests the requestor may have outstanding (0 = no limit; default 1).
+        Setting it raises ``TypeError`` for a non-int, ``ValueError`` outside 0-65535."""
         return self._invoked
 
     @maximum_number_operations_invoked.setter
@@ -106,7 +136,9 @@ class AsynchronousOperationsWindowNegotiation:
 
     @property
     def maximum_number_operations_performed(self) -> int:
-        """How many of the acceptor's requests the requestor performs at once."""
+        """How many of the acceptor's requests the requestor performs at once (0 = no
+        limit; default 1). Setting it raises ``TypeError`` for a non-int, ``ValueError``
+        outside 0-65535."""
         return self._performed
 
     @maximum_number_operations_performed.setter

@@ -45,7 +45,26 @@ def _validate_uid(value: object, what: str) -> UID:
 
 
 class PresentationContext:
-    """One presentation context: ID, abstract syntax, transfer syntaxes, roles, result."""
+    """One presentation context: ID, abstract syntax, transfer syntaxes, roles, result.
+
+    Usually made by :func:`build_context` or the AE's ``add_requested_context`` /
+    ``add_supported_context``, and read back from ``Association.accepted_contexts``.
+    Every attribute is checked when it is set.
+
+    Attributes
+    ----------
+    context_id : int or None
+        Odd, 1 to 255.
+    abstract_syntax : pydicom.uid.UID or None
+        The SOP Class UID.
+    transfer_syntax : list of pydicom.uid.UID
+        Proposed or supported transfer syntaxes (one after negotiation).
+    result : int or None
+        The negotiation result (0 accepted, 1 user rejection, 2 no reason, 3 abstract
+        syntax not supported, 4 transfer syntaxes not supported), None before negotiation.
+    scu_role, scp_role : bool or None
+        The SCP/SCU Role Selection values proposed or supported (None: not negotiated).
+    """
 
     def __init__(self) -> None:
         self._context_id: Optional[int] = None
@@ -75,6 +94,8 @@ class PresentationContext:
 
     @property
     def abstract_syntax(self) -> Optional[UID]:
+        """The SOP Class UID. Setting it raises ``TypeError`` for a value that is not a
+        str, bytes or UID, and ``ValueError`` for an invalid UID."""
         return self._abstract_syntax
 
     @abstract_syntax.setter
@@ -83,6 +104,8 @@ class PresentationContext:
 
     @property
     def transfer_syntax(self) -> List[UID]:
+        """The transfer syntax UIDs, in order of preference, without duplicates. Setting it
+        takes a list (``TypeError`` for a single UID) and checks each UID (``ValueError``)."""
         return self._transfer_syntax
 
     @transfer_syntax.setter
@@ -94,7 +117,10 @@ class PresentationContext:
             self.add_transfer_syntax(ts)
 
     def add_transfer_syntax(self, syntax: Union[str, bytes]) -> None:
-        """Append `syntax` unless it is already listed."""
+        """Append `syntax` unless it is already listed.
+
+        Raises ``TypeError`` for a value that is not a str, bytes or UID, ``ValueError``
+        for an invalid UID."""
         uid = _validate_uid(syntax, "transfer syntax")
         if uid not in self._transfer_syntax:
             self._transfer_syntax.append(uid)
@@ -157,7 +183,27 @@ class PresentationContext:
 def build_context(
     abstract_syntax: Union[str, bytes], transfer_syntax: Union[None, str, Sequence[str]] = None
 ) -> PresentationContext:
-    """A context for `abstract_syntax` with `transfer_syntax` (default: the four defaults)."""
+    """A new :class:`PresentationContext` (pynetdicom's ``build_context``).
+
+    Parameters
+    ----------
+    abstract_syntax : str, bytes or pydicom.uid.UID
+        The SOP Class UID.
+    transfer_syntax : str or list of str, optional
+        One transfer syntax or a list; default: :data:`DEFAULT_TRANSFER_SYNTAXES`.
+
+    Returns
+    -------
+    PresentationContext
+        With no context ID and no result yet.
+
+    Raises
+    ------
+    TypeError
+        If a UID is not a str, bytes or UID.
+    ValueError
+        If a UID is invalid.
+    """
     if transfer_syntax is None:
         transfer_syntax = DEFAULT_TRANSFER_SYNTAXES
     if isinstance(transfer_syntax, (str, bytes)):

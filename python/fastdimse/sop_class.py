@@ -30,7 +30,20 @@ class SOPClass(UID):
 
 
 def uid_to_service_class(uid: str) -> Type[ServiceClass]:
-    """Return the service class serving `uid` (the base ServiceClass if none does)."""
+    """Return the service class that serves the SOP Class `uid`.
+
+    Parameters
+    ----------
+    uid : str
+        A SOP Class UID.
+
+    Returns
+    -------
+    type
+        :class:`~fastdimse.service_class.VerificationServiceClass` for Verification, else
+        the base :class:`~fastdimse.service_class.ServiceClass` (only Verification is
+        served here).
+    """
     if uid == VERIFICATION_UID:
         return VerificationServiceClass
     return ServiceClass
@@ -47,7 +60,19 @@ Verification: SOPClass = _make_sop_class(VERIFICATION_UID)
 
 
 def uid_to_sop_class(uid: str) -> SOPClass:
-    """Return the :class:`SOPClass` for `uid`: :data:`Verification` or a new one."""
+    """Return the :class:`SOPClass` for `uid`.
+
+    Parameters
+    ----------
+    uid : str
+        A SOP Class UID.
+
+    Returns
+    -------
+    SOPClass
+        :data:`Verification` for its UID, else a new SOPClass whose ``service_class`` is the
+        base :class:`~fastdimse.service_class.ServiceClass`.
+    """
     if uid == VERIFICATION_UID:
         return Verification
     return _make_sop_class(uid)

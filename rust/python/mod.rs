@@ -46,7 +46,15 @@ fn reset_log_cache() {
     }
 }
 
-#[pymodule]
+// GIL stance, stated rather than left to PyO3's default (which since 0.28 declares every
+// module free-threading safe): this module needs the GIL. Its Python-facing state (handler
+// threads entering Python, the exit gate, the asyncio completion queue, the pure-Python
+// association and event layer above it) was designed and tested with the GIL serialising
+// Python code, and no free-threaded interpreter (3.13t/3.14t) has run the test suite. A
+// free-threaded interpreter that imports it re-enables the GIL and warns, rather than
+// running untested code without it. The abi3 wheel cannot be installed there anyway: a
+// free-threaded build needs its own, version-specific wheel.
+#[pymodule(gil_used = true)]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     if LOG_RESET.get().is_none() {
