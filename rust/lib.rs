@@ -1,6 +1,6 @@
 //! fastdimse: DICOM Upper Layer and DIMSE for the Verification service.
 //!
-//! Layers, each in its own module (see `DESIGN.md`):
+//! Layers, each in its own module (see docs/architecture.md):
 //! - [`pdu`]: the seven Upper Layer PDUs, their items and sub-items (decode/encode).
 //! - [`dimse`]: the DIMSE command set (group 0000), fragmentation and reassembly.
 //! - [`cancel`]: the per-association tracker of cancelled message IDs.

@@ -1,9 +1,13 @@
 //! One association's task: reads PDUs, drives the PS3.8 state machine, answers or hands
-//! over DIMSE messages, writes PDUs, and enforces every timeout. Both roles share it.
+//! over DIMSE messages, writes PDUs, and enforces every timeout. Both roles share it, over
+//! any transport (`transport.rs`).
 //!
-//! The task is the only owner of the socket. Other threads talk to it through
-//! [`Command`]s; it never polls: it sleeps in one `select!` on the socket, the command
-//! queue and the nearest deadline.
+//! The task owns the connection. Other threads talk to it through [`Command`]s; it sleeps
+//! in one `select!` on the connection, the command queue and the nearest deadline (over
+//! TCP its reader may first poll the socket for an adaptive window, `spin.rs`). Every event
+//! is looked up in the state table once (`Task::fsm`) and the action the cell names is
+//! performed; see docs/architecture.md for the events, who raises them, and the two paths
+//! that write P-DATA from another thread over TCP (`writer.rs`).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
