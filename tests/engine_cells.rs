@@ -201,6 +201,7 @@ fn acceptor(acse_ms: u64) -> (Peer, Arc<AssocShared>, Arc<Recorder>) {
         timeouts: timeouts(acse_ms),
         maximum_associations: 0,
         upgrade: None,
+        poll_ceiling: None,
     };
     let recorder = Arc::new(Recorder::default());
     let (peer, conn) = Peer::pair();
@@ -498,6 +499,7 @@ fn requestor() -> (Peer, Outcome, Arc<Recorder>, Vec<u8>) {
         timeouts: timeouts(2000),
         bind_address: None,
         upgrade: None,
+        poll_ceiling: None,
     };
     let recorder = Arc::new(Recorder::default());
     let (mut peer, conn) = Peer::pair();
@@ -725,6 +727,7 @@ fn a_peer_that_does_not_read_is_cut_off_at_the_stall_limit() {
         },
         maximum_associations: 0,
         upgrade: None,
+        poll_ceiling: None,
     };
     // A pipe that holds one AC and little more.
     let (ours, theirs) = tokio::io::duplex(512);

@@ -64,6 +64,7 @@ fn server(timeouts: Timeouts, max_pdu: u32, maximum_associations: usize) -> Serv
         timeouts,
         maximum_associations,
         upgrade: None,
+        poll_ceiling: None,
     };
     let bind: SocketAddr = "127.0.0.1:0".parse().expect("address");
     Server::start(bind, cfg, Arc::new(NoHooks)).expect("server starts")
@@ -272,6 +273,7 @@ fn associate_with(port: u16, timeouts: Timeouts) -> Arc<fastdimse::net::AssocSha
         timeouts,
         bind_address: None,
         upgrade: None,
+        poll_ceiling: None,
     };
     let mut rx = start_associate("127.0.0.1", port, cfg, Arc::new(NoHooks)).expect("config ok");
     let assoc = rx
@@ -699,6 +701,7 @@ fn scu_against_ac(ac: Vec<u8>) -> (Lifecycle, Got, Got) {
         timeouts: timeouts(5.0, Some(5.0)),
         bind_address: None,
         upgrade: None,
+        poll_ceiling: None,
     };
     let mut rx = start_associate("127.0.0.1", port, cfg, Arc::new(NoHooks)).expect("config ok");
     let assoc = rx

@@ -125,6 +125,7 @@ class CoreServer:
     def reconfigure(self, config: Dict[str, Any]) -> None: ...
     def shutdown(self, timeout: float = 10.0) -> None: ...
 
+def request_io_threads(n: int) -> None: ...
 def associate(host: str, port: int, config: Dict[str, Any], dispatcher: Any) -> CoreAssociation: ...
 def associate_async(
     host: str,
@@ -167,6 +168,7 @@ __all__ = [
     "fragment_message",
     "command_dictionary",
     "command_field_name",
+    "request_io_threads",
     "associate_async",
     "CoreAssociation",
     "CoreServer",

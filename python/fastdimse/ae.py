@@ -103,6 +103,8 @@ class ApplicationEntity:
         self._maximum_associations = 10
         self._maximum_pdu_size = PYNETDICOM_MAXIMUM_PDU
         self._require_called_aet = False
+        self._io_threads: Optional[int] = None
+        self._poll_ceiling_us: Optional[int] = None
         self._require_calling_aet: List[str] = []
         self._implementation_class_uid = UID(_core.IMPLEMENTATION_CLASS_UID)
         self._implementation_version_name: Optional[str] = _core.IMPLEMENTATION_VERSION_NAME
@@ -194,6 +196,49 @@ class ApplicationEntity:
     def connection_timeout(self, value: Optional[float]) -> None:
         self._connection_timeout = _validate_timeout("connection_timeout", value)
         self._settings_changed("connection_timeout")
+
+    # ----- fastdimse's own tuning (no pynetdicom equivalent) ----------------------------------
+
+    @property
+    def io_threads(self) -> Optional[int]:
+        """I/O threads of the process's server runtime, which serves every accepted
+        association of every server (``None``: ``FASTDIMSE_WORKERS``, else one per core).
+
+        Read when this AE starts a server. The runtime is started once per process, by
+        the first server: a later server that asks for another number raises
+        ``ValueError`` naming the number it runs with. Fewer threads are not cheaper
+        (docs/migration.md, "Threads and performance").
+        """
+        return self._io_threads
+
+    @io_threads.setter
+    def io_threads(self, value: Optional[int]) -> None:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise TypeError(f"io_threads must be an int or None, not {value!r}")
+        if value is not None and not 1 <= value <= 1024:
+            raise ValueError(f"io_threads must be 1 to 1024, not {value}")
+        self._io_threads = value
+
+    @property
+    def poll_ceiling_us(self) -> Optional[int]:
+        """The longest adaptive poll, in microseconds, before a thread waiting on this AE's
+        associations sleeps (``None``: ``FASTDIMSE_SPIN_US``, else 100; ``0`` turns
+        polling off). Applies to associations started after it is set.
+
+        Why it exists: on a virtual machine, being woken costs about what a loopback round
+        trip does, and polling for an answer that is due within microseconds is cheaper
+        (docs/migration.md, "Threads and performance").
+        """
+        return self._poll_ceiling_us
+
+    @poll_ceiling_us.setter
+    def poll_ceiling_us(self, value: Optional[int]) -> None:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise TypeError(f"poll_ceiling_us must be an int or None, not {value!r}")
+        if value is not None and not 0 <= value <= 10_000:
+            raise ValueError(f"poll_ceiling_us must be 0 to 10000 microseconds, not {value}")
+        self._poll_ceiling_us = value
+        self._settings_changed()
 
     @property
     def maximum_associations(self) -> int:
@@ -431,12 +476,14 @@ class ApplicationEntity:
             for assoc in self.active_associations:
                 setattr(assoc, timeout, value)
 
-    def _timeouts(self) -> Dict[str, Optional[float]]:
+    def _timeouts(self) -> Dict[str, Any]:
+        """The settings every association's config carries: timeouts and the poll."""
         return {
             "acse_timeout": self.acse_timeout,
             "dimse_timeout": self.dimse_timeout,
             "network_timeout": self.network_timeout,
             "connection_timeout": self.connection_timeout,
+            "poll_ceiling_us": self.poll_ceiling_us,
         }
 
     def _server_config(
@@ -733,6 +780,8 @@ class ApplicationEntity:
                 "At least one supported presentation context is required before you can "
                 "start the association server"
             )
+        if self.io_threads is not None:
+            _core.request_io_threads(self.io_threads)
         server = AssociationServer(self, address, title, supported, evt_handlers)
         with self._lock:
             self._servers.append(server)

@@ -109,6 +109,7 @@ impl Task {
         rx: UnboundedReceiver<Command>,
         role: UlRole,
         local_max: u32,
+        poll_ceiling: Option<std::time::Duration>,
     ) -> Self {
         if role == UlRole::Requestor {
             // Accepted sockets inherit TCP_NODELAY from the listener.
@@ -120,7 +121,7 @@ impl Task {
         reader.stall = Some(shared.timeouts().stall());
         #[cfg(unix)]
         if role == UlRole::Acceptor {
-            reader.poll_first();
+            reader.poll_first(poll_ceiling);
         }
         Self {
             shared,
@@ -1487,6 +1488,7 @@ pub(crate) async fn serve(
         rx,
         UlRole::Acceptor,
         cfg.acceptor.maximum_pdu_length,
+        cfg.poll_ceiling,
     );
     let end = match task.accept(&cfg, over_limit).await {
         Ok(()) => task.run_established().await,
@@ -1515,6 +1517,7 @@ pub(crate) async fn request(
         rx,
         UlRole::Requestor,
         cfg.requestor.maximum_pdu_length,
+        cfg.poll_ceiling,
     );
     let outcome = task.request(&cfg, rq).await;
     done.send(Ok(Arc::clone(&task.shared)));

@@ -86,6 +86,7 @@ async fn run_request(
         tx,
         SharedWriter::new(conn.raw_fd()),
         (hooks.observed(), hooks.handles_echo()),
+        cfg.poll_ceiling,
     ));
     // This task goes on to run the association: the outcome reaches `done` as soon as
     // negotiation has one, with no hand-off to another task first.

@@ -115,6 +115,9 @@ pub struct ServerConfig {
     /// What each accepted connection goes through before the association (TLS); `None`
     /// for plain TCP.
     pub upgrade: Option<Upgrade>,
+    /// The ceiling of the adaptive poll before a worker sleeps (`spin.rs`); `None`: the
+    /// process's (`FASTDIMSE_SPIN_US`, else 100 µs). Zero turns polling off.
+    pub poll_ceiling: Option<Duration>,
 }
 
 /// Settings of one outgoing association.
@@ -127,4 +130,7 @@ pub struct ClientConfig {
     /// What the connection goes through before the association (TLS); `None` for plain
     /// TCP.
     pub upgrade: Option<Upgrade>,
+    /// The ceiling of the adaptive poll of a caller that waits (`spin.rs`); `None`: the
+    /// process's (`FASTDIMSE_SPIN_US`, else 100 µs). Zero turns polling off.
+    pub poll_ceiling: Option<Duration>,
 }

@@ -113,11 +113,16 @@ impl PduReader {
     /// the peer's next PDU comes ([`super::spin`]), holding this worker meanwhile, but only
     /// while another worker of the runtime stands idle to serve everything else.
     /// TCP only: other transports hold their bytes where a socket poll cannot see them.
+    /// `ceiling` bounds the window (`None`: the process's, `FASTDIMSE_SPIN_US`).
     #[cfg(unix)]
-    pub fn poll_first(&mut self) {
+    pub fn poll_first(&mut self, ceiling: Option<Duration>) {
         use std::os::unix::io::AsRawFd;
         if let Some(tcp) = self.half.tcp() {
-            self.spin = Some(Spin::new(tcp.as_ref().as_raw_fd()));
+            let fd = tcp.as_ref().as_raw_fd();
+            self.spin = Some(match ceiling {
+                Some(c) => Spin::with_ceiling(fd, c),
+                None => Spin::new(fd),
+            });
         }
     }
 

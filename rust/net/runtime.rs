@@ -60,15 +60,36 @@ impl Drop for PollSlot {
     }
 }
 
-/// The shared runtime, started on first use with one worker per core (or
-/// `FASTDIMSE_WORKERS`, when set to a positive number).
+/// Worker threads asked for by the layer above (`AE.io_threads`) before the runtime
+/// started; 0 when none was.
+static REQUESTED_WORKERS: AtomicUsize = AtomicUsize::new(0);
+
+/// Asks for `n` worker threads in the shared runtime. Before it starts, this is the number it
+/// starts with (over `FASTDIMSE_WORKERS`); once it runs, asking for the number it has is
+/// fine and any other is refused with the number it has.
+pub fn request_workers(n: usize) -> Result<(), usize> {
+    if RUNTIME.get().is_some() {
+        let running = WORKERS.load(Ordering::Relaxed);
+        return if running == n { Ok(()) } else { Err(running) };
+    }
+    REQUESTED_WORKERS.store(n, Ordering::Relaxed);
+    Ok(())
+}
+
+/// The shared runtime, started on first use with the workers asked for by
+/// [`request_workers`], else `FASTDIMSE_WORKERS` (a positive number), else one per core.
 pub fn handle() -> &'static Handle {
     RUNTIME
         .get_or_init(|| {
-            let workers = std::env::var("FASTDIMSE_WORKERS")
-                .ok()
-                .and_then(|v| v.parse::<usize>().ok())
+            let requested = REQUESTED_WORKERS.load(Ordering::Relaxed);
+            let workers = Some(requested)
                 .filter(|&n| n > 0)
+                .or_else(|| {
+                    std::env::var("FASTDIMSE_WORKERS")
+                        .ok()
+                        .and_then(|v| v.parse::<usize>().ok())
+                        .filter(|&n| n > 0)
+                })
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
             WORKERS.store(workers, Ordering::Relaxed);
             build(

@@ -177,6 +177,7 @@ fn spawn_served(
         tx,
         SharedWriter::new(conn.raw_fd()),
         (hooks.observed(), hooks.handles_echo()),
+        cfg.poll_ceiling,
     ));
     let over_limit = inner.is_some_and(|inner| {
         let mut active = inner.active.lock().unwrap_or_else(|e| e.into_inner());

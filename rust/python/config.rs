@@ -33,6 +33,24 @@ fn timeout(d: &Bound<'_, PyDict>, key: &str) -> PyResult<Option<Duration>> {
     }
 }
 
+/// `poll_ceiling_us` (optional key): the adaptive poll's ceiling in µs, 0 to 10,000.
+fn poll_ceiling(d: &Bound<'_, PyDict>) -> PyResult<Option<Duration>> {
+    let Some(item) = d.get_item("poll_ceiling_us")? else {
+        return Ok(None);
+    };
+    let us: Option<u32> = item.extract().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "poll_ceiling_us must be an int or None, not {item}"
+        ))
+    })?;
+    match us {
+        Some(us) if us > 10_000 => Err(PyValueError::new_err(format!(
+            "poll_ceiling_us must be 0 to 10000 microseconds, not {us}"
+        ))),
+        other => Ok(other.map(|us| Duration::from_micros(u64::from(us)))),
+    }
+}
+
 fn timeouts(d: &Bound<'_, PyDict>) -> PyResult<Timeouts> {
     Ok(Timeouts {
         acse: timeout(d, "acse_timeout")?,
@@ -72,6 +90,7 @@ pub fn server_config(d: &Bound<'_, PyDict>) -> PyResult<ServerConfig> {
         timeouts: timeouts(d)?,
         maximum_associations: get(d, "maximum_associations")?,
         upgrade: None,
+        poll_ceiling: poll_ceiling(d)?,
     })
 }
 
@@ -131,5 +150,6 @@ pub fn client_config(d: &Bound<'_, PyDict>) -> PyResult<ClientConfig> {
         timeouts: timeouts(d)?,
         bind_address,
         upgrade: None,
+        poll_ceiling: poll_ceiling(d)?,
     })
 }

@@ -571,7 +571,25 @@ fn associate_async(
     Ok(())
 }
 
+/// Asks for `n` I/O threads in the server runtime (`AE.io_threads`): the number it starts
+/// with, or, once it runs, the number it must already have.
+#[pyfunction]
+fn request_io_threads(n: usize) -> PyResult<()> {
+    if n == 0 {
+        return Err(PyValueError::new_err(
+            "io_threads must be at least 1, not 0",
+        ));
+    }
+    net::runtime::request_workers(n).map_err(|running| {
+        PyValueError::new_err(format!(
+            "io_threads={n}: the server runtime of this process already runs with {running} \
+             I/O threads (set io_threads before the first server starts)"
+        ))
+    })
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(request_io_threads, m)?)?;
     m.add_function(wrap_pyfunction!(associate_async, m)?)?;
     m.add_class::<CoreAssociation>()?;
     m.add_class::<CoreServer>()?;

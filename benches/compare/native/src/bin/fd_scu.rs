@@ -43,6 +43,7 @@ fn config(in_flight: u16) -> ClientConfig {
         timeouts,
         bind_address: None,
         upgrade: None,
+        poll_ceiling: None,
     }
 }
 

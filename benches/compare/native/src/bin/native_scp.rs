@@ -27,6 +27,7 @@ fn main() {
         },
         maximum_associations: 256,
         upgrade: None,
+        poll_ceiling: None,
     };
     let bind: SocketAddr = "127.0.0.1:0".parse().expect("address");
     let server = Server::start(bind, cfg, Arc::new(NoHooks)).expect("server starts");
