@@ -146,7 +146,8 @@ pub fn server_config(s: &TlsSettings) -> Result<Arc<ServerConfig>, TlsError> {
                         .into(),
                 ));
             }
-            let mut b = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone());
+            let mut b =
+                WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone());
             if s.verify_peer == VerifyPeer::Optional {
                 b = b.allow_unauthenticated();
             }
@@ -207,9 +208,12 @@ pub fn client_config(s: &TlsSettings) -> Result<Arc<ClientConfig>, TlsError> {
                         .into(),
                 ));
             }
-            let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-                .build()
-                .map_err(|e| TlsError::Config(format!("cannot verify server certificates: {e}")))?;
+            let inner =
+                WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                    .build()
+                    .map_err(|e| {
+                        TlsError::Config(format!("cannot verify server certificates: {e}"))
+                    })?;
             if s.check_hostname {
                 inner
             } else {

@@ -158,19 +158,25 @@ pub fn classify_rustls_error(e: &rustls::Error) -> HandshakeError {
                 K::UnknownCa,
                 "the peer's certificate is not signed by a trusted CA".into(),
             ),
-            CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
-                (K::CertificateExpired, "the peer's certificate has expired".into())
-            }
+            CertificateError::Expired | CertificateError::ExpiredContext { .. } => (
+                K::CertificateExpired,
+                "the peer's certificate has expired".into(),
+            ),
             CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => (
                 K::CertificateNotYetValid,
                 "the peer's certificate is not valid yet".into(),
             ),
-            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => (
-                K::HostnameMismatch,
-                "the server's certificate does not match the name or address connected to"
-                    .into(),
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                (
+                    K::HostnameMismatch,
+                    "the server's certificate does not match the name or address connected to"
+                        .into(),
+                )
+            }
+            _ => (
+                K::BadCertificate,
+                "the peer's certificate was refused".into(),
             ),
-            _ => (K::BadCertificate, "the peer's certificate was refused".into()),
         },
         rustls::Error::NoCertificatesPresented => (
             K::NoClientCertificate,
@@ -193,10 +199,12 @@ pub fn classify_rustls_error(e: &rustls::Error) -> HandshakeError {
             | PeerIncompatible::ServerTlsVersionIsDisabledByOurConfig
             | PeerIncompatible::SupportedVersionsExtensionRequired => (
                 K::ProtocolVersion,
-                "no TLS version in common with the peer (only TLS 1.2 and 1.3 are allowed)"
-                    .into(),
+                "no TLS version in common with the peer (only TLS 1.2 and 1.3 are allowed)".into(),
             ),
-            _ => (K::Protocol, "the peer's TLS settings are incompatible".into()),
+            _ => (
+                K::Protocol,
+                "the peer's TLS settings are incompatible".into(),
+            ),
         },
         rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)
         | rustls::Error::InvalidMessage(rustls::InvalidMessage::UnknownProtocolVersion) => (

@@ -35,7 +35,7 @@ mod verify;
 
 pub use config::{client_config, server_config, BCP195_SUITES};
 pub use error::{classify_io_error, classify_rustls_error, FailureKind, HandshakeError, TlsError};
-pub use handshake::{accept, connect, looks_like_dicom, looks_like_tls, describe_first_bytes};
+pub use handshake::{accept, connect, describe_first_bytes, looks_like_dicom, looks_like_tls};
 pub use settings::{CaSource, PemSource, TlsSettings, TlsVersion, VerifyPeer};
 pub use subject::{peer_identity, peer_subject, CertIdentity};
 

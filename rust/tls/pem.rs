@@ -20,7 +20,8 @@ pub(crate) fn read_source(src: &PemSource, what: &str) -> Result<Vec<u8>, TlsErr
 }
 
 fn read_file(p: &Path, what: &str) -> Result<Vec<u8>, TlsError> {
-    fs::read(p).map_err(|e| TlsError::Config(format!("cannot read the {what} '{}': {e}", p.display())))
+    fs::read(p)
+        .map_err(|e| TlsError::Config(format!("cannot read the {what} '{}': {e}", p.display())))
 }
 
 /// Every PEM section of `data` in order, as (kind, DER); sections of other kinds are skipped.
@@ -112,7 +113,11 @@ pub(crate) fn load_roots(ca: &[CaSource]) -> Result<RootCertStore, TlsError> {
                 add_all(&mut roots, certs, "the CA data (cadata)")?;
             }
             CaSource::Der(der) => {
-                add_all(&mut roots, vec![CertificateDer::from(der.clone())], "the CA data (cadata)")?;
+                add_all(
+                    &mut roots,
+                    vec![CertificateDer::from(der.clone())],
+                    "the CA data (cadata)",
+                )?;
             }
             CaSource::Dir(dir) => load_dir(&mut roots, dir)?,
             CaSource::System => {
@@ -153,7 +158,10 @@ fn add_all(
 
 fn load_dir(roots: &mut RootCertStore, dir: &Path) -> Result<(), TlsError> {
     let entries = fs::read_dir(dir).map_err(|e| {
-        TlsError::Config(format!("cannot read the CA directory '{}': {e}", dir.display()))
+        TlsError::Config(format!(
+            "cannot read the CA directory '{}': {e}",
+            dir.display()
+        ))
     })?;
     let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();

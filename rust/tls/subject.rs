@@ -287,6 +287,9 @@ mod tests {
     #[test]
     fn dotted_oids() {
         assert_eq!(dotted_oid(&[0x55, 0x04, 0x03]), "2.5.4.3");
-        assert_eq!(dotted_oid(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d]), "1.2.840.113549");
+        assert_eq!(
+            dotted_oid(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d]),
+            "1.2.840.113549"
+        );
     }
 }
