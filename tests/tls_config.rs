@@ -92,7 +92,10 @@ fn server_settings(pki: &Pki, leaf: &(String, String), verify: VerifyPeer) -> Tl
     TlsSettings {
         cert_chain: Some(bytes(&leaf.0)),
         private_key: Some(bytes(&leaf.1)),
-        ca: vec![CaSource::Pem(pki.ca.pem.as_bytes().to_vec())],
+        ca: vec![CaSource::Pem {
+            data: pki.ca.pem.as_bytes().to_vec(),
+            origin: None,
+        }],
         verify_peer: verify,
         check_hostname: false,
         ..TlsSettings::default()
@@ -101,7 +104,10 @@ fn server_settings(pki: &Pki, leaf: &(String, String), verify: VerifyPeer) -> Tl
 
 fn client_settings(pki: &Pki, name: Option<&str>) -> TlsSettings {
     TlsSettings {
-        ca: vec![CaSource::Pem(pki.ca.pem.as_bytes().to_vec())],
+        ca: vec![CaSource::Pem {
+            data: pki.ca.pem.as_bytes().to_vec(),
+            origin: None,
+        }],
         server_name: name.map(str::to_string),
         ..TlsSettings::default()
     }

@@ -12,7 +12,7 @@ use rustls_pki_types::ServerName;
 
 use super::error::TlsError;
 use super::pem;
-use super::settings::{PemSource, TlsSettings, TlsVersion, VerifyPeer};
+use super::settings::{CaSource, PemSource, TlsSettings, TlsVersion, VerifyPeer};
 use super::verify::{NoVerification, SkipHostname};
 
 /// The cipher suites of PS3.15 B.12 (BCP 195, RFC 9325 section 4.2) that rustls implements, by
@@ -150,6 +150,11 @@ pub fn server_config(s: &TlsSettings) -> Result<Arc<ServerConfig>, TlsError> {
                 WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone());
             if s.verify_peer == VerifyPeer::Optional {
                 b = b.allow_unauthenticated();
+            }
+            if s.ca.contains(&CaSource::System) {
+                // The CertificateRequest would name every system CA (about 150, ~15 KB);
+                // OpenSSL, and so Python's ssl, names none unless told to.
+                b = b.clear_root_hint_subjects();
             }
             b.build()
                 .map_err(|e| TlsError::Config(format!("cannot verify client certificates: {e}")))?

@@ -102,15 +102,16 @@ pub(crate) fn load_roots(ca: &[CaSource]) -> Result<RootCertStore, TlsError> {
                 let certs = load_certs(&PemSource::Path(p.clone()), "CA file")?;
                 add_all(&mut roots, certs, &format!("the CA file '{}'", p.display()))?;
             }
-            CaSource::Pem(data) => {
-                let certs = load_certs(
-                    &PemSource::Bytes {
-                        data: data.clone(),
-                        origin: Some("the CA data (cadata)".into()),
-                    },
-                    "CA data",
-                )?;
-                add_all(&mut roots, certs, "the CA data (cadata)")?;
+            CaSource::Pem { data, origin } => {
+                let name = origin
+                    .clone()
+                    .unwrap_or_else(|| "the CA data (cadata)".into());
+                let src = PemSource::Bytes {
+                    data: data.clone(),
+                    origin: Some(name.clone()),
+                };
+                let certs = load_certs(&src, "CA data")?;
+                add_all(&mut roots, certs, &name)?;
             }
             CaSource::Der(der) => {
                 add_all(

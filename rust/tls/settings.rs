@@ -36,8 +36,12 @@ pub enum CaSource {
     /// A directory: every file in it that holds PEM certificates (`capath`); other files are
     /// skipped, as OpenSSL skips them.
     Dir(PathBuf),
-    /// PEM text with one or more certificates (`cadata` as `str`).
-    Pem(Vec<u8>),
+    /// PEM text with one or more certificates (`cadata` as `str`, or a `cafile` already
+    /// read); `origin` names it in errors.
+    Pem {
+        data: Vec<u8>,
+        origin: Option<String>,
+    },
     /// One DER certificate (`cadata` as bytes is split into these by the Python layer).
     Der(Vec<u8>),
     /// The operating system's trust store (`load_default_certs`), through
