@@ -123,3 +123,27 @@ class CompletionSlot:
     """Where the core queues one operation's outcome, under its token."""
 
 __all__: Sequence[str]
+
+# ----- TLS -----------------------------------------------------------------------------------
+
+TLS_CIPHER_SUITES: Tuple[str, ...]
+
+class CoreTlsConfig:
+    """A TLS settings dict (``fastdimse._tls``) loaded and checked into the core's rustls
+    configuration for one role; raises ``ValueError`` naming the file or setting at fault."""
+
+    def __init__(self, settings: Dict[str, Any]) -> None: ...
+    @property
+    def server_side(self) -> bool: ...
+    @property
+    def server_hostname(self) -> Optional[str]: ...
+    @property
+    def verify_peer(self) -> str: ...
+    @property
+    def check_hostname(self) -> bool: ...
+    @property
+    def min_version(self) -> str: ...
+    @property
+    def max_version(self) -> str: ...
+    @property
+    def cipher_suites(self) -> List[str]: ...
