@@ -363,6 +363,26 @@ async fn hostname_mismatch_and_check_hostname_false() {
 }
 
 #[tokio::test]
+async fn common_name_fallback_only_without_dns_names() {
+    let pki = pki();
+    let cn_only = make_leaf(&pki.ca, "localhost", &[], false);
+    let server = server_settings(&pki, &cn_only, VerifyPeer::None);
+    let mut client = client_settings(&pki, Some("localhost"));
+    let (_s, c) = handshake(&server, &client).await;
+    assert_eq!(kind(&c), Some(FailureKind::HostnameMismatch));
+    client.hostname_checks_common_name = true;
+    exchange(handshake(&server, &client).await).await;
+    // Not for another name, and never when the certificate has DNS names.
+    client.server_name = Some("pacs.example".into());
+    let (_s, c) = handshake(&server, &client).await;
+    assert_eq!(kind(&c), Some(FailureKind::HostnameMismatch));
+    let named = make_leaf(&pki.ca, "localhost", &["other.example"], false);
+    client.server_name = Some("localhost".into());
+    let (_s, c) = handshake(&server_settings(&pki, &named, VerifyPeer::None), &client).await;
+    assert_eq!(kind(&c), Some(FailureKind::HostnameMismatch));
+}
+
+#[tokio::test]
 async fn cert_none_accepts_any_server() {
     let pki = pki();
     let client = TlsSettings {

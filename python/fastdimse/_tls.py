@@ -380,6 +380,7 @@ def settings_from_context(
         # On a client, CERT_OPTIONAL means CERT_REQUIRED (the ssl module's documentation).
         verify = "none" if mode == ssl.CERT_NONE else "require"
         check_hostname = bool(ctx.check_hostname)
+    common_name = bool(check_hostname and ctx.hostname_checks_common_name)
     lo, hi = _context_versions(ctx)
     names = {c["name"] for c in ctx.get_ciphers()}
     offered = {_OPENSSL_NAMES[n] for n in names if n in _OPENSSL_NAMES}
@@ -392,6 +393,7 @@ def settings_from_context(
         "ca": list(rec.ca),
         "verify_peer": verify,
         "check_hostname": check_hostname,
+        "hostname_checks_common_name": common_name,
         "server_hostname": server_hostname,
         "min_version": lo,
         "max_version": hi,
@@ -439,6 +441,10 @@ class TLSConfig:
     check_hostname : bool, optional
         Client: the server's certificate must match ``server_hostname`` (DNS name or IP).
         Default: True unless ``verify_mode`` is none.
+    hostname_checks_common_name : bool
+        Client: a server certificate without DNS names matches through its subject CN, as
+        OpenSSL (and so Python's ``ssl``, by default) allows; many DICOM test certificates
+        made with ``openssl req -subj /CN=host`` have no DNS names. Default True.
     server_hostname : str, optional
         Client: the name used when ``tls_args`` gives none; sent as SNI (DNS names only).
     minimum_version, maximum_version : ssl.TLSVersion
@@ -458,6 +464,7 @@ class TLSConfig:
         "system_ca",
         "verify_mode",
         "check_hostname",
+        "hostname_checks_common_name",
         "server_hostname",
         "minimum_version",
         "maximum_version",
@@ -477,6 +484,7 @@ class TLSConfig:
         system_ca: bool = False,
         verify_mode: Union[ssl.VerifyMode, str] = ssl.CERT_REQUIRED,
         check_hostname: Optional[bool] = None,
+        hostname_checks_common_name: bool = True,
         server_hostname: Optional[str] = None,
         minimum_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_2,
         maximum_version: ssl.TLSVersion = ssl.TLSVersion.MAXIMUM_SUPPORTED,
@@ -506,6 +514,7 @@ class TLSConfig:
         if check_hostname is None:
             check_hostname = self.verify_mode != "none"
         self.check_hostname = bool(check_hostname)
+        self.hostname_checks_common_name = bool(hostname_checks_common_name)
         if self.check_hostname and self.verify_mode == "none":
             raise ValueError("check_hostname=True needs verify_mode other than CERT_NONE")
         if server_hostname is not None and not isinstance(server_hostname, str):
@@ -581,6 +590,7 @@ class TLSConfig:
             "ca": ca,
             "verify_peer": self.verify_mode,
             "check_hostname": False if server_side else self.check_hostname,
+            "hostname_checks_common_name": not server_side and self.hostname_checks_common_name,
             "server_hostname": hostname,
             "min_version": lo,
             "max_version": hi,

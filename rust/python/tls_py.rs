@@ -138,6 +138,7 @@ fn settings(d: &Bound<'_, PyDict>) -> PyResult<(bool, TlsSettings)> {
         ca: ca_sources(d)?,
         verify_peer,
         check_hostname: get(d, "check_hostname")?,
+        hostname_checks_common_name: get(d, "hostname_checks_common_name")?,
         server_name: get(d, "server_hostname")?,
         min_version: version(d, "min_version")?,
         max_version: version(d, "max_version")?,

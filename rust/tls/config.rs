@@ -13,7 +13,7 @@ use rustls_pki_types::ServerName;
 use super::error::TlsError;
 use super::pem;
 use super::settings::{CaSource, PemSource, TlsSettings, TlsVersion, VerifyPeer};
-use super::verify::{NoVerification, SkipHostname};
+use super::verify::{LenientName, NoVerification};
 
 /// The cipher suites of PS3.15 B.12 (BCP 195, RFC 9325 section 4.2) that rustls implements, by
 /// IANA name, in our order of preference: the TLS 1.3 suites, then the TLS 1.2 ECDHE suites with
@@ -219,10 +219,13 @@ pub fn client_config(s: &TlsSettings) -> Result<Arc<ClientConfig>, TlsError> {
                     .map_err(|e| {
                         TlsError::Config(format!("cannot verify server certificates: {e}"))
                     })?;
-            if s.check_hostname {
+            if s.check_hostname && !s.hostname_checks_common_name {
                 inner
             } else {
-                Arc::new(SkipHostname { inner })
+                Arc::new(LenientName {
+                    inner,
+                    skip: !s.check_hostname,
+                })
             }
         }
     };

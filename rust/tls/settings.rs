@@ -84,6 +84,10 @@ pub struct TlsSettings {
     pub verify_peer: VerifyPeer,
     /// Client only: the server's certificate must match `server_name` (DNS name or IP).
     pub check_hostname: bool,
+    /// Client only, with `check_hostname`: a server certificate without DNS names also
+    /// matches through its subject CN (OpenSSL's rule; Python's `hostname_checks_common_name`,
+    /// on by default there). rustls alone never looks at the CN.
+    pub hostname_checks_common_name: bool,
     /// Client only: the name sent as SNI (DNS names only, never IP addresses) and checked
     /// against the server's certificate when `check_hostname`.
     pub server_name: Option<String>,
@@ -103,6 +107,7 @@ impl Default for TlsSettings {
             ca: Vec::new(),
             verify_peer: VerifyPeer::Require,
             check_hostname: true,
+            hostname_checks_common_name: false,
             server_name: None,
             min_version: TlsVersion::Tls12,
             max_version: TlsVersion::Tls13,
