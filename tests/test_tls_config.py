@@ -140,6 +140,7 @@ def test_client_default_context_checks_hostname(pki):
     s = settings_from_context(ctx, server_side=False, server_hostname="localhost")
     assert s["verify_peer"] == "require" and s["check_hostname"] is True
     assert s["server_hostname"] == "localhost"
+    assert s["hostname_checks_common_name"] is True  # Python's default
     assert s["cert_chain"] is None
     core = core_config(ctx, server_side=False, server_hostname="localhost")
     assert not core.server_side and core.server_hostname == "localhost"
@@ -150,6 +151,9 @@ def test_client_default_context_checks_hostname(pki):
 
 def test_client_check_hostname_false_and_cert_none(pki):
     ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=pki.ca)
+    ctx.hostname_checks_common_name = False
+    s = settings_from_context(ctx, server_side=False, server_hostname="localhost")
+    assert s["hostname_checks_common_name"] is False
     ctx.check_hostname = False
     s = settings_from_context(ctx, server_side=False)
     assert (s["verify_peer"], s["check_hostname"]) == ("require", False)
