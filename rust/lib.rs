@@ -7,6 +7,7 @@
 //! - [`ul`]: the PS3.8 state machine as a table, with ARTIM.
 //! - [`assoc`]: association negotiation as acceptor and requestor.
 //! - [`net`]: sockets, the accept loop, association tasks and timeouts.
+//! - [`tls`]: TLS configuration, handshakes and errors (rustls with ring), under `net`.
 //! - `python` (cargo feature `python`): the PyO3 bindings only.
 
 pub mod assoc;
@@ -14,6 +15,7 @@ pub mod cancel;
 pub mod dimse;
 pub mod net;
 pub mod pdu;
+pub mod tls;
 pub mod uid;
 pub mod ul;
 

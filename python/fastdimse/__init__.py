@@ -6,6 +6,7 @@ Change ``from pynetdicom import AE, evt`` to ``from fastdimse import AE, evt``.
 from . import evt
 from ._core import __version__
 from ._logging import debug_logger
+from ._tls import TLSConfig  # importing _tls starts recording SSLContext loads
 from .ae import AE, ApplicationEntity, AssociationServer
 from .association import Association
 from .presentation import (
@@ -22,6 +23,7 @@ __all__ = [
     "AssociationServer",
     "DEFAULT_TRANSFER_SYNTAXES",
     "PresentationContext",
+    "TLSConfig",
     "VerificationPresentationContexts",
     "__version__",
     "build_context",

@@ -177,5 +177,31 @@ __all__ = [
     "CompletionSlot",
     "IMPLEMENTATION_CLASS_UID",
     "IMPLEMENTATION_VERSION_NAME",
+    "CoreTlsConfig",
+    "TLS_CIPHER_SUITES",
     "__version__",
 ]
+# ----- TLS -----------------------------------------------------------------------------------
+
+TLS_CIPHER_SUITES: Tuple[str, ...]
+
+@final
+class CoreTlsConfig:
+    """A TLS settings dict (``fastdimse._tls``) loaded and checked into the core's rustls
+    configuration for one role; raises ``ValueError`` naming the file or setting at fault."""
+
+    def __new__(cls, settings: Dict[str, Any]) -> CoreTlsConfig: ...
+    @property
+    def server_side(self) -> bool: ...
+    @property
+    def server_hostname(self) -> Optional[str]: ...
+    @property
+    def verify_peer(self) -> str: ...
+    @property
+    def check_hostname(self) -> bool: ...
+    @property
+    def min_version(self) -> str: ...
+    @property
+    def max_version(self) -> str: ...
+    @property
+    def cipher_suites(self) -> List[str]: ...

@@ -11,6 +11,7 @@ mod gate;
 mod hooks;
 mod net_py;
 mod pdu_py;
+mod tls_py;
 mod wait;
 
 use std::sync::OnceLock;
@@ -78,6 +79,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     dimse_py::register(m)?;
     net_py::register(m)?;
     completions::register(m)?;
+    tls_py::register(m)?;
     m.add(
         "IMPLEMENTATION_CLASS_UID",
         crate::uid::IMPLEMENTATION_CLASS_UID,
