@@ -487,9 +487,10 @@ class ApplicationEntity:
         }
 
     def _server_config(
-        self, ae_title: str, contexts: Sequence[PresentationContext]
+        self, ae_title: str, contexts: Sequence[PresentationContext], tls: Any = None
     ) -> Dict[str, Any]:
         return {
+            "tls": tls,
             "ae_title": ae_title,
             "require_called_aet": self.require_called_aet,
             "require_calling_aet": self.require_calling_aet,
@@ -549,7 +550,13 @@ class ApplicationEntity:
             The local (host, port) to connect from; ``None`` (the default) or ``("", 0)``
             lets the OS choose.
         tls_args : tuple, optional
-            Accepted for pynetdicom compatibility; must be ``None``.
+            ``(ssl_context, server_hostname)`` for DICOM over TLS: an ``ssl.SSLContext``
+            built as pynetdicom's documentation builds it (``create_default_context``,
+            ``load_cert_chain``, ``load_verify_locations``, ``verify_mode``,
+            ``check_hostname``) or a :class:`fastdimse.TLSConfig`, and the name to send as
+            SNI and check the certificate against (``None``: none). The handshake is bounded
+            by the ACSE timeout; a failed one is logged and gives an aborted association,
+            as in pynetdicom. See docs/tls.md.
         evt_handlers : list of tuple, optional
             ``(event, handler)`` or ``(event, handler, args)`` bindings for this association.
 
@@ -568,8 +575,10 @@ class ApplicationEntity:
             If `port`, `max_pdu` or `ae_title` is invalid, or more than 128 contexts.
         RuntimeError
             If no presentation context is requested.
-        NotImplementedError
-            If `tls_args` is given (TLS is not supported yet).
+        ValueError, TypeError
+            If `tls_args` is not ``(context, server_hostname)`` or the context cannot be
+            used (a key file that does not load, a context created before fastdimse was
+            imported, TLS older than 1.2 required ...): the message names the setting.
         """
         config, handlers, dispatcher = self._request(
             addr, port, contexts, ae_title, max_pdu, ext_neg, tls_args, evt_handlers, bind_address
@@ -657,8 +666,7 @@ class ApplicationEntity:
             or not 0 <= max_pdu <= 0xFFFFFFFF
         ):
             raise ValueError(f"'max_pdu' must be an int between 0 and 2**32 - 1, not {max_pdu!r}")
-        if tls_args is not None:
-            raise NotImplementedError("TLS is not supported by fastdimse yet")
+        tls = _client_tls(tls_args)
         called = _validate_ae_title(ae_title, "called AE title")
         requested = list(contexts) if contexts is not None else self.requested_contexts
         if not requested:
@@ -710,6 +718,7 @@ class ApplicationEntity:
             "user_identity": identity,
             "async_ops_window": window,
             "bind_address": _bind_address(bind_address),
+            "tls": tls,
             **self._timeouts(),
         }
         from ._dispatch import Dispatcher
@@ -737,8 +746,12 @@ class ApplicationEntity:
         block : bool, optional
             ``True`` (the default): serve until the server is shut down (Ctrl-C or SIGTERM
             does it) and return ``None``. ``False``: return the running server at once.
-        ssl_context : ssl.SSLContext, optional
-            Accepted for pynetdicom compatibility; must be ``None``.
+        ssl_context : ssl.SSLContext or TLSConfig, optional
+            Serve DICOM over TLS: every accepted connection does the TLS handshake on its
+            own association's task, bounded by ARTIM (the ACSE timeout), so a slow or
+            garbage handshake holds up nobody else. Peers are verified as the context's
+            ``verify_mode`` says (CERT_REQUIRED: a client certificate is required;
+            CERT_OPTIONAL: checked if sent; CERT_NONE: not asked). See docs/tls.md.
         evt_handlers : list of tuple, optional
             ``(event, handler)`` or ``(event, handler, args)`` bindings for every
             association the server accepts.
@@ -758,13 +771,18 @@ class ApplicationEntity:
             If `address` is not a (host: str, port: int) tuple.
         ValueError
             If no presentation context is supported or `ae_title` is invalid.
-        NotImplementedError
-            If `ssl_context` is given (TLS is not supported yet).
+        ValueError, TypeError
+            If `ssl_context` cannot be used (no certificate loaded, a key that does not
+            load, a context created before fastdimse was imported ...): the message names
+            the setting.
         fastdimse.exceptions.NetworkError
             If the address cannot be bound (in use, not on this machine, port out of range).
         """
+        tls = None
         if ssl_context is not None:
-            raise NotImplementedError("TLS is not supported by fastdimse yet")
+            from ._tls import core_config
+
+            tls = core_config(ssl_context, server_side=True)
         if (
             not isinstance(address, tuple)
             or len(address) != 2
@@ -782,7 +800,7 @@ class ApplicationEntity:
             )
         if self.io_threads is not None:
             _core.request_io_threads(self.io_threads)
-        server = AssociationServer(self, address, title, supported, evt_handlers)
+        server = AssociationServer(self, address, title, supported, evt_handlers, tls)
         with self._lock:
             self._servers.append(server)
         if not block:
@@ -816,6 +834,22 @@ class ApplicationEntity:
         return f"Application Entity '{self.ae_title}'"
 
 
+def _client_tls(tls_args: Any) -> Any:
+    """The core's TLS configuration for ``tls_args=(context, server_hostname)``, or None."""
+    if tls_args is None:
+        return None
+    if not isinstance(tls_args, tuple) or len(tls_args) != 2:
+        raise TypeError(
+            f"'tls_args' must be a (ssl_context, server_hostname) tuple, not {tls_args!r}"
+        )
+    context, hostname = tls_args
+    if hostname is not None and not isinstance(hostname, str):
+        raise TypeError(f"the server_hostname in 'tls_args' must be str or None, not {hostname!r}")
+    from ._tls import core_config
+
+    return core_config(context, server_side=False, server_hostname=hostname)
+
+
 def _bind_address(value: object) -> Optional[Tuple[str, int]]:
     """The local (host, port) to connect from; None for the default (None or ("", 0))."""
     if value is None:
@@ -844,10 +878,12 @@ class AssociationServer:
         ae_title: str,
         contexts: Sequence[PresentationContext],
         evt_handlers: Optional[Sequence[Any]],
+        tls: Any = None,
     ) -> None:
         from ._dispatch import Dispatcher
 
         self.ae = ae
+        self._tls = tls
         self.ae_title = ae_title
         self.contexts = list(contexts)
         self._handlers: Dict[Any, Any] = {}
@@ -855,7 +891,7 @@ class AssociationServer:
         self._dispatcher = Dispatcher(ae, self._handlers)
         self._stopped = threading.Event()
         self._core = _core.CoreServer(
-            address[0], address[1], ae._server_config(ae_title, contexts), self._dispatcher
+            address[0], address[1], ae._server_config(ae_title, contexts, tls), self._dispatcher
         )
         LOGGER.debug(f"Server listening on {self.server_address}")
 
@@ -906,7 +942,7 @@ class AssociationServer:
 
     def _reconfigure(self) -> None:
         """The AE's settings changed: new associations start from the new ones."""
-        self._core.reconfigure(self.ae._server_config(self.ae_title, self.contexts))
+        self._core.reconfigure(self.ae._server_config(self.ae_title, self.contexts, self._tls))
 
     def get_handlers(self, event: Any) -> Any:
         """The handlers bound to `event`: a list of (handler, args) for a notification

@@ -345,6 +345,24 @@ class Association:
         return list(self._rejected or [])
 
     @property
+    def peer_certificate(self) -> Optional[Dict[str, Any]]:
+        """Who the peer's TLS certificate names, for handlers that authorise by it:
+        ``{"subject": "CN=...,O=...", "subject_attrs": [("CN", ...), ...],
+        "subject_alt_names": [("DNS", ...), ("IP Address", ...)]}``, or ``None`` over
+        plain TCP or when the peer sent no certificate. (fastdimse only: pynetdicom users
+        read ``assoc.dul.socket.socket.getpeercert()``.)"""
+        if self._core is None:
+            return None
+        return self._core.peer_certificate  # type: ignore[no-any-return]
+
+    @property
+    def peer_certificate_subject(self) -> Optional[str]:
+        """The peer's TLS certificate subject as an RFC 4514 string (``"CN=modality,O=..."``),
+        or ``None``."""
+        cert = self.peer_certificate
+        return None if cert is None else str(cert["subject"])
+
+    @property
     def rejection(self) -> Optional[Tuple[int, int, int]]:
         """``(result, source, reason)`` of the A-ASSOCIATE-RJ, if rejected."""
         return None if self._core is None else self._core.rejection

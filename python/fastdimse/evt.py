@@ -224,6 +224,14 @@ class Event:
             return False
         return bool(check(message_id))
 
+    @property
+    def peer_certificate_subject(self) -> Optional[str]:
+        """The subject of the peer's TLS certificate (``"CN=modality,O=Hospital"``), for
+        handlers that authorise by it; ``None`` over plain TCP or without a certificate.
+        The whole identity, with the subject alternative names, is
+        ``event.assoc.peer_certificate``."""
+        return getattr(self.assoc, "peer_certificate_subject", None)
+
     def __repr__(self) -> str:
         return f"Event({self._event.name}, {self.timestamp.isoformat()})"
 

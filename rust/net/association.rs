@@ -345,12 +345,20 @@ impl Task {
     async fn bad_frame(&mut self, frame: &Frame) -> End {
         match *frame {
             Frame::UnknownType(t) => {
-                self.provider_abort(
-                    Event::Evt19,
-                    abort_reason::UNRECOGNIZED_PDU,
-                    format!("Unrecognised PDU type 0x{t:02X} received"),
-                )
-                .await
+                // 0x16 starts a TLS handshake record, 0x15 a TLS alert: name the mismatch.
+                let why = match t {
+                    0x16 => format!(
+                        "Unrecognised PDU type 0x{t:02X} received: it looks like a TLS \
+                         handshake, the peer uses TLS on a connection without it"
+                    ),
+                    0x15 => format!(
+                        "Unrecognised PDU type 0x{t:02X} received: it looks like a TLS alert, \
+                         the peer expects TLS on this connection"
+                    ),
+                    _ => format!("Unrecognised PDU type 0x{t:02X} received"),
+                };
+                self.provider_abort(Event::Evt19, abort_reason::UNRECOGNIZED_PDU, why)
+                    .await
             }
             Frame::TooLarge {
                 pdu_type,

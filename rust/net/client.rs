@@ -88,6 +88,7 @@ async fn run_request(
         (hooks.observed(), hooks.handles_echo()),
         cfg.poll_ceiling,
     ));
+    shared.set_peer_certificate(conn.peer_certificate());
     // This task goes on to run the association: the outcome reaches `done` as soon as
     // negotiation has one, with no hand-off to another task first.
     association::request(conn, shared, hooks, rx, cfg, rq, done).await;

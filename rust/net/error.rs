@@ -30,9 +30,9 @@ pub enum NetError {
     Closed,
     /// A value from the caller cannot be encoded.
     InvalidValue(String),
-    /// The transport's handshake (TLS) failed; the text says why.
+    /// The TLS handshake failed; the text says why, starting with its kind in brackets.
     Handshake(String),
-    /// The transport's handshake did not complete within its deadline.
+    /// The TLS handshake did not complete within its deadline.
     HandshakeTimeout,
 }
 
@@ -62,8 +62,8 @@ impl fmt::Display for NetError {
             Self::NoContext(what) => write!(f, "no accepted presentation context for {what}"),
             Self::Closed => write!(f, "the association is no longer established"),
             Self::InvalidValue(what) => write!(f, "invalid value: {what}"),
-            Self::Handshake(why) => write!(f, "handshake failed: {why}"),
-            Self::HandshakeTimeout => write!(f, "the handshake did not complete in time"),
+            Self::Handshake(why) => write!(f, "TLS handshake failed {why}"),
+            Self::HandshakeTimeout => write!(f, "the TLS handshake did not complete in time"),
         }
     }
 }

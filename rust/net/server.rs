@@ -179,6 +179,7 @@ fn spawn_served(
         (hooks.observed(), hooks.handles_echo()),
         cfg.poll_ceiling,
     ));
+    shared.set_peer_certificate(conn.peer_certificate());
     let over_limit = inner.is_some_and(|inner| {
         let mut active = inner.active.lock().unwrap_or_else(|e| e.into_inner());
         let over = cfg.maximum_associations > 0 && active.len() >= cfg.maximum_associations;

@@ -14,6 +14,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::assoc::{NegotiatedContext, UserIdentity};
 use crate::cancel::CancelTracker;
 use crate::dimse;
+use crate::tls::CertIdentity;
 use crate::uid;
 
 use super::config::Timeouts;
@@ -324,6 +325,8 @@ pub struct AssocShared {
     spin: Option<Arc<Spin>>,
     /// A slot the layer above uses to attach its own object (e.g. the Python Association).
     pub user_data: OnceLock<Box<dyn Any + Send + Sync>>,
+    /// Who the peer's TLS certificate names, for handlers that authorise by it.
+    peer_certificate: OnceLock<CertIdentity>,
 }
 
 impl AssocShared {
@@ -367,6 +370,18 @@ impl AssocShared {
             outstanding: Mutex::new(Outstanding::default()),
             handler: AtomicU8::new(HANDLER_IDLE),
             user_data: OnceLock::new(),
+            peer_certificate: OnceLock::new(),
+        }
+    }
+
+    /// Who the peer's TLS certificate names (`None` over plain TCP, or without one).
+    pub fn peer_certificate(&self) -> Option<&CertIdentity> {
+        self.peer_certificate.get()
+    }
+
+    pub(crate) fn set_peer_certificate(&self, identity: Option<&CertIdentity>) {
+        if let Some(id) = identity {
+            let _ = self.peer_certificate.set(id.clone());
         }
     }
 

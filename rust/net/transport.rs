@@ -21,6 +21,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 
+use crate::tls::CertIdentity;
+
 /// A byte stream other than plain TCP that an association can run over.
 pub trait AsyncStream: AsyncRead + AsyncWrite + Unpin + Send + Sync + 'static {}
 
@@ -38,6 +40,8 @@ pub enum Conn {
         stream: BoxedStream,
         peer: SocketAddr,
         local: SocketAddr,
+        /// Who the peer's certificate names, when the stream is TLS and it sent one.
+        peer_certificate: Option<CertIdentity>,
     },
 }
 
@@ -48,6 +52,28 @@ impl Conn {
             stream: Box::new(stream),
             peer,
             local,
+            peer_certificate: None,
+        }
+    }
+
+    /// The same connection, with the identity the peer's certificate gave.
+    pub fn with_peer_certificate(mut self, identity: Option<CertIdentity>) -> Self {
+        if let Conn::Stream {
+            peer_certificate, ..
+        } = &mut self
+        {
+            *peer_certificate = identity;
+        }
+        self
+    }
+
+    /// Who the peer's certificate names (TLS only).
+    pub(crate) fn peer_certificate(&self) -> Option<&CertIdentity> {
+        match self {
+            Conn::Tcp(_) => None,
+            Conn::Stream {
+                peer_certificate, ..
+            } => peer_certificate.as_ref(),
         }
     }
 

@@ -10,7 +10,9 @@ use pyo3::types::PyDict;
 use crate::assoc::{
     AcceptorConfig, RequestedContext, RequestorConfig, SupportedContext, UserIdentity, OPS_WINDOW,
 };
-use crate::net::{ClientConfig, ServerConfig, Timeouts};
+use crate::net::{ClientConfig, ServerConfig, Timeouts, Upgrade};
+
+use super::tls_py::CoreTlsConfig;
 
 fn get<'py, T: FromPyObjectOwned<'py>>(d: &Bound<'py, PyDict>, key: &str) -> PyResult<T> {
     let item = d
@@ -31,6 +33,32 @@ fn timeout(d: &Bound<'_, PyDict>, key: &str) -> PyResult<Option<Duration>> {
             ))),
         },
     }
+}
+
+/// `tls` (optional key): a `CoreTlsConfig` for this role, or None for plain TCP.
+fn tls_upgrade(d: &Bound<'_, PyDict>, server_side: bool) -> PyResult<Option<Upgrade>> {
+    let Some(item) = d.get_item("tls")? else {
+        return Ok(None);
+    };
+    if item.is_none() {
+        return Ok(None);
+    }
+    let tls = item.cast::<CoreTlsConfig>().map_err(|_| {
+        PyTypeError::new_err(format!("setting 'tls' must be a CoreTlsConfig, not {item}"))
+    })?;
+    let tls = tls.get();
+    let upgrade = if server_side {
+        tls.server_config().map(crate::tls::server_upgrade)
+    } else {
+        tls.client_config()
+            .map(|c| crate::tls::client_upgrade(c, tls.server_name().map(str::to_owned)))
+    };
+    upgrade.map(Some).ok_or_else(|| {
+        PyValueError::new_err(format!(
+            "the TLS configuration was built for the {} side",
+            if server_side { "client" } else { "server" }
+        ))
+    })
 }
 
 /// `poll_ceiling_us` (optional key): the adaptive poll's ceiling in µs, 0 to 10,000.
@@ -89,7 +117,7 @@ pub fn server_config(d: &Bound<'_, PyDict>) -> PyResult<ServerConfig> {
         acceptor,
         timeouts: timeouts(d)?,
         maximum_associations: get(d, "maximum_associations")?,
-        upgrade: None,
+        upgrade: tls_upgrade(d, true)?,
         poll_ceiling: poll_ceiling(d)?,
     })
 }
@@ -149,7 +177,7 @@ pub fn client_config(d: &Bound<'_, PyDict>) -> PyResult<ClientConfig> {
         requestor,
         timeouts: timeouts(d)?,
         bind_address,
-        upgrade: None,
+        upgrade: tls_upgrade(d, false)?,
         poll_ceiling: poll_ceiling(d)?,
     })
 }

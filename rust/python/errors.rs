@@ -70,7 +70,10 @@ pub fn net_error(e: NetError) -> PyErr {
         NetError::Config(e) => assoc_error(e),
         NetError::InvalidValue(what) => PyValueError::new_err(what),
         NetError::MessageIdInUse(_) => PyValueError::new_err(e.to_string()),
-        NetError::Io(_) | NetError::ConnectTimeout => NetworkError::new_err(e.to_string()),
+        NetError::Io(_)
+        | NetError::ConnectTimeout
+        | NetError::Handshake(_)
+        | NetError::HandshakeTimeout => NetworkError::new_err(e.to_string()),
         other => AssociationError::new_err(other.to_string()),
     }
 }

@@ -100,6 +100,20 @@ impl CoreAssociation {
     }
 
     /// Negotiated parameters as a dict, or None before negotiation finished.
+    /// Who the peer's TLS certificate names: `{"subject", "subject_attrs",
+    /// "subject_alt_names"}`, or None (plain TCP, or no certificate).
+    #[getter]
+    fn peer_certificate<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let Some(id) = self.inner.peer_certificate() else {
+            return Ok(None);
+        };
+        let d = PyDict::new(py);
+        d.set_item("subject", &id.subject)?;
+        d.set_item("subject_attrs", id.subject_attrs.clone())?;
+        d.set_item("subject_alt_names", id.sans.clone())?;
+        Ok(Some(d))
+    }
+
     fn info<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
         let Some(info) = self.inner.info() else {
             return Ok(None);

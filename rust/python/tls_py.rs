@@ -26,19 +26,16 @@ pub struct CoreTlsConfig {
 
 impl CoreTlsConfig {
     /// The server configuration, if this was built with `server_side=True`.
-    #[allow(dead_code)] // used by the engine's TLS acceptor
     pub fn server_config(&self) -> Option<Arc<rustls::ServerConfig>> {
         self.server.clone()
     }
 
     /// The client configuration, if this was built with `server_side=False`.
-    #[allow(dead_code)] // used by the engine's TLS requestor
     pub fn client_config(&self) -> Option<Arc<rustls::ClientConfig>> {
         self.client.clone()
     }
 
     /// The name to pass to `crate::tls::connect` (SNI and hostname check).
-    #[allow(dead_code)] // used by the engine's TLS requestor
     pub fn server_name(&self) -> Option<&str> {
         self.settings.server_name.as_deref()
     }

@@ -31,6 +31,7 @@ mod handshake;
 mod pem;
 mod settings;
 mod subject;
+mod upgrade;
 mod verify;
 
 pub use config::{client_config, server_config, BCP195_SUITES};
@@ -38,6 +39,7 @@ pub use error::{classify_io_error, classify_rustls_error, FailureKind, Handshake
 pub use handshake::{accept, connect, describe_first_bytes, looks_like_dicom, looks_like_tls};
 pub use settings::{CaSource, PemSource, TlsSettings, TlsVersion, VerifyPeer};
 pub use subject::{peer_identity, peer_subject, CertIdentity};
+pub use upgrade::{client_upgrade, server_upgrade};
 
 /// The stream type an accepted TLS connection has.
 pub type ServerStream<S> = tokio_rustls::server::TlsStream<S>;
