@@ -56,6 +56,7 @@ def test_io_threads_sets_the_server_runtime_once_per_process() -> None:
     script = textwrap.dedent(
         """
         import os
+        import time
         from fastdimse import AE
         from fastdimse.sop_class import Verification
 
@@ -70,6 +71,11 @@ def test_io_threads_sets_the_server_runtime_once_per_process() -> None:
         ae.add_supported_context(Verification)
         ae.io_threads = 3
         server = ae.start_server(("127.0.0.1", 0), block=False)
+        # tokio starts its workers without waiting for them, and each names itself once it
+        # runs: wait for them, with a deadline.
+        deadline = time.monotonic() + 10
+        while io_threads() < 3 and time.monotonic() < deadline:
+            time.sleep(0.001)
         print(io_threads())
         same = AE()
         same.add_supported_context(Verification)

@@ -20,9 +20,7 @@ const NO_DEADLINE: Duration = Duration::from_secs(24 * 3600);
 
 fn net_error(e: TlsError) -> NetError {
     match e {
-        TlsError::Handshake(h) => {
-            NetError::Handshake(format!("TLS handshake failed ({}): {}", h.kind, h.detail))
-        }
+        TlsError::Handshake(h) => NetError::Handshake(format!("({}): {}", h.kind, h.detail)),
         TlsError::Config(msg) => NetError::Handshake(msg),
     }
 }

@@ -14,7 +14,7 @@ import logging
 import math
 import sys
 import traceback
-from typing import Callable, List, Optional
+from typing import Any, Callable, List, Optional
 
 from fastdimse._logging import LOG_FORMAT, LOGGER_NAME
 from fastdimse.apps.failures import AppError
@@ -245,6 +245,113 @@ def add_max_pdu_option(group: argparse._ArgumentGroup) -> None:
         type=whole_number(0, MAX_PDU),
         default=DEFAULT_MAX_LENGTH,
     )
+
+
+def add_tls_options(parser: argparse.ArgumentParser, server: bool) -> None:
+    """Add the TLS options, with DCMTK's spellings (``+tls KEY CERT``, ``+cf FILE``,
+    ``-rc``/``-vc``/``-ic``) and long names. The parser must accept ``+`` as a prefix."""
+    group = parser.add_argument_group(
+        "TLS Options",
+        "DICOM over TLS (PS3.15 B.12: TLS 1.2 and 1.3, BCP 195 cipher suites). "
+        "See docs/tls.md.",
+    )
+    group.add_argument(
+        "+tls",
+        "--enable-tls",
+        nargs=2,
+        metavar=("KEY", "CERT"),
+        dest="tls",
+        help="use TLS with this private key and certificate (PEM files, DCMTK's order)"
+        + ("" if server else "; the certificate is sent to servers that ask for one"),
+    )
+    if not server:
+        group.add_argument(
+            "+tla",
+            "--anonymous-tls",
+            action="store_true",
+            dest="tls_anonymous",
+            help="use TLS without a certificate of our own",
+        )
+    group.add_argument(
+        "+cf",
+        "--add-cert-file",
+        metavar="FILE",
+        action="append",
+        dest="tls_ca",
+        default=[],
+        help="trust the CA certificate(s) in this PEM file (repeatable)",
+    )
+    peer = group.add_mutually_exclusive_group()
+    peer.add_argument(
+        "-rc",
+        "--require-peer-cert",
+        action="store_const",
+        dest="tls_peer",
+        const="require",
+        help="require and verify the peer's certificate (default)",
+    )
+    if server:
+        peer.add_argument(
+            "-vc",
+            "--verify-peer-cert",
+            action="store_const",
+            dest="tls_peer",
+            const="optional",
+            help="verify the peer's certificate if it sends one",
+        )
+    peer.add_argument(
+        "-ic",
+        "--ignore-peer-cert",
+        action="store_const",
+        dest="tls_peer",
+        const="none",
+        help="do not verify the peer's certificate (not asked for, as a server)",
+    )
+    if not server:
+        group.add_argument(
+            "--tls-hostname",
+            metavar="NAME",
+            help="the name the server's certificate must match and that is sent as SNI "
+            "(default: addr); with -ic no name is checked",
+        )
+
+
+def tls_config(args: argparse.Namespace, server: bool) -> Any:
+    """The ``TLSConfig`` the TLS options ask for, or None without them. A file that cannot
+    be read is an error naming it (``AppError``), not a traceback."""
+    anonymous = getattr(args, "tls_anonymous", False)
+    if not args.tls and not anonymous:
+        if args.tls_ca or args.tls_peer:
+            raise AppError("TLS options need +tls KEY CERT (or +tla for echoscu)")
+        return None
+    import os
+
+    from fastdimse import TLSConfig
+
+    files = list(args.tls or ()) + list(args.tls_ca)
+    for path in files:
+        if not os.access(path, os.R_OK):
+            raise AppError(f"cannot read {path!r}: no such file or no permission")
+    key, cert = args.tls if args.tls else (None, None)
+    verify = args.tls_peer or "require"
+    if verify != "none" and not args.tls_ca:
+        raise AppError("verifying the peer needs its CA: +cf FILE (or -ic not to verify)")
+    try:
+        return TLSConfig(
+            certfile=cert,
+            keyfile=key,
+            cafile=None,
+            cadata="".join(_read_text(p) for p in args.tls_ca) or None,
+            verify_mode=verify,
+            check_hostname=(verify != "none") and not server,
+        )
+    except (TypeError, ValueError) as exc:
+        raise AppError(str(exc)) from exc
+
+
+def _read_text(path: str) -> str:
+    with open(path, encoding="ascii", errors="replace") as f:
+        return f.read()
 
 
 def setup_logging(args: argparse.Namespace, app_name: str) -> logging.Logger:

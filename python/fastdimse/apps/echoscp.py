@@ -26,10 +26,12 @@ from fastdimse.apps import (
     add_general_options,
     add_max_pdu_option,
     add_timeout_options,
+    add_tls_options,
     ae_title,
     port_number,
     report_failure,
     setup_logging,
+    tls_config,
     version,
     whole_number,
 )
@@ -65,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         usage="echoscp [options] port",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        prefix_chars="-+",
     )
     params = parser.add_argument_group("Parameters")
     params.add_argument(
@@ -120,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     ts.add_argument(
         "-xi", "--implicit", help="accept implicit VR little endian TS only", action="store_true"
     )
+    add_tls_options(parser, server=True)
     return parser
 
 
@@ -174,7 +178,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     try:
         try:
-            server = ae.start_server((args.bind_address, args.port), block=False)
+            server = ae.start_server(
+                (args.bind_address, args.port),
+                block=False,
+                ssl_context=tls_config(args, server=True),
+            )
         except (OSError, ValueError, FastDimseError) as exc:
             raise listen_failure(exc, args.bind_address, args.port) from exc
         server.serve_forever()

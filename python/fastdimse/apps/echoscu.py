@@ -31,11 +31,13 @@ from fastdimse.apps import (
     add_general_options,
     add_max_pdu_option,
     add_timeout_options,
+    add_tls_options,
     ae_title,
     port_number,
     report_failure,
     seconds,
     setup_logging,
+    tls_config,
     version,
     whole_number,
 )
@@ -96,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         usage="echoscu [options] addr port",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        prefix_chars="-+",
     )
     params = parser.add_argument_group("Parameters")
     params.add_argument("addr", help="TCP/IP address of DICOM peer", type=str)
@@ -177,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         action="store_true",
     )
+    add_tls_options(parser, server=False)
     return parser
 
 
@@ -362,11 +366,17 @@ def run(args: argparse.Namespace, logger: Any) -> int:
 
     resolve(args)
     aborts = AbortWatch()
+    tls = tls_config(args, server=False)
+    tls_args = None
+    if tls is not None:
+        hostname = None if args.tls_peer == "none" else (args.tls_hostname or args.addr)
+        tls_args = (tls, hostname)
     assoc = ae.associate(
         args.addr,
         args.port,
         ae_title=args.called_aet,
         max_pdu=args.max_pdu,
+        tls_args=tls_args,
         evt_handlers=[(evt.EVT_ABORTED, aborts)],
     )
     if not assoc.is_established:
