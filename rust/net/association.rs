@@ -119,7 +119,6 @@ impl Task {
         let artim = shared.timeouts().artim();
         let mut reader = PduReader::new(rd, Limits::new(local_max));
         reader.stall = Some(shared.timeouts().stall());
-        #[cfg(unix)]
         if role == UlRole::Acceptor {
             reader.poll_first(poll_ceiling);
         }

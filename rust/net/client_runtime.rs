@@ -11,7 +11,8 @@ use std::sync::OnceLock;
 
 use tokio::runtime::{Builder, Handle, Runtime};
 
-use super::runtime::{block_process_signals, build};
+use super::runtime::build;
+use super::sys::block_process_signals;
 
 /// The runtime of outgoing associations, started on first use.
 ///

@@ -14,10 +14,11 @@
 
 use std::sync::{Mutex, MutexGuard};
 
+use super::sys::{self, AsRawFd, OwnedFd, RawFd};
+
 /// See the module docs. `T` is whatever the consumer turns into its own values.
 pub struct CompletionQueue<T> {
-    #[cfg(target_os = "linux")]
-    fd: std::os::fd::OwnedFd,
+    fd: OwnedFd,
     items: Mutex<Vec<(u64, T)>>,
 }
 
@@ -25,31 +26,14 @@ impl<T> CompletionQueue<T> {
     /// A new queue with its own non-blocking, close-on-exec descriptor (Linux only: the
     /// error elsewhere tells the caller to use another way).
     pub fn new() -> std::io::Result<Self> {
-        #[cfg(target_os = "linux")]
-        {
-            use std::os::fd::FromRawFd;
-            // SAFETY: eventfd takes no pointers; a non-negative result is a new descriptor.
-            let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
-            if fd < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(Self {
-                // SAFETY: `fd` was just created and nothing else owns it.
-                fd: unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) },
-                items: Mutex::new(Vec::new()),
-            })
-        }
-        #[cfg(not(target_os = "linux"))]
-        Err(std::io::Error::new(
-            std::io::ErrorKind::Unsupported,
-            "completion queues need eventfd (Linux)",
-        ))
+        Ok(Self {
+            fd: sys::eventfd_new()?,
+            items: Mutex::new(Vec::new()),
+        })
     }
 
     /// The descriptor that is readable while a wake-up is due.
-    #[cfg(target_os = "linux")]
-    pub fn fd(&self) -> std::os::fd::RawFd {
-        use std::os::fd::AsRawFd;
+    pub fn fd(&self) -> RawFd {
         self.fd.as_raw_fd()
     }
 
@@ -77,47 +61,25 @@ impl<T> CompletionQueue<T> {
         std::mem::take(&mut *self.items())
     }
 
-    #[cfg(target_os = "linux")]
+    /// Makes the descriptor readable (a wake-up is due).
     fn wake(&self) {
-        let one: u64 = 1;
-        // SAFETY: `fd` is this queue's open eventfd and the buffer is 8 bytes. It fails
-        // only when the counter would overflow, and then a wake-up is already due.
-        unsafe {
-            libc::write(self.fd(), (&one as *const u64).cast(), 8);
-        }
+        sys::eventfd_signal(self.fd());
     }
 
-    #[cfg(target_os = "linux")]
+    /// Makes the descriptor unreadable again. With no wake-up due, the non-blocking read
+    /// finds nothing at once: the result does not matter either way.
     fn reset(&self) {
-        let mut count: u64 = 0;
-        // SAFETY: as in `wake`. The descriptor is non-blocking: with no wake-up due, this
-        // returns EAGAIN at once.
-        unsafe {
-            libc::read(self.fd(), (&mut count as *mut u64).cast(), 8);
-        }
+        let _ = sys::eventfd_take(self.fd());
     }
-
-    #[cfg(not(target_os = "linux"))]
-    fn wake(&self) {}
-
-    #[cfg(not(target_os = "linux"))]
-    fn reset(&self) {}
 }
 
-#[cfg(all(test, target_os = "linux"))]
+#[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::Arc;
 
     fn readable(queue: &CompletionQueue<u32>) -> bool {
-        let mut pfd = libc::pollfd {
-            fd: queue.fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd, no waiting.
-        let n = unsafe { libc::poll(&mut pfd, 1, 0) };
-        n == 1 && pfd.revents & libc::POLLIN != 0
+        sys::wait_readable(queue.fd(), 0)
     }
 
     #[test]
@@ -138,10 +100,8 @@ mod tests {
         for i in 0..5 {
             queue.push(i, i as u32);
         }
-        let mut count: u64 = 0;
-        // SAFETY: reads the eventfd counter (8 bytes) the pushes left.
-        let n = unsafe { libc::read(queue.fd(), (&mut count as *mut u64).cast(), 8) };
-        assert_eq!((n, count), (8, 1));
+        // The counter the pushes left.
+        assert_eq!(sys::eventfd_take(queue.fd()).unwrap(), 1);
         assert_eq!(queue.take().len(), 5);
     }
 
@@ -161,14 +121,11 @@ mod tests {
         let mut seen = Vec::new();
         let mut drains = 0;
         while seen.len() < 4000 {
-            let mut pfd = libc::pollfd {
-                fd: queue.fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            // SAFETY: one valid pollfd; waits at most 5 s for the next wake-up.
-            let n = unsafe { libc::poll(&mut pfd, 1, 5000) };
-            assert_eq!(n, 1, "a queued item left the descriptor unreadable");
+            // Waits at most 5 s for the next wake-up.
+            assert!(
+                sys::wait_readable(queue.fd(), 5000),
+                "a queued item left the descriptor unreadable"
+            );
             seen.extend(queue.take().into_iter().map(|(token, _)| token));
             drains += 1;
         }

@@ -7,7 +7,6 @@
 use std::io;
 use std::time::Duration;
 
-#[cfg(unix)]
 use tokio::io::Interest;
 use tokio::time::Instant;
 
@@ -15,6 +14,7 @@ use crate::pdu::{PduType, HEADER_LEN};
 
 use super::runtime::{self, PollSlot};
 use super::spin::{Polled, Spin};
+use super::sys::{self, AsRawFd};
 use super::transport::ReadSide;
 
 /// Largest A-ASSOCIATE-RQ/AC we accept: real ones are a few KiB (128 contexts with a
@@ -114,9 +114,7 @@ impl PduReader {
     /// while another worker of the runtime stands idle to serve everything else.
     /// TCP only: other transports hold their bytes where a socket poll cannot see them.
     /// `ceiling` bounds the window (`None`: the process's, `FASTDIMSE_SPIN_US`).
-    #[cfg(unix)]
     pub fn poll_first(&mut self, ceiling: Option<Duration>) {
-        use std::os::unix::io::AsRawFd;
         if let Some(tcp) = self.half.tcp() {
             let fd = tcp.as_ref().as_raw_fd();
             self.spin = Some(match ceiling {
@@ -128,9 +126,7 @@ impl PduReader {
 
     /// Reads the next bytes by polling the socket, if the window is open and a slot free.
     /// `Ready` means bytes were read, or the peer closed, or the socket failed.
-    #[cfg(unix)]
     fn poll_socket(&mut self) -> Option<Polled> {
-        use std::os::unix::io::AsRawFd;
         let spin = self.spin.as_ref()?;
         if spin.window().is_zero() || !self.poll_allowed {
             return Some(Polled::Skipped);
@@ -143,7 +139,7 @@ impl PduReader {
         Some(spin.poll_while(
             None,
             // The end of the stream, or an error, is seen again by the next read.
-            || match recv_now(fd, &mut buf[*end..]) {
+            || match sys::recv_now(fd, &mut buf[*end..]) {
                 Ok(n) => {
                     *end += n;
                     true
@@ -152,11 +148,6 @@ impl PduReader {
             },
             runtime::a_worker_is_idle,
         ))
-    }
-
-    #[cfg(not(unix))]
-    fn poll_socket(&mut self) -> Option<Polled> {
-        None
     }
 
     /// Bytes of the PDU returned by the last `Frame::Pdu`.
@@ -228,9 +219,7 @@ impl PduReader {
     /// follows does not try the socket a second time.
     ///
     /// Other transports: nothing (`None`), their read goes through the wait.
-    #[cfg(unix)]
     fn read_now(&mut self) -> io::Result<Option<usize>> {
-        use std::os::unix::io::AsRawFd;
         let Some(tcp) = self.half.tcp() else {
             return Ok(None);
         };
@@ -239,7 +228,7 @@ impl PduReader {
         let mut tried = false;
         let through_tokio = tcp.as_ref().try_io(Interest::READABLE, || {
             tried = true;
-            recv_now(fd, free)
+            sys::recv_now(fd, free)
         });
         match through_tokio {
             Ok(n) => Ok(Some(n)),
@@ -249,7 +238,7 @@ impl PduReader {
                 } else {
                     // tokio's readiness may be stale (cleared after a short read): ask the
                     // socket. Nothing there means tokio is right, and the wait is armed.
-                    match recv_now(fd, free) {
+                    match sys::recv_now(fd, free) {
                         Ok(n) => Ok(Some(n)),
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
                         Err(e) => Err(e),
@@ -258,11 +247,6 @@ impl PduReader {
             }
             Err(e) => Err(e),
         }
-    }
-
-    #[cfg(not(unix))]
-    fn read_now(&mut self) -> io::Result<Option<usize>> {
-        Ok(None)
     }
 
     /// The peer closed the connection.
@@ -353,23 +337,6 @@ impl PduReader {
     }
 }
 
-/// One `recv` with `MSG_DONTWAIT`, retried when a signal interrupts it.
-#[cfg(unix)]
-fn recv_now(fd: std::os::unix::io::RawFd, free: &mut [u8]) -> io::Result<usize> {
-    loop {
-        // SAFETY: the caller keeps `fd` open for the call, and `free` is valid for writes
-        // of its length.
-        let n = unsafe { libc::recv(fd, free.as_mut_ptr().cast(), free.len(), libc::MSG_DONTWAIT) };
-        if n >= 0 {
-            return Ok(n as usize);
-        }
-        let e = io::Error::last_os_error();
-        if e.kind() != io::ErrorKind::Interrupted {
-            return Err(e);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -396,18 +363,9 @@ mod tests {
     }
 
     /// Waits, outside tokio, until the socket has bytes to read.
-    fn wait_until_readable(fd: std::os::unix::io::RawFd) {
+    fn wait_until_readable(fd: sys::RawFd) {
         let mut probe = [0u8; 1];
-        // SAFETY: `fd` is an open socket owned by the test's reader; `probe` is writable.
-        while unsafe {
-            libc::recv(
-                fd,
-                probe.as_mut_ptr().cast(),
-                1,
-                libc::MSG_PEEK | libc::MSG_DONTWAIT,
-            )
-        } < 1
-        {
+        while !matches!(sys::peek_now(fd, &mut probe), Ok(1)) {
             std::thread::yield_now();
         }
     }
@@ -430,7 +388,6 @@ mod tests {
 
     #[test]
     fn a_read_that_finds_nothing_leaves_the_wait_without_a_second_try() {
-        use std::os::unix::io::AsRawFd;
         let rt = rt();
         let (mut reader, mut peer) = pair(&rt);
         let _guard = rt.enter();
@@ -441,8 +398,7 @@ mod tests {
         // ...and the byte goes behind its back, so its readiness is stale.
         let mut byte = [0u8; 1];
         let fd = reader.half.tcp().unwrap().as_ref().as_raw_fd();
-        // SAFETY: `fd` is the reader's open socket; `byte` is writable for one byte.
-        assert_eq!(unsafe { libc::recv(fd, byte.as_mut_ptr().cast(), 1, 0) }, 1);
+        assert_eq!(sys::recv_now(fd, &mut byte).unwrap(), 1);
         assert!(matches!(reader.read_now(), Ok(None)));
         // The empty read cleared tokio's readiness: the wait that follows goes to epoll
         // without trying the socket again.
@@ -465,10 +421,7 @@ mod tests {
         let release_rq = [0x05, 0x00, 0, 0, 0, 4, 0, 0, 0, 0];
         peer.write_all(&release_rq).unwrap();
         let _guard = rt.enter();
-        let fd = {
-            use std::os::unix::io::AsRawFd;
-            reader.half.tcp().unwrap().as_ref().as_raw_fd()
-        };
+        let fd = reader.half.tcp().unwrap().as_ref().as_raw_fd();
         wait_until_readable(fd);
         expect_release_rq_at_first_poll(&mut reader);
         // The next PDU arrives after a short read left tokio's readiness cleared: it is
@@ -497,10 +450,7 @@ mod tests {
         let mut bytes = release_rq.repeat(2);
         bytes.extend_from_slice(&release_rq[..8]);
         peer.write_all(&bytes).unwrap();
-        let fd = {
-            use std::os::unix::io::AsRawFd;
-            reader.half.tcp().unwrap().as_ref().as_raw_fd()
-        };
+        let fd = reader.half.tcp().unwrap().as_ref().as_raw_fd();
         wait_until_readable(fd);
         assert!(!reader.next_pdu_buffered(), "nothing read yet");
         expect_release_rq_at_first_poll(&mut reader);

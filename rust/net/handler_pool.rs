@@ -208,7 +208,7 @@ pub(crate) fn handler_pool() -> &'static Arc<HandlerPool> {
             "fastdimse-handler",
             MAX_THREADS,
             KEEP_ALIVE,
-            super::runtime::block_process_signals,
+            super::sys::block_process_signals,
         ))
     })
 }

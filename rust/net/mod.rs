@@ -15,6 +15,7 @@ pub mod runtime;
 mod server;
 mod shared;
 mod spin;
+mod sys;
 mod timer;
 mod transport;
 mod waiter;

@@ -14,6 +14,8 @@ use std::sync::OnceLock;
 
 use tokio::runtime::{Builder, Handle, Runtime};
 
+use super::sys;
+
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
 /// Workers of the shared runtime, once it runs.
 static WORKERS: AtomicUsize = AtomicUsize::new(0);
@@ -112,36 +114,10 @@ pub fn handle() -> &'static Handle {
 pub(crate) fn build(builder: &mut Builder) -> std::io::Result<Runtime> {
     builder
         .thread_name("fastdimse-io")
-        .on_thread_start(block_process_signals)
+        .on_thread_start(sys::block_process_signals)
         .thread_keep_alive(std::time::Duration::from_secs(300))
         .enable_all()
         .build()
-}
-
-/// Keeps process-directed signals (Ctrl-C, SIGTERM, ...) away from the core's threads, so
-/// the kernel delivers them to a Python thread: CPython runs its handlers in the main thread
-/// and only notices a signal promptly when one of its own threads receives it.
-pub(crate) fn block_process_signals() {
-    #[cfg(unix)]
-    // SAFETY: `set` is a properly initialised signal set on this thread's stack, and
-    // pthread_sigmask only changes the calling thread's mask.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        for signal in [
-            libc::SIGINT,
-            libc::SIGTERM,
-            libc::SIGHUP,
-            libc::SIGQUIT,
-            libc::SIGUSR1,
-            libc::SIGUSR2,
-            libc::SIGALRM,
-            libc::SIGCHLD,
-        ] {
-            libc::sigaddset(&mut set, signal);
-        }
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-    }
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ use super::hooks::Hooks;
 use super::log;
 use super::runtime;
 use super::shared::{AssocShared, Lifecycle, Role};
+use super::sys;
 use super::transport::Conn;
 use super::writer::SharedWriter;
 
@@ -50,22 +51,8 @@ impl Server {
     /// A server holds one descriptor per association: the soft limit on open files is raised
     /// to the hard limit once, as servers commonly do, so thousands of associations fit.
     fn raise_open_file_limit() {
-        #[cfg(unix)]
-        {
-            static DONE: std::sync::Once = std::sync::Once::new();
-            DONE.call_once(|| {
-                // SAFETY: getrlimit/setrlimit with a valid, initialised rlimit struct.
-                unsafe {
-                    let mut limit: libc::rlimit = std::mem::zeroed();
-                    if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0
-                        && limit.rlim_cur < limit.rlim_max
-                    {
-                        limit.rlim_cur = limit.rlim_max;
-                        libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-                    }
-                }
-            });
-        }
+        static DONE: std::sync::Once = std::sync::Once::new();
+        DONE.call_once(sys::raise_open_file_limit);
     }
 
     pub fn start(

@@ -342,15 +342,12 @@ impl AssocShared {
         interest: (u32, bool),
         poll_ceiling: Option<std::time::Duration>,
     ) -> Self {
-        #[cfg(unix)]
         let spin = writer.fd().filter(|_| role == Role::Requestor).map(|fd| {
             Arc::new(match poll_ceiling {
                 Some(c) => Spin::with_ceiling(fd, c),
                 None => Spin::new(fd),
             })
         });
-        #[cfg(not(unix))]
-        let spin = None;
         Self {
             spin,
             id,

@@ -20,6 +20,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use super::sys::{self, RawFd};
+
 /// The default ceiling of the window, in µs: a loopback or same-rack round trip fits,
 /// a WAN one does not. `cpuidle-haltpoll` and KVM's host-side halt polling both default
 /// to 200 µs; a caller's poll is kept shorter because it holds a core of its own.
@@ -66,8 +68,7 @@ fn parse_ceiling(value: &str) -> u32 {
 /// One association's socket and polling window, shared by its blocking waits.
 #[derive(Debug)]
 pub(crate) struct Spin {
-    #[cfg(unix)]
-    fd: std::os::unix::io::RawFd,
+    fd: RawFd,
     /// Current window in ns; starts closed, so a one-off request never polls.
     window_ns: AtomicU32,
     ceiling_ns: u32,
@@ -85,13 +86,11 @@ pub(crate) enum Polled {
 }
 
 impl Spin {
-    #[cfg(unix)]
-    pub fn new(fd: std::os::unix::io::RawFd) -> Self {
+    pub fn new(fd: RawFd) -> Self {
         Self::with_ceiling(fd, ceiling())
     }
 
-    #[cfg(unix)]
-    pub fn with_ceiling(fd: std::os::unix::io::RawFd, ceiling: Duration) -> Self {
+    pub fn with_ceiling(fd: RawFd, ceiling: Duration) -> Self {
         Self {
             fd,
             window_ns: AtomicU32::new(0),
@@ -170,29 +169,18 @@ impl Spin {
 
     /// True when a read would not block (data, end of stream, an error, or a descriptor
     /// that is no longer open: all of them end the poll).
-    #[cfg(unix)]
+    ///
+    /// The descriptor may have been closed by the association's task meanwhile; the poll
+    /// then reports it not open (or, if the number was reused, another socket's
+    /// readiness), which at worst ends the poll early.
     fn readable(&self) -> bool {
-        let mut pfd = libc::pollfd {
-            fd: self.fd,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd, a zero timeout. The descriptor may have been closed by
-        // the association's task meanwhile; poll then reports POLLNVAL (or, if the number
-        // was reused, another socket's readiness), which at worst ends the poll early.
-        let n = unsafe { libc::poll(&mut pfd, 1, 0) };
-        n != 0
-    }
-
-    #[cfg(not(unix))]
-    fn readable(&self) -> bool {
-        true
+        sys::readable_now(self.fd)
     }
 }
 
 /// For tests: a [`Spin`] over one end of a loopback TCP pair, shared as the association's
 /// waits share it, with both ends (which must outlive it).
-#[cfg(all(test, unix))]
+#[cfg(test)]
 pub(crate) fn test_spin(
     ceiling: Duration,
 ) -> (
@@ -200,7 +188,7 @@ pub(crate) fn test_spin(
     std::net::TcpStream,
     std::net::TcpStream,
 ) {
-    use std::os::unix::io::AsRawFd;
+    use super::sys::AsRawFd;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let ours = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     let (peer, _) = listener.accept().unwrap();
@@ -208,7 +196,7 @@ pub(crate) fn test_spin(
     (std::sync::Arc::new(spin), ours, peer)
 }
 
-#[cfg(all(test, unix))]
+#[cfg(test)]
 mod tests {
     use super::*;
     use std::io::Write;

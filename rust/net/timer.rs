@@ -64,7 +64,7 @@ impl Clock {
             std::thread::Builder::new()
                 .name("fastdimse-clock".into())
                 .spawn(move || {
-                    super::runtime::block_process_signals();
+                    super::sys::block_process_signals();
                     clock.run()
                 })
                 .expect("the fastdimse clock thread could not start");

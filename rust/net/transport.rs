@@ -21,6 +21,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 
+use super::sys::{AsRawFd, RawFd};
 use crate::tls::CertIdentity;
 
 /// A byte stream other than plain TCP that an association can run over.
@@ -77,10 +78,8 @@ impl Conn {
         }
     }
 
-    /// The socket descriptor, for the fast paths that need it (TCP on Unix only).
-    #[cfg(unix)]
-    pub(crate) fn raw_fd(&self) -> Option<std::os::unix::io::RawFd> {
-        use std::os::unix::io::AsRawFd;
+    /// The socket descriptor, for the fast paths that need it (TCP only).
+    pub(crate) fn raw_fd(&self) -> Option<RawFd> {
         match self {
             Conn::Tcp(s) => Some(s.as_raw_fd()),
             Conn::Stream { .. } => None,

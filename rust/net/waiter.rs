@@ -161,7 +161,6 @@ fn park_until<T>(rx: &mut oneshot::Receiver<T>, until: Option<Instant>) -> Waite
 #[cfg(test)]
 mod tests {
     use super::*;
-    #[cfg(unix)]
     use crate::net::spin::test_spin;
 
     #[test]
@@ -219,7 +218,6 @@ mod tests {
         sender.join().unwrap();
     }
 
-    #[cfg(unix)]
     #[test]
     fn a_quick_answer_that_needed_the_sleep_opens_the_polling_window() {
         let _alone = client_runtime::test_alone();
@@ -235,7 +233,6 @@ mod tests {
         assert!(spin.window() < Duration::from_secs(1));
     }
 
-    #[cfg(unix)]
     #[test]
     fn a_slow_answer_closes_the_polling_window_and_a_timed_out_slice_counts() {
         let _alone = client_runtime::test_alone();
@@ -250,7 +247,6 @@ mod tests {
         assert_eq!(spin.window(), Duration::from_millis(1));
     }
 
-    #[cfg(unix)]
     #[test]
     fn an_open_window_ends_the_poll_as_soon_as_the_outcome_is_in() {
         let _alone = client_runtime::test_alone();
@@ -273,7 +269,6 @@ mod tests {
         sender.join().unwrap();
     }
 
-    #[cfg(unix)]
     #[test]
     fn a_waiter_that_cannot_drive_never_polls() {
         let (spin, _ours, _peer) = test_spin(Duration::from_secs(1));

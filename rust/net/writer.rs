@@ -11,6 +11,8 @@
 
 use std::sync::Mutex;
 
+use super::sys::{self, RawFd};
+
 /// Outcome of [`SharedWriter::write_data`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Direct {
@@ -24,8 +26,7 @@ pub(crate) enum Direct {
 
 struct State {
     /// The TCP socket; `None` for other transports, whose bytes only the task writes.
-    #[cfg(unix)]
-    fd: Option<std::os::unix::io::RawFd>,
+    fd: Option<RawFd>,
     /// Bytes accepted for writing but not yet taken by the kernel, in order.
     pending: Vec<u8>,
     /// P-DATA-TF may be written (Sta6, or Sta8 while answering).
@@ -41,8 +42,7 @@ pub(crate) struct SharedWriter {
 impl SharedWriter {
     /// A writer for the TCP socket `fd`, or (`None`) for a transport that only the task
     /// writes to.
-    #[cfg(unix)]
-    pub fn new(fd: Option<std::os::unix::io::RawFd>) -> Self {
+    pub fn new(fd: Option<RawFd>) -> Self {
         Self {
             state: Mutex::new(State {
                 fd,
@@ -54,18 +54,14 @@ impl SharedWriter {
     }
 
     /// The socket this writes to, if it is a TCP socket.
-    #[cfg(unix)]
-    pub fn fd(&self) -> Option<std::os::unix::io::RawFd> {
+    pub fn fd(&self) -> Option<RawFd> {
         self.lock().fd
     }
 
     /// Whether other threads may write directly (a TCP socket), or must hand their bytes
     /// to the task.
     pub fn is_direct(&self) -> bool {
-        #[cfg(unix)]
-        return self.lock().fd.is_some();
-        #[cfg(not(unix))]
-        return false;
+        self.lock().fd.is_some()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -159,24 +155,12 @@ impl SharedWriter {
     }
 }
 
-#[cfg(unix)]
+/// One non-blocking send to the TCP socket. `fd` is the association's socket, open for as
+/// long as `closed` is false: the caller holds the lock that `close` takes before the
+/// descriptor is released.
 fn send_now(st: &State, bytes: &[u8]) -> std::io::Result<usize> {
     let Some(fd) = st.fd else {
         return Err(std::io::ErrorKind::Unsupported.into());
     };
-    // SAFETY: `fd` is the association's socket, open for as long as `closed` is false, and
-    // the caller holds the lock that `close` takes before the descriptor is released.
-    let n = unsafe {
-        libc::send(
-            fd,
-            bytes.as_ptr().cast(),
-            bytes.len(),
-            libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
-        )
-    };
-    if n < 0 {
-        Err(std::io::Error::last_os_error())
-    } else {
-        Ok(n as usize)
-    }
+    sys::send_now(fd, bytes)
 }

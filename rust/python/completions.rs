@@ -37,10 +37,7 @@ impl Completions {
 
     /// The descriptor that becomes readable when outcomes are queued.
     fn fileno(&self) -> i32 {
-        #[cfg(target_os = "linux")]
-        return self.queue.fd();
-        #[cfg(not(target_os = "linux"))]
-        -1
+        self.queue.fd()
     }
 
     /// Every queued outcome as `(token, value, None)`, or `(token, None, exception)` if
