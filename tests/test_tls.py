@@ -174,6 +174,32 @@ def test_check_hostname_false_accepts_another_name(pki: SimpleNamespace) -> None
         srv.close()
 
 
+def test_associate_async_takes_tls_args(pki: SimpleNamespace, tls_server: Server) -> None:
+    import asyncio
+
+    async def run() -> int:
+        ae = AE(ae_title="ASYNC")
+        ae.add_requested_context(Verification)
+        assoc = await ae.associate_async(
+            "127.0.0.1", tls_server.port, tls_args=(client_context(pki), "localhost")
+        )
+        assert assoc.is_established
+        status = await assoc.send_c_echo_async()
+        await assoc.release_async()
+        return int(status.Status)
+
+    assert asyncio.run(run()) == 0x0000
+    assert tls_server.subjects == ["O=fastdimse tests,CN=client"]
+
+
+@pytest.mark.parametrize("bad", [("ctx",), "ctx", (None, "localhost")])
+def test_bad_tls_args_are_refused_with_the_value_named(bad: Any) -> None:
+    ae = AE()
+    ae.add_requested_context(Verification)
+    with pytest.raises((TypeError, ValueError)):
+        ae.associate("127.0.0.1", 9, tls_args=bad)
+
+
 # ----- mismatches and stalls -----------------------------------------------------------------
 
 
