@@ -132,6 +132,21 @@ _OTHER_SERVICE_ALLOWED = {
     "VERIFICATION_SERVICE_CLASS_STATUS",
     "GENERAL_STATUS",
 }
+# Event properties that only other services' requests have (as attributes: ``event.dataset``).
+_OTHER_SERVICE_EVENT_ATTRS = {
+    "dataset",
+    "file_meta",
+    "encoded_dataset",
+    "identifier",
+    "move_destination",
+    "action_information",
+    "action_type",
+    "attribute_list",
+    "attribute_identifiers",
+    "event_information",
+    "event_type",
+    "modification_list",
+}
 _TLS_NAMES = {
     "ssl",
     "tls_args",
@@ -158,6 +173,7 @@ _INTERNAL_ATTRS = {
     "DummyDUL": "a stand-in DUL provider",
     "DummyFSM": "a stand-in state machine",
     "ServiceUser": "ServiceUser built by hand around pynetdicom's A_ASSOCIATE",
+    "attempt": "the service classes' reply helper around the DIMSE provider",
 }
 # Private names that pynetdicom users set; tests that use them stay in scope.
 _PRIVATE_ALLOWED = {"_config"}
@@ -243,6 +259,8 @@ def _reason_for_name(name: str, is_attr: bool) -> Optional[str]:
         return f"{INTERNALS}: {_INTERNAL_ATTRS[name]}"
     if name not in _OTHER_SERVICE_ALLOWED and _OTHER_SERVICE_RE.match(name):
         return f"{OTHER_SERVICES}: {name}"
+    if is_attr and name in _OTHER_SERVICE_EVENT_ATTRS:
+        return f"{OTHER_SERVICES}: event.{name}"
     if is_attr and _is_private(name):
         return f"{PRIVATE}: {name}"
     return None
@@ -286,6 +304,8 @@ def _scan(nodes: Iterable[ast.AST], index: _ModuleIndex) -> Optional[str]:
                     if reason:
                         return reason
                 continue
+            elif isinstance(node, ast.keyword) and node.arg:
+                name = node.arg  # f(tls_args=...)
             elif isinstance(node, ast.Call) and _outside_host(node):
                 return f"{OUTSIDE}: associate({_outside_host(node)!r})"
             elif isinstance(node, ast.Constant) and isinstance(node.value, str):
