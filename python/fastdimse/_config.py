@@ -65,12 +65,14 @@ def _validate_ae(value: str) -> Tuple[bool, str]:
 def _validate_ui(value: str) -> Tuple[bool, str]:
     """UID check: conformance to PS3.5 9.1 when ``ENFORCE_UID_CONFORMANCE``, otherwise 1 to
     64 characters."""
+    from pydicom import config
     from pydicom.uid import UID
 
     if not isinstance(value, str):
         return False, "must be pydicom.uid.UID"
     if ENFORCE_UID_CONFORMANCE:
-        return (True, "") if UID(value).is_valid else (False, "UID is non-conformant")
+        conformant = UID(value, validation_mode=config.IGNORE).is_valid
+        return (True, "") if conformant else (False, "UID is non-conformant")
     if not value:
         return False, "must not be an empty str"
     if len(value) > 64:

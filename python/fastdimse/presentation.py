@@ -10,6 +10,7 @@ import functools
 import logging
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple, Union
 
+from pydicom import config
 from pydicom.uid import UID
 
 from . import _config
@@ -100,7 +101,7 @@ def _set_uid(value: object, name: str) -> Optional[UID]:
         raise TypeError(
             f"'{name}' must be str, bytes, UID or None, not '{value.__class__.__name__}'"
         )
-    uid = UID(value)
+    uid = UID(value, validation_mode=config.IGNORE)
     if not uid:
         raise ValueError(f"Invalid '{name}' value - must not be an empty str")
     ok, reason = _config.VALIDATORS["UI"](uid)
@@ -182,7 +183,7 @@ class PresentationContext:
         if not isinstance(syntax, str):
             LOGGER.error("Attempted to add an invalid transfer syntax")
             return
-        uid = UID(syntax)
+        uid = UID(syntax, validation_mode=config.IGNORE)
         if uid and not _config.VALIDATORS["UI"](uid)[0]:
             LOGGER.error("'transfer_syntax' contains an invalid UID")
             raise ValueError("'transfer_syntax' contains an invalid UID")
