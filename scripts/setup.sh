@@ -19,6 +19,14 @@ if [ ! -x /usr/bin/echoscu ] || [ ! -x /usr/bin/storescp ]; then
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dcmtk >/dev/null
 fi
 
+# The pynetdicom-suite stage runs pynetdicom's tests (fixed ports) in a private network
+# namespace: unshare (util-linux) and ip (iproute2) bring it up.
+if ! command -v ip >/dev/null || ! command -v unshare >/dev/null; then
+    echo "setup: installing iproute2 and util-linux from Debian"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 util-linux >/dev/null
+fi
+
 PY=${PYTHON:-python3}
 missing=$("$PY" - <<'PYEOF'
 import importlib.util

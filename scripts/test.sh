@@ -31,3 +31,8 @@ cargo test --quiet
 
 echo "== pytest"
 "$PY" -m pytest -q tests
+
+echo "== pynetdicom suite"
+# pynetdicom's own tests against fastdimse (tests/pynetdicom_suite/README.md): any failure
+# that docs/migration.md does not explain fails CI.
+"$PY" tests/pynetdicom_suite/run.py

@@ -20,6 +20,8 @@ from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag, Tag
 from pydicom.uid import UID
 
+from . import _config
+
 LOGGER = logging.getLogger(__name__)
 
 # Command element tags (group 0000), PS3.7 Annex E.
@@ -99,6 +101,8 @@ def _check_uid(value: object, name: str) -> Optional[UID]:
         raise ValueError(f"{name} must be printable ASCII, not {text!r}")
     uid = UID(text, validation_mode=config.IGNORE)
     if not _is_conformant(text):
+        if _config.ENFORCE_UID_CONFORMANCE:
+            raise ValueError(f"Invalid '{name}' value '{text}' - UID is non-conformant")
         LOGGER.warning(f"Non-conformant '{name}' value '{text}'")
     elif len(_KNOWN_UIDS) < _KNOWN_UIDS_MAX:
         _KNOWN_UIDS[value] = uid

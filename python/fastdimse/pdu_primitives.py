@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Union
+
+from pydicom.uid import UID
 
 _IDENTITY_TYPES = {1: "Username", 2: "Username and passcode", 3: "Kerberos", 4: "SAML", 5: "JWT"}
 
@@ -42,7 +44,7 @@ class UserIdentityNegotiation:
 
     def __init__(self) -> None:
         self._user_identity_type: Optional[int] = None
-        self.positive_response_requested: bool = False
+        self._positive_response_requested: bool = False
         self._primary_field: Optional[bytes] = None
         self._secondary_field: Optional[bytes] = None
         self._server_response: Optional[bytes] = None
@@ -55,9 +57,22 @@ class UserIdentityNegotiation:
 
     @user_identity_type.setter
     def user_identity_type(self, value: Optional[int]) -> None:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise TypeError(f"user_identity_type must be an int or None, not {value!r}")
         if value is not None and value not in _IDENTITY_TYPES:
             raise ValueError(f"user_identity_type must be one of 1-5, not {value!r}")
         self._user_identity_type = value
+
+    @property
+    def positive_response_requested(self) -> bool:
+        """Whether the requestor asks for the server response (a bool)."""
+        return self._positive_response_requested
+
+    @positive_response_requested.setter
+    def positive_response_requested(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise TypeError(f"positive_response_requested must be a bool, not {value!r}")
+        self._positive_response_requested = value
 
     @property
     def primary_field(self) -> Optional[bytes]:
@@ -98,6 +113,18 @@ class UserIdentityNegotiation:
     def __repr__(self) -> str:
         kind = _IDENTITY_TYPES.get(self.user_identity_type or 0, "response")
         return f"<UserIdentityNegotiation {kind}>"
+
+    def __str__(self) -> str:
+        """The parameters, one per line, as pynetdicom prints them (in its debug logs)."""
+        lines = ["User Identity Parameters"]
+        if self.server_response is None:
+            lines.append(f"  User identity type: {self.user_identity_type}")
+            lines.append(f"  Positive response requested: {self.positive_response_requested}")
+            lines.append(f"  Primary field: {self.primary_field!r}")
+            lines.append(f"  Secondary field: {self.secondary_field!r}")
+        else:
+            lines.append(f"  Server response: {self.server_response!r}")
+        return "\n".join(lines) + "\n"
 
 
 def _check_window(name: str, value: object) -> int:
@@ -151,5 +178,81 @@ class AsynchronousOperationsWindowNegotiation:
             f"performed={self._performed}>"
         )
 
+    def __str__(self) -> str:
+        """The window, as pynetdicom prints it (in its debug logs)."""
+        return (
+            "Asynchronous Operations Window\n"
+            f"  Maximum number operations invoked: {self._invoked}\n"
+            f"  Maximum number operations performed: {self._performed}\n"
+        )
 
-__all__ = ["AsynchronousOperationsWindowNegotiation", "UserIdentityNegotiation"]
+
+class SCP_SCU_RoleSelectionNegotiation:
+    """SCP/SCU role selection (PS3.7 D.3.3.4) for one SOP class: as a proposal, the roles
+    the requestor asks for; as an answer, the ones the acceptor agrees to.
+
+    Built by :func:`fastdimse.presentation.build_role` and returned by
+    :func:`fastdimse.presentation.negotiate_as_acceptor`. Equal items compare equal, as
+    pynetdicom's primitives do.
+    """
+
+    def __init__(self) -> None:
+        self._sop_class_uid: Optional[UID] = None
+        self._scu_role: Optional[bool] = None
+        self._scp_role: Optional[bool] = None
+
+    @property
+    def sop_class_uid(self) -> Optional[UID]:
+        """The SOP class (abstract syntax) the roles are for."""
+        return self._sop_class_uid
+
+    @sop_class_uid.setter
+    def sop_class_uid(self, value: Union[str, bytes, None]) -> None:
+        from .presentation import _set_uid
+
+        self._sop_class_uid = _set_uid(value, "SOP Class UID")
+
+    @property
+    def scu_role(self) -> Optional[bool]:
+        """Whether the requestor may be SCU (None: not set)."""
+        return self._scu_role
+
+    @scu_role.setter
+    def scu_role(self, value: Optional[bool]) -> None:
+        if not isinstance(value, (bool, type(None))):
+            raise TypeError("SCU Role must be boolean")
+        self._scu_role = value
+
+    @property
+    def scp_role(self) -> Optional[bool]:
+        """Whether the requestor may be SCP (None: not set)."""
+        return self._scp_role
+
+    @scp_role.setter
+    def scp_role(self, value: Optional[bool]) -> None:
+        if not isinstance(value, (bool, type(None))):
+            raise TypeError("SCP Role must be boolean")
+        self._scp_role = value
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, self.__class__):
+            return other.__dict__ == self.__dict__
+        return False
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"<SCP_SCU_RoleSelectionNegotiation {self.sop_class_uid} "
+            f"scu_role={self.scu_role} scp_role={self.scp_role}>"
+        )
+
+
+__all__ = [
+    "AsynchronousOperationsWindowNegotiation",
+    "SCP_SCU_RoleSelectionNegotiation",
+    "UserIdentityNegotiation",
+]

@@ -1,0 +1,1 @@
+"""pynetdicom's ``apps`` package under the harness: fastdimse's echoscu and echoscp."""
