@@ -11,8 +11,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
 use crate::tls::{
-    client_config, server_config, CaSource, FailureKind, PemSource, TlsError, TlsSettings,
-    TlsVersion, VerifyPeer,
+    client_config, server_config, CaSource, CrlCheck, FailureKind, PemSource, TlsError,
+    TlsSettings, TlsVersion, VerifyPeer,
 };
 
 /// A loaded, checked TLS configuration for one role: what the core's acceptor or requestor
@@ -132,6 +132,17 @@ fn settings(d: &Bound<'_, PyDict>) -> PyResult<(bool, TlsSettings)> {
             )))
         }
     };
+    let crl: String = get(d, "crl_check")?;
+    let crl_check = match crl.as_str() {
+        "none" => CrlCheck::None,
+        "leaf" => CrlCheck::Leaf,
+        "chain" => CrlCheck::Chain,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "TLS setting 'crl_check' must be 'none', 'leaf' or 'chain', not {other:?}"
+            )))
+        }
+    };
     let s = TlsSettings {
         cert_chain: pem_source(d, "cert_chain")?,
         private_key: pem_source(d, "private_key")?,
@@ -142,6 +153,8 @@ fn settings(d: &Bound<'_, PyDict>) -> PyResult<(bool, TlsSettings)> {
         server_name: get(d, "server_hostname")?,
         min_version: version(d, "min_version")?,
         max_version: version(d, "max_version")?,
+        crl_check,
+        key_log: get::<Option<PathBuf>>(d, "key_log")?,
         cipher_suites: get(d, "cipher_suites")?,
     };
     Ok((get(d, "server_side")?, s))

@@ -173,6 +173,16 @@ pub fn classify_rustls_error(e: &rustls::Error) -> HandshakeError {
                         .into(),
                 )
             }
+            CertificateError::Revoked => (
+                K::BadCertificate,
+                "the peer's certificate has been revoked (it is on its CA's CRL)".into(),
+            ),
+            CertificateError::UnknownRevocationStatus => (
+                K::BadCertificate,
+                "revocation checking is on but no CRL from the peer certificate's issuer is \
+                 loaded"
+                    .into(),
+            ),
             _ => (
                 K::BadCertificate,
                 "the peer's certificate was refused".into(),
