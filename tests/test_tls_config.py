@@ -498,3 +498,34 @@ def test_system_store(pki):
     )
     if has_system_cas:
         assert CoreTlsConfig(s).verify_peer == "require"
+
+
+# ----- The peer certificate's identity --------------------------------------------------------
+
+
+def test_cert_identity_matches_python_getpeercert(pki, tmp_path):
+    """The core's DER walk gives what ``getpeercert()`` gives (OpenSSL's decoding)."""
+    from fastdimse._core import tls_cert_identity
+
+    (tmp_path / "odd.ext").write_text(
+        "subjectAltName=DNS:pacs.example,IP:2001:db8::1,email:pacs@example.org,"
+        "URI:https://example.org/pacs\n"
+    )
+    _openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+             "-keyout", "odd.key", "-out", "odd.csr", "-utf8", "-multivalue-rdn", "-subj",
+             "/C=DE/ST=Bayern/L=München/O=Ärzte, Praxis/OU=PACS+CN=pacs #1/"
+             "emailAddress=pacs@example.org", cwd=tmp_path)
+    _openssl("x509", "-req", "-in", "odd.csr", "-CA", pki.ca, "-CAkey",
+             str(pki.dir / "ca.key"), "-CAcreateserial", "-days", "2", "-out", "odd.pem",
+             "-extfile", "odd.ext", cwd=tmp_path)
+    for path in (pki.server[0], pki.client[0], str(tmp_path / "odd.pem")):
+        expected = ssl._ssl._test_decode_cert(path)
+        der = ssl.PEM_cert_to_DER_cert(Path(path).read_text())
+        ours = tls_cert_identity(der)
+        assert ours["subject"] == expected["subject"], path
+        assert ours["subjectAltName"] == expected["subjectAltName"], path
+    assert ours["subject_rfc4514"] == (
+        "emailAddress=pacs@example.org,OU=PACS+CN=pacs #1,O=Ärzte\\, Praxis,L=München,"
+        "ST=Bayern,C=DE"
+    )
+    assert tls_cert_identity(b"\x30\x03\x02\x01\x00") is None

@@ -38,7 +38,7 @@ pub use config::{client_config, server_config, BCP195_SUITES};
 pub use error::{classify_io_error, classify_rustls_error, FailureKind, HandshakeError, TlsError};
 pub use handshake::{accept, connect, describe_first_bytes, looks_like_dicom, looks_like_tls};
 pub use settings::{CaSource, CrlCheck, PemSource, TlsSettings, TlsVersion, VerifyPeer};
-pub use subject::{peer_identity, peer_subject, CertIdentity};
+pub use subject::{parse_identity, peer_identity, peer_subject, CertIdentity};
 
 /// The stream type an accepted TLS connection has.
 pub type ServerStream<S> = tokio_rustls::server::TlsStream<S>;
