@@ -82,7 +82,7 @@ PemSource = Optional[Tuple[Any, ...]]
 class _Record:
     """What one ``SSLContext`` was given, in the form of the core's settings."""
 
-    __slots__ = ("complete", "cert_chain", "private_key", "key_error", "ca", "offered")
+    __slots__ = ("complete", "cert_chain", "private_key", "key_error", "ca", "ca_error", "offered")
 
     def __init__(self, complete: bool) -> None:
         # False when the context existed before install(): its earlier loads are unknown.
@@ -91,6 +91,7 @@ class _Record:
         self.private_key: PemSource = None
         self.key_error: Optional[str] = None
         self.ca: List[Tuple[Any, ...]] = []
+        self.ca_error: Optional[str] = None
         # The BCP 195 suites among get_ciphers() (about 60 µs to ask), until set_ciphers.
         self.offered: Optional[List[str]] = None
 
@@ -241,7 +242,7 @@ def install() -> None:
         try:
             rec.ca.extend(_ca_sources(cafile, capath, cadata))
         except OSError as exc:
-            rec.key_error = f"cannot read the files given to load_verify_locations: {exc}"
+            rec.ca_error = f"cannot read the files given to load_verify_locations: {exc}"
 
     @functools.wraps(orig_default)
     def set_default_verify_paths(self):
@@ -375,8 +376,9 @@ def settings_from_context(
         rec = _records.get(ctx)
     if rec is None or not rec.complete:
         raise ValueError(_PRE_IMPORT)
-    if rec.key_error is not None:
-        raise ValueError(rec.key_error)
+    for error in (rec.key_error, rec.ca_error):
+        if error is not None:
+            raise ValueError(error)
     mode = ctx.verify_mode
     if server_side:
         verify = {ssl.CERT_NONE: "none", ssl.CERT_OPTIONAL: "optional"}.get(mode, "require")
