@@ -479,6 +479,37 @@ async fn plain_dicom_answer_to_a_client_hello_is_named() {
 }
 
 #[tokio::test]
+async fn client_hello_in_one_byte_pieces() {
+    let pki = pki();
+    let sc = server_config(&server_settings(&pki, &pki.server, VerifyPeer::None)).unwrap();
+    let cc = client_config(&client_settings(&pki, Some("localhost"))).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    // client <-> (c, r1) ... relay trickles client->server bytes one at a time ... (r2, s)
+    let (c, r1) = duplex(64 * 1024);
+    let (r2, s) = duplex(64 * 1024);
+    let (mut r1_read, mut r1_write) = tokio::io::split(r1);
+    let (mut r2_read, mut r2_write) = tokio::io::split(r2);
+    let up = tokio::spawn(async move {
+        let mut byte = [0u8; 1];
+        while r1_read.read_exact(&mut byte).await.is_ok() {
+            if r2_write.write_all(&byte).await.is_err() {
+                break;
+            }
+            r2_write.flush().await.unwrap();
+            tokio::task::yield_now().await;
+        }
+    });
+    let down = tokio::spawn(async move { tokio::io::copy(&mut r2_read, &mut r1_write).await });
+    let (s, c) = tokio::join!(
+        accept(s, sc, deadline),
+        connect(c, cc, Some("localhost"), deadline)
+    );
+    exchange((s, c)).await;
+    up.abort();
+    down.abort();
+}
+
+#[tokio::test]
 async fn stalled_handshake_hits_the_deadline() {
     let pki = pki();
     let sc = server_config(&server_settings(&pki, &pki.server, VerifyPeer::None)).unwrap();
