@@ -479,6 +479,38 @@ async fn plain_dicom_answer_to_a_client_hello_is_named() {
 }
 
 #[tokio::test]
+async fn sessions_resume_with_a_shared_client_config() {
+    let pki = pki();
+    for max in [TlsVersion::Tls13, TlsVersion::Tls12] {
+        let mut server = server_settings(&pki, &pki.server, VerifyPeer::Require);
+        server.max_version = max;
+        let sc = server_config(&server).unwrap();
+        let client = with_client_cert(client_settings(&pki, Some("localhost")), &pki.client);
+        let cc = client_config(&client).unwrap();
+        for round in 0..3 {
+            let (a, b) = duplex(64 * 1024);
+            let deadline = Instant::now() + Duration::from_secs(10);
+            let (s, c) = tokio::join!(
+                accept(a, sc.clone(), deadline),
+                connect(b, cc.clone(), Some("localhost"), deadline)
+            );
+            let (s, c) = (s.unwrap(), c.unwrap());
+            let kind = c.get_ref().1.handshake_kind().unwrap();
+            let expected = if round == 0 {
+                rustls::HandshakeKind::Full
+            } else {
+                rustls::HandshakeKind::Resumed
+            };
+            assert_eq!(kind, expected, "{max:?} round {round}");
+            // The client certificate's subject survives resumption.
+            assert!(peer_subject(s.get_ref().1).unwrap().ends_with("CN=client"));
+            // The exchange makes the client read the TLS 1.3 tickets.
+            exchange((Ok(s), Ok(c))).await;
+        }
+    }
+}
+
+#[tokio::test]
 async fn client_hello_in_one_byte_pieces() {
     let pki = pki();
     let sc = server_config(&server_settings(&pki, &pki.server, VerifyPeer::None)).unwrap();

@@ -199,6 +199,10 @@ pub fn server_config(s: &TlsSettings) -> Result<Arc<ServerConfig>, TlsError> {
         .with_single_cert(chain, key)
         .map_err(|e| keys_mismatch(e, chain_src, &key_src))?;
     let mut config = config;
+    // Stateless session tickets (keys rotated by rustls every 6 hours): a resuming requestor
+    // skips the certificate exchange, and the server keeps no per-session state.
+    config.ticketer = ring::Ticketer::new()
+        .map_err(|e| TlsError::Config(format!("cannot make TLS session ticket keys: {e}")))?;
     if let Some(path) = &s.key_log {
         config.key_log = Arc::new(FileKeyLog::open(path)?);
     }
