@@ -107,7 +107,11 @@ def test_mutual_tls_echo_and_the_peer_subject_reach_handlers(
     assert status.Status == 0x0000
     assert tls_server.subjects == ["O=fastdimse tests,CN=client"]
     assert assoc.peer_certificate_subject == "O=fastdimse tests,CN=server"
-    sans = assoc.peer_certificate["subject_alt_names"]
+    sans = assoc.peer_certificate["subjectAltName"]
+    assert assoc.peer_certificate["subject"] == (
+        (("commonName", "server"),),
+        (("organizationName", "fastdimse tests"),),
+    )
     assert ("DNS", "localhost") in sans and ("IP Address", "127.0.0.1") in sans
 
 

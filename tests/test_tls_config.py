@@ -339,11 +339,71 @@ def test_set_ciphers_restricts_the_tls12_suites(pki):
     CoreTlsConfig(s)
 
 
-def test_crl_checking_is_refused(pki):
+def _crl_pem(pki, revoked_serial: int) -> bytes:
+    """A CRL from the test CA revoking one serial number, made with ``cryptography``."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+
+    ca_key = serialization.load_pem_private_key((pki.dir / "ca.key").read_bytes(), None)
+    ca_cert = x509.load_pem_x509_certificate(Path(pki.ca).read_bytes())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    revoked = (
+        x509.RevokedCertificateBuilder()
+        .serial_number(revoked_serial)
+        .revocation_date(now)
+        .build()
+    )
+    crl = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca_cert.subject)
+        .last_update(now)
+        .next_update(now + datetime.timedelta(days=1))
+        .add_revoked_certificate(revoked)
+        .add_extension(x509.CRLNumber(1), critical=False)  # RFC 5280 5.2.3: required
+        .sign(ca_key, hashes.SHA256())
+    )
+    return crl.public_bytes(serialization.Encoding.PEM)
+
+
+def test_crl_checking(pki, tmp_path):
     ctx = server_context(pki)
     ctx.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
-    with pytest.raises(ValueError, match="CRL"):
-        settings_from_context(ctx, server_side=True)
+    s = settings_from_context(ctx, server_side=True)
+    assert s["crl_check"] == "leaf"
+    # No CRL loaded: every client would fail, so it is refused at once.
+    with pytest.raises(ValueError, match="no CRL is loaded"):
+        CoreTlsConfig(s)
+    ctx.verify_flags |= ssl.VERIFY_CRL_CHECK_CHAIN
+    assert settings_from_context(ctx, server_side=True)["crl_check"] == "chain"
+    ctx.verify_mode = ssl.CERT_NONE
+    assert settings_from_context(ctx, server_side=True)["crl_check"] == "none"
+    pytest.importorskip("cryptography")
+    crl_file = tmp_path / "crl.pem"
+    crl_file.write_bytes(_crl_pem(pki, 12345))
+    ctx = server_context(pki)
+    ctx.load_verify_locations(cafile=str(crl_file))
+    ctx.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
+    assert CoreTlsConfig(settings_from_context(ctx, server_side=True)).verify_peer == "require"
+    config = TLSConfig(*pki.server, cafile=pki.ca, capath=str(tmp_path), crl_check="chain")
+    assert core_config(config, server_side=True).server_side
+
+
+def test_key_log_file(pki, tmp_path, monkeypatch):
+    log = tmp_path / "keys.txt"
+    ctx = server_context(pki)
+    ctx.keylog_filename = str(log)
+    s = settings_from_context(ctx, server_side=True)
+    assert s["key_log"] == str(log)
+    CoreTlsConfig(s)
+    assert log.exists()
+    monkeypatch.setenv("SSLKEYLOGFILE", str(tmp_path / "env-keys.txt"))
+    assert TLSConfig().keylog_filename == str(tmp_path / "env-keys.txt")
+    assert TLSConfig(keylog_filename=log).keylog_filename == str(log)
+    with pytest.raises(ValueError, match="nowhere/keys.txt"):
+        core_config(TLSConfig(*pki.server, verify_mode="none", keylog_filename=tmp_path
+                              / "nowhere" / "keys.txt"), server_side=True)
 
 
 def test_not_a_context():
@@ -393,6 +453,8 @@ def test_tls_config_options(pki):
         TLSConfig(minimum_version=ssl.TLSVersion.TLSv1_1)
     with pytest.raises(ValueError, match="keyfile needs certfile"):
         TLSConfig(keyfile=pki.server[1])
+    with pytest.raises(ValueError, match="crl_check"):
+        TLSConfig(crl_check="sometimes")
     with pytest.raises(ValueError, match="not among the BCP 195"):
         TLSConfig(cipher_suites=["TLS_RSA_WITH_AES_128_CBC_SHA"])
     with pytest.raises(TypeError, match="certfile"):
@@ -436,3 +498,34 @@ def test_system_store(pki):
     )
     if has_system_cas:
         assert CoreTlsConfig(s).verify_peer == "require"
+
+
+# ----- The peer certificate's identity --------------------------------------------------------
+
+
+def test_cert_identity_matches_python_getpeercert(pki, tmp_path):
+    """The core's DER walk gives what ``getpeercert()`` gives (OpenSSL's decoding)."""
+    from fastdimse._core import tls_cert_identity
+
+    (tmp_path / "odd.ext").write_text(
+        "subjectAltName=DNS:pacs.example,IP:2001:db8::1,email:pacs@example.org,"
+        "URI:https://example.org/pacs\n"
+    )
+    _openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+             "-keyout", "odd.key", "-out", "odd.csr", "-utf8", "-multivalue-rdn", "-subj",
+             "/C=DE/ST=Bayern/L=München/O=Ärzte, Praxis/OU=PACS+CN=pacs #1/"
+             "emailAddress=pacs@example.org", cwd=tmp_path)
+    _openssl("x509", "-req", "-in", "odd.csr", "-CA", pki.ca, "-CAkey",
+             str(pki.dir / "ca.key"), "-CAcreateserial", "-days", "2", "-out", "odd.pem",
+             "-extfile", "odd.ext", cwd=tmp_path)
+    for path in (pki.server[0], pki.client[0], str(tmp_path / "odd.pem")):
+        expected = ssl._ssl._test_decode_cert(path)
+        der = ssl.PEM_cert_to_DER_cert(Path(path).read_text())
+        ours = tls_cert_identity(der)
+        assert ours["subject"] == expected["subject"], path
+        assert ours["subjectAltName"] == expected["subjectAltName"], path
+    assert ours["subject_rfc4514"] == (
+        "emailAddress=pacs@example.org,OU=PACS+CN=pacs #1,O=Ärzte\\, Praxis,L=München,"
+        "ST=Bayern,C=DE"
+    )
+    assert tls_cert_identity(b"\x30\x03\x02\x01\x00") is None

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use fastdimse::tls::{
     accept, client_config, connect, describe_first_bytes, looks_like_dicom, looks_like_tls,
-    peer_identity, peer_subject, server_config, CaSource, FailureKind, PemSource, TlsError,
-    TlsSettings, TlsVersion, VerifyPeer,
+    peer_identity, peer_subject, server_config, CaSource, CrlCheck, FailureKind, PemSource,
+    TlsError, TlsSettings, TlsVersion, VerifyPeer,
 };
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
@@ -37,6 +37,16 @@ fn make_ca(name: &str) -> Ca {
 
 /// A leaf certificate signed by `ca`: (certificate PEM, key PEM).
 fn make_leaf(ca: &Ca, cn: &str, sans: &[&str], expired: bool) -> (String, String) {
+    make_leaf_serial(ca, cn, sans, expired, None)
+}
+
+fn make_leaf_serial(
+    ca: &Ca,
+    cn: &str,
+    sans: &[&str],
+    expired: bool,
+    serial: Option<u64>,
+) -> (String, String) {
     let mut params =
         CertificateParams::new(sans.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
     let mut dn = DistinguishedName::new();
@@ -44,6 +54,7 @@ fn make_leaf(ca: &Ca, cn: &str, sans: &[&str], expired: bool) -> (String, String
     dn.push(DnType::OrganizationName, "fastdimse tests");
     dn.push(DnType::CountryName, "DE");
     params.distinguished_name = dn;
+    params.serial_number = serial.map(rcgen::SerialNumber::from);
     if expired {
         params.not_before = rcgen::date_time_ymd(2020, 1, 1);
         params.not_after = rcgen::date_time_ymd(2021, 1, 1);
@@ -192,6 +203,11 @@ async fn tls13_handshake_with_server_identity() {
     assert_eq!(
         conn.protocol_version(),
         Some(rustls::ProtocolVersion::TLSv1_3)
+    );
+    // X25519 first (RFC 9325 4.2.1), not rustls' ring default P-384 (8x slower here).
+    assert_eq!(
+        conn.negotiated_key_exchange_group().unwrap().name(),
+        rustls::NamedGroup::X25519
     );
     assert_eq!(
         peer_subject(conn).as_deref(),
@@ -463,6 +479,69 @@ async fn plain_dicom_answer_to_a_client_hello_is_named() {
 }
 
 #[tokio::test]
+async fn sessions_resume_with_a_shared_client_config() {
+    let pki = pki();
+    for max in [TlsVersion::Tls13, TlsVersion::Tls12] {
+        let mut server = server_settings(&pki, &pki.server, VerifyPeer::Require);
+        server.max_version = max;
+        let sc = server_config(&server).unwrap();
+        let client = with_client_cert(client_settings(&pki, Some("localhost")), &pki.client);
+        let cc = client_config(&client).unwrap();
+        for round in 0..3 {
+            let (a, b) = duplex(64 * 1024);
+            let deadline = Instant::now() + Duration::from_secs(10);
+            let (s, c) = tokio::join!(
+                accept(a, sc.clone(), deadline),
+                connect(b, cc.clone(), Some("localhost"), deadline)
+            );
+            let (s, c) = (s.unwrap(), c.unwrap());
+            let kind = c.get_ref().1.handshake_kind().unwrap();
+            let expected = if round == 0 {
+                rustls::HandshakeKind::Full
+            } else {
+                rustls::HandshakeKind::Resumed
+            };
+            assert_eq!(kind, expected, "{max:?} round {round}");
+            // The client certificate's subject survives resumption.
+            assert!(peer_subject(s.get_ref().1).unwrap().ends_with("CN=client"));
+            // The exchange makes the client read the TLS 1.3 tickets.
+            exchange((Ok(s), Ok(c))).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn client_hello_in_one_byte_pieces() {
+    let pki = pki();
+    let sc = server_config(&server_settings(&pki, &pki.server, VerifyPeer::None)).unwrap();
+    let cc = client_config(&client_settings(&pki, Some("localhost"))).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    // client <-> (c, r1) ... relay trickles client->server bytes one at a time ... (r2, s)
+    let (c, r1) = duplex(64 * 1024);
+    let (r2, s) = duplex(64 * 1024);
+    let (mut r1_read, mut r1_write) = tokio::io::split(r1);
+    let (mut r2_read, mut r2_write) = tokio::io::split(r2);
+    let up = tokio::spawn(async move {
+        let mut byte = [0u8; 1];
+        while r1_read.read_exact(&mut byte).await.is_ok() {
+            if r2_write.write_all(&byte).await.is_err() {
+                break;
+            }
+            r2_write.flush().await.unwrap();
+            tokio::task::yield_now().await;
+        }
+    });
+    let down = tokio::spawn(async move { tokio::io::copy(&mut r2_read, &mut r1_write).await });
+    let (s, c) = tokio::join!(
+        accept(s, sc, deadline),
+        connect(c, cc, Some("localhost"), deadline)
+    );
+    exchange((s, c)).await;
+    up.abort();
+    down.abort();
+}
+
+#[tokio::test]
 async fn stalled_handshake_hits_the_deadline() {
     let pki = pki();
     let sc = server_config(&server_settings(&pki, &pki.server, VerifyPeer::None)).unwrap();
@@ -489,6 +568,97 @@ async fn stalled_handshake_hits_the_deadline() {
     assert_eq!(err.kind(), Some(FailureKind::Timeout));
     assert!(err.to_string().contains("deadline"));
     drop((b, b2));
+}
+
+/// A CRL from `ca` revoking `serial`, as PEM.
+fn make_crl(ca: &Ca, serial: u64) -> String {
+    let params = rcgen::CertificateRevocationListParams {
+        this_update: rcgen::date_time_ymd(2024, 1, 1),
+        next_update: rcgen::date_time_ymd(2099, 1, 1),
+        crl_number: rcgen::SerialNumber::from(1u64),
+        issuing_distribution_point: None,
+        revoked_certs: vec![rcgen::RevokedCertParams {
+            serial_number: rcgen::SerialNumber::from(serial),
+            revocation_time: rcgen::date_time_ymd(2024, 1, 2),
+            reason_code: Some(rcgen::RevocationReason::KeyCompromise),
+            invalidity_date: None,
+        }],
+        key_identifier_method: rcgen::KeyIdMethod::Sha256,
+    };
+    let issuer = Issuer::from_params(&ca.params, &ca.key);
+    params.signed_by(&issuer).unwrap().pem().unwrap()
+}
+
+#[tokio::test]
+async fn crl_checking() {
+    let pki = pki();
+    let revoked = make_leaf_serial(&pki.ca, "revoked", &["localhost"], false, Some(4242));
+    let good = make_leaf_serial(&pki.ca, "good", &["localhost"], false, Some(4243));
+    let crl = make_crl(&pki.ca, 4242);
+    let mut server = server_settings(&pki, &pki.server, VerifyPeer::Require);
+    server.ca = vec![CaSource::Pem {
+        data: format!("{}{crl}", pki.ca.pem).into_bytes(),
+        origin: None,
+    }];
+    server.crl_check = CrlCheck::Leaf;
+    let client = |leaf| with_client_cert(client_settings(&pki, Some("localhost")), leaf);
+    let (s, _c) = handshake(&server, &client(&revoked)).await;
+    let err = s.err().unwrap();
+    assert_eq!(err.kind(), Some(FailureKind::BadCertificate), "{err}");
+    assert!(err.to_string().contains("revoked"), "{err}");
+    exchange(handshake(&server, &client(&good)).await).await;
+    // Without CRL checking the revoked certificate passes, as with OpenSSL's defaults.
+    server.crl_check = CrlCheck::None;
+    exchange(handshake(&server, &client(&revoked)).await).await;
+    // Checking with no CRL at all would fail every peer (OpenSSL's "unable to get
+    // certificate CRL"): refused when the configuration is built.
+    let mut no_crl = server_settings(&pki, &pki.server, VerifyPeer::Require);
+    no_crl.crl_check = CrlCheck::Chain;
+    let err = server_config(&no_crl).err().unwrap().to_string();
+    assert!(err.contains("no CRL is loaded"), "{err}");
+    // A CRL from another CA leaves the peer's status unknown: refused.
+    let other = make_ca("another CA");
+    no_crl.ca = vec![CaSource::Pem {
+        data: format!("{}{}", pki.ca.pem, make_crl(&other, 1)).into_bytes(),
+        origin: None,
+    }];
+    let (s, _c) = handshake(&no_crl, &client(&good)).await;
+    let err = s.err().unwrap();
+    assert!(err.to_string().contains("no CRL from the peer"), "{err}");
+    // The client side checks the server the same way.
+    let mut checking_client = client_settings(&pki, Some("localhost"));
+    checking_client.ca = server.ca.clone();
+    checking_client.crl_check = CrlCheck::Leaf;
+    let (_s, c) = handshake(
+        &server_settings(&pki, &revoked, VerifyPeer::None),
+        &checking_client,
+    )
+    .await;
+    assert!(c.err().unwrap().to_string().contains("revoked"));
+}
+
+#[tokio::test]
+async fn key_log_file_gets_nss_lines() {
+    let pki = pki();
+    let path = std::env::temp_dir().join(format!("fastdimse-keylog-{}.txt", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let mut client = client_settings(&pki, Some("localhost"));
+    client.key_log = Some(path.clone());
+    exchange(
+        handshake(
+            &server_settings(&pki, &pki.server, VerifyPeer::None),
+            &client,
+        )
+        .await,
+    )
+    .await;
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert!(text.contains("CLIENT_HANDSHAKE_TRAFFIC_SECRET "), "{text}");
+    assert!(text.lines().all(|l| l.split(' ').count() == 3));
+    client.key_log = Some("/nonexistent/dir/keys.txt".into());
+    let err = client_config(&client).err().unwrap().to_string();
+    assert!(err.contains("/nonexistent/dir/keys.txt"), "{err}");
 }
 
 #[test]

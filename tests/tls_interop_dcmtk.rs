@@ -324,3 +324,102 @@ async fn our_connect_to_storescp_tls() {
         "{err:?}"
     );
 }
+
+/// Accepts one connection from a command and returns the handshake's error kind (or `None`).
+async fn accept_from(
+    pki: &Pki,
+    program: &str,
+    args: &[&str],
+    port_arg: bool,
+) -> Option<FailureKind> {
+    let cfg = server_config(&pki.settings(Some("server"), VerifyPeer::None)).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(args);
+    if port_arg {
+        cmd.args(["127.0.0.1", &port.to_string()]);
+    } else {
+        cmd.args(["-connect", &format!("127.0.0.1:{port}")]);
+    }
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let (tcp, _) = listener.accept().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let kind = accept(tcp, cfg, deadline).await.err().map(|e| {
+        eprintln!("{program}: {e}");
+        e.kind().unwrap()
+    });
+    let _ = tokio::time::timeout(Duration::from_secs(10), child.wait()).await;
+    kind
+}
+
+#[tokio::test]
+async fn old_tls_and_plain_dicom_clients_are_named() {
+    if !have_tools() {
+        return;
+    }
+    let pki = Pki::new("refuse");
+    // A TLS 1.1-only client (OpenSSL needs security level 0 to offer it at all).
+    let kind = accept_from(
+        &pki,
+        "openssl",
+        &["s_client", "-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"],
+        false,
+    )
+    .await;
+    assert_eq!(kind, Some(FailureKind::ProtocolVersion));
+    // DCMTK's echoscu without +tls on a TLS port.
+    let kind = accept_from(&pki, ECHOSCU, &[], true).await;
+    assert_eq!(kind, Some(FailureKind::PlainDicom));
+}
+
+#[tokio::test]
+async fn tls_client_on_a_plain_storescp_is_named() {
+    if !have_tools() {
+        return;
+    }
+    let pki = Pki::new("plainscp");
+    let cfg = client_config(&pki.settings(None, VerifyPeer::Require)).unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut child = tokio::process::Command::new(STORESCP)
+        .arg(port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let tcp = loop {
+        match TcpStream::connect(("127.0.0.1", port)).await {
+            Ok(tcp) => break tcp,
+            Err(_) if start.elapsed() < Duration::from_secs(10) => {
+                tokio::time::sleep(Duration::from_millis(20)).await
+            }
+            Err(e) => panic!("storescp did not listen: {e}"),
+        }
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let err = connect(tcp, cfg, Some("localhost"), deadline)
+        .await
+        .err()
+        .unwrap();
+    // storescp answers the ClientHello (read as an unknown PDU) with an A-ABORT or closes.
+    assert!(
+        matches!(
+            err.kind(),
+            Some(FailureKind::NotTls | FailureKind::ClosedByPeer)
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("plain"), "{err}");
+    child.kill().await.unwrap();
+}

@@ -181,6 +181,7 @@ __all__ = [
     "IMPLEMENTATION_VERSION_NAME",
     "CoreTlsConfig",
     "TLS_CIPHER_SUITES",
+    "tls_cert_identity",
     "__version__",
 ]
 # ----- TLS -----------------------------------------------------------------------------------
@@ -207,3 +208,5 @@ class CoreTlsConfig:
     def max_version(self) -> str: ...
     @property
     def cipher_suites(self) -> List[str]: ...
+
+def tls_cert_identity(der: bytes) -> Optional[Dict[str, Any]]: ...

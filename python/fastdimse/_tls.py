@@ -32,6 +32,7 @@ import functools
 import os
 import re
 import ssl
+import sys
 import threading
 import warnings
 import weakref
@@ -81,7 +82,7 @@ PemSource = Optional[Tuple[Any, ...]]
 class _Record:
     """What one ``SSLContext`` was given, in the form of the core's settings."""
 
-    __slots__ = ("complete", "cert_chain", "private_key", "key_error", "ca", "offered")
+    __slots__ = ("complete", "cert_chain", "private_key", "key_error", "ca", "ca_error", "offered")
 
     def __init__(self, complete: bool) -> None:
         # False when the context existed before install(): its earlier loads are unknown.
@@ -90,6 +91,7 @@ class _Record:
         self.private_key: PemSource = None
         self.key_error: Optional[str] = None
         self.ca: List[Tuple[Any, ...]] = []
+        self.ca_error: Optional[str] = None
         # The BCP 195 suites among get_ciphers() (about 60 µs to ask), until set_ciphers.
         self.offered: Optional[List[str]] = None
 
@@ -240,7 +242,7 @@ def install() -> None:
         try:
             rec.ca.extend(_ca_sources(cafile, capath, cadata))
         except OSError as exc:
-            rec.key_error = f"cannot read the files given to load_verify_locations: {exc}"
+            rec.ca_error = f"cannot read the files given to load_verify_locations: {exc}"
 
     @functools.wraps(orig_default)
     def set_default_verify_paths(self):
@@ -361,7 +363,7 @@ def settings_from_context(
 
     Raises ``ValueError`` naming what cannot be used: a context created before fastdimse was
     imported, an encrypted key without the means to decrypt it, versions below TLS 1.2 only,
-    CRL checking, no cipher suite left. ``TypeError`` for anything but an ``SSLContext`` or a
+    no cipher suite left. ``TypeError`` for anything but an ``SSLContext`` or a
     :class:`TLSConfig`.
     """
     if isinstance(ctx, TLSConfig):
@@ -374,14 +376,9 @@ def settings_from_context(
         rec = _records.get(ctx)
     if rec is None or not rec.complete:
         raise ValueError(_PRE_IMPORT)
-    if rec.key_error is not None:
-        raise ValueError(rec.key_error)
-    crl_flags = ssl.VERIFY_CRL_CHECK_LEAF | ssl.VERIFY_CRL_CHECK_CHAIN
-    if ctx.verify_flags & crl_flags and ctx.verify_mode != ssl.CERT_NONE:
-        raise ValueError(
-            f"the SSLContext's verify_flags {ctx.verify_flags!r} ask for CRL checking, which "
-            "fastdimse's TLS does not do: clear VERIFY_CRL_CHECK_LEAF / VERIFY_CRL_CHECK_CHAIN"
-        )
+    for error in (rec.key_error, rec.ca_error):
+        if error is not None:
+            raise ValueError(error)
     mode = ctx.verify_mode
     if server_side:
         verify = {ssl.CERT_NONE: "none", ssl.CERT_OPTIONAL: "optional"}.get(mode, "require")
@@ -391,6 +388,12 @@ def settings_from_context(
         verify = "none" if mode == ssl.CERT_NONE else "require"
         check_hostname = bool(ctx.check_hostname)
     common_name = bool(check_hostname and ctx.hostname_checks_common_name)
+    crl_check = "none"
+    if mode != ssl.CERT_NONE:
+        if ctx.verify_flags & ssl.VERIFY_CRL_CHECK_CHAIN == ssl.VERIFY_CRL_CHECK_CHAIN:
+            crl_check = "chain"
+        elif ctx.verify_flags & ssl.VERIFY_CRL_CHECK_LEAF:
+            crl_check = "leaf"
     lo, hi = _context_versions(ctx)
     allowed = rec.offered
     if allowed is None:
@@ -409,6 +412,8 @@ def settings_from_context(
         "server_hostname": server_hostname,
         "min_version": lo,
         "max_version": hi,
+        "crl_check": crl_check,
+        "key_log": ctx.keylog_filename,
         "cipher_suites": suites,
     }
 
@@ -464,6 +469,12 @@ class TLSConfig:
         versions raise ``ValueError``.
     cipher_suites : list of str, optional
         IANA names, a subset of the BCP 195 suites (``BCP195_SUITES``), in order of preference.
+    crl_check : "none", "leaf" or "chain"
+        Check the peer's certificate (or its whole chain) against the CRLs (PEM ``X509 CRL``)
+        found in ``cafile`` / ``capath`` / ``cadata``; at least one must be loaded.
+    keylog_filename : path, optional
+        Append the TLS secrets to this file (NSS key log format, for Wireshark); default
+        ``$SSLKEYLOGFILE``, as ``ssl.create_default_context`` does.
     """
 
     __slots__ = (
@@ -481,6 +492,8 @@ class TLSConfig:
         "minimum_version",
         "maximum_version",
         "cipher_suites",
+        "crl_check",
+        "keylog_filename",
         "__weakref__",
     )
 
@@ -501,6 +514,8 @@ class TLSConfig:
         minimum_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_2,
         maximum_version: ssl.TLSVersion = ssl.TLSVersion.MAXIMUM_SUPPORTED,
         cipher_suites: Optional[List[str]] = None,
+        crl_check: str = "none",
+        keylog_filename: Any = None,
     ) -> None:
         self.certfile = _path(certfile, "certfile")
         self.keyfile = _path(keyfile, "keyfile")
@@ -557,6 +572,12 @@ class TLSConfig:
                 )
             cipher_suites = list(cipher_suites)
         self.cipher_suites = cipher_suites
+        if crl_check not in ("none", "leaf", "chain"):
+            raise ValueError(f"crl_check must be 'none', 'leaf' or 'chain', not {crl_check!r}")
+        self.crl_check = crl_check
+        if keylog_filename is None and not sys.flags.ignore_environment:
+            keylog_filename = os.environ.get("SSLKEYLOGFILE") or None
+        self.keylog_filename = _path(keylog_filename, "keylog_filename")
 
     def settings(self, server_side: bool, server_hostname: Optional[str] = None) -> Dict[str, Any]:
         """The core's settings for this configuration in one role (see
@@ -606,6 +627,8 @@ class TLSConfig:
             "server_hostname": hostname,
             "min_version": lo,
             "max_version": hi,
+            "crl_check": self.crl_check,
+            "key_log": self.keylog_filename,
             "cipher_suites": suites,
         }
 

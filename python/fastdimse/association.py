@@ -346,11 +346,12 @@ class Association:
 
     @property
     def peer_certificate(self) -> Optional[Dict[str, Any]]:
-        """Who the peer's TLS certificate names, for handlers that authorise by it:
-        ``{"subject": "CN=...,O=...", "subject_attrs": [("CN", ...), ...],
-        "subject_alt_names": [("DNS", ...), ("IP Address", ...)]}``, or ``None`` over
-        plain TCP or when the peer sent no certificate. (fastdimse only: pynetdicom users
-        read ``assoc.dul.socket.socket.getpeercert()``.)"""
+        """Who the peer's TLS certificate names, for handlers that authorise by it, shaped
+        as ``ssl.SSLSocket.getpeercert()`` gives it: ``subject`` (a tuple of RDNs, each a
+        tuple of ``(name, value)``), ``subjectAltName`` (``(("DNS", ...), ("IP Address",
+        ...))``), plus ``subject_rfc4514`` (``"CN=client,O=Hospital"``); ``None`` over plain
+        TCP or when the peer sent no certificate. (pynetdicom users read ``getpeercert()``
+        on the association's socket.)"""
         if self._core is None:
             return None
         return self._core.peer_certificate  # type: ignore[no-any-return]
@@ -360,7 +361,7 @@ class Association:
         """The peer's TLS certificate subject as an RFC 4514 string (``"CN=modality,O=..."``),
         or ``None``."""
         cert = self.peer_certificate
-        return None if cert is None else str(cert["subject"])
+        return None if cert is None else str(cert["subject_rfc4514"])
 
     @property
     def rejection(self) -> Optional[Tuple[int, int, int]]:

@@ -100,18 +100,15 @@ impl CoreAssociation {
     }
 
     /// Negotiated parameters as a dict, or None before negotiation finished.
-    /// Who the peer's TLS certificate names: `{"subject", "subject_attrs",
-    /// "subject_alt_names"}`, or None (plain TCP, or no certificate).
+    /// Who the peer's TLS certificate names, shaped as `ssl`'s `getpeercert()` gives it
+    /// (`subject`, `subjectAltName`) plus `subject_rfc4514`; None over plain TCP or without a
+    /// certificate.
     #[getter]
     fn peer_certificate<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
-        let Some(id) = self.inner.peer_certificate() else {
-            return Ok(None);
-        };
-        let d = PyDict::new(py);
-        d.set_item("subject", &id.subject)?;
-        d.set_item("subject_attrs", id.subject_attrs.clone())?;
-        d.set_item("subject_alt_names", id.sans.clone())?;
-        Ok(Some(d))
+        self.inner
+            .peer_certificate()
+            .map(|id| super::tls_py::identity_to_py(py, id))
+            .transpose()
     }
 
     fn info<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {

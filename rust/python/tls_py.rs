@@ -11,8 +11,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
 use crate::tls::{
-    client_config, server_config, CaSource, FailureKind, PemSource, TlsError, TlsSettings,
-    TlsVersion, VerifyPeer,
+    client_config, server_config, CaSource, CrlCheck, FailureKind, PemSource, TlsError,
+    TlsSettings, TlsVersion, VerifyPeer,
 };
 
 /// A loaded, checked TLS configuration for one role: what the core's acceptor or requestor
@@ -129,6 +129,17 @@ fn settings(d: &Bound<'_, PyDict>) -> PyResult<(bool, TlsSettings)> {
             )))
         }
     };
+    let crl: String = get(d, "crl_check")?;
+    let crl_check = match crl.as_str() {
+        "none" => CrlCheck::None,
+        "leaf" => CrlCheck::Leaf,
+        "chain" => CrlCheck::Chain,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "TLS setting 'crl_check' must be 'none', 'leaf' or 'chain', not {other:?}"
+            )))
+        }
+    };
     let s = TlsSettings {
         cert_chain: pem_source(d, "cert_chain")?,
         private_key: pem_source(d, "private_key")?,
@@ -139,6 +150,8 @@ fn settings(d: &Bound<'_, PyDict>) -> PyResult<(bool, TlsSettings)> {
         server_name: get(d, "server_hostname")?,
         min_version: version(d, "min_version")?,
         max_version: version(d, "max_version")?,
+        crl_check,
+        key_log: get::<Option<PathBuf>>(d, "key_log")?,
         cipher_suites: get(d, "cipher_suites")?,
     };
     Ok((get(d, "server_side")?, s))
@@ -281,8 +294,60 @@ pub fn tls_error(py: Python<'_>, e: TlsError) -> PyErr {
     }
 }
 
+/// The long attribute names `ssl.SSLSocket.getpeercert()` uses.
+fn long_name(short: &str) -> &str {
+    match short {
+        "CN" => "commonName",
+        "O" => "organizationName",
+        "OU" => "organizationalUnitName",
+        "C" => "countryName",
+        "ST" => "stateOrProvinceName",
+        "L" => "localityName",
+        "STREET" => "streetAddress",
+        "DC" => "domainComponent",
+        "UID" => "userId",
+        other => other, // emailAddress, serialNumber, dotted OIDs
+    }
+}
+
+/// A peer certificate's identity as Python data, for `Association` and `Event`: the parts of
+/// `ssl.SSLSocket.getpeercert()` that authorisation uses, in its shapes —
+/// `{"subject": ((("commonName", "x"),), ...), "subjectAltName": (("DNS", "host"), ...)}` —
+/// plus `"subject_rfc4514"`: `"CN=x,O=y"`.
+pub fn identity_to_py<'py>(
+    py: Python<'py>,
+    id: &crate::tls::CertIdentity,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    let rdns = id
+        .rdns
+        .iter()
+        .map(|rdn| {
+            PyTuple::new(
+                py,
+                rdn.iter()
+                    .map(|(k, v)| (long_name(k).to_string(), v.clone())),
+            )
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    d.set_item("subject", PyTuple::new(py, rdns)?)?;
+    d.set_item("subjectAltName", PyTuple::new(py, id.sans.iter().cloned())?)?;
+    d.set_item("subject_rfc4514", &id.subject)?;
+    Ok(d)
+}
+
+/// `identity_to_py` of a DER certificate, `None` if it cannot be parsed (tests, and callers
+/// holding the bytes).
+#[pyfunction]
+fn tls_cert_identity<'py>(py: Python<'py>, der: &[u8]) -> PyResult<Option<Bound<'py, PyDict>>> {
+    crate::tls::parse_identity(der)
+        .map(|id| identity_to_py(py, &id))
+        .transpose()
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<CoreTlsConfig>()?;
+    m.add_function(wrap_pyfunction!(tls_cert_identity, m)?)?;
     m.add(
         "TLS_CIPHER_SUITES",
         PyTuple::new(m.py(), crate::tls::BCP195_SUITES)?,

@@ -137,12 +137,16 @@ pub fn classify_io_error(e: &io::Error) -> HandshakeError {
     match e.kind() {
         io::ErrorKind::UnexpectedEof => HandshakeError::new(
             FailureKind::ClosedByPeer,
-            "the peer closed the connection during the TLS handshake (a plain DICOM peer, or \
-             one that refused our certificate or settings, does this)",
+            "the peer closed the connection during the TLS handshake; a plain (non-TLS) DICOM \
+             port, or a peer that refused our certificate or settings, does this",
         ),
         io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe => HandshakeError::new(
             FailureKind::ClosedByPeer,
-            format!("the peer reset the connection during the TLS handshake ({e})"),
+            format!(
+                "the peer reset the connection during the TLS handshake ({e}); a plain \
+                 (non-TLS) DICOM port, or a peer that refused our certificate or settings, \
+                 does this"
+            ),
         ),
         _ => HandshakeError::new(FailureKind::Io, e.to_string()),
     }
@@ -173,6 +177,16 @@ pub fn classify_rustls_error(e: &rustls::Error) -> HandshakeError {
                         .into(),
                 )
             }
+            CertificateError::Revoked => (
+                K::BadCertificate,
+                "the peer's certificate has been revoked (it is on its CA's CRL)".into(),
+            ),
+            CertificateError::UnknownRevocationStatus => (
+                K::BadCertificate,
+                "revocation checking is on but no CRL from the peer certificate's issuer is \
+                 loaded"
+                    .into(),
+            ),
             _ => (
                 K::BadCertificate,
                 "the peer's certificate was refused".into(),
@@ -197,7 +211,9 @@ pub fn classify_rustls_error(e: &rustls::Error) -> HandshakeError {
             | PeerIncompatible::Tls13RequiredForQuic
             | PeerIncompatible::ServerDoesNotSupportTls12Or13
             | PeerIncompatible::ServerTlsVersionIsDisabledByOurConfig
-            | PeerIncompatible::SupportedVersionsExtensionRequired => (
+            | PeerIncompatible::SupportedVersionsExtensionRequired
+            // signature_algorithms came with TLS 1.2: a hello without it is TLS 1.1 or older.
+            | PeerIncompatible::SignatureAlgorithmsExtensionRequired => (
                 K::ProtocolVersion,
                 "no TLS version in common with the peer (only TLS 1.2 and 1.3 are allowed)".into(),
             ),

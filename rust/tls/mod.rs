@@ -28,6 +28,7 @@
 mod config;
 mod error;
 mod handshake;
+mod keylog;
 mod pem;
 mod settings;
 mod subject;
@@ -37,8 +38,8 @@ mod verify;
 pub use config::{client_config, server_config, BCP195_SUITES};
 pub use error::{classify_io_error, classify_rustls_error, FailureKind, HandshakeError, TlsError};
 pub use handshake::{accept, connect, describe_first_bytes, looks_like_dicom, looks_like_tls};
-pub use settings::{CaSource, PemSource, TlsSettings, TlsVersion, VerifyPeer};
-pub use subject::{peer_identity, peer_subject, CertIdentity};
+pub use settings::{CaSource, CrlCheck, PemSource, TlsSettings, TlsVersion, VerifyPeer};
+pub use subject::{parse_identity, peer_identity, peer_subject, CertIdentity};
 pub use upgrade::{client_upgrade, server_upgrade};
 
 /// The stream type an accepted TLS connection has.

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use rustls::RootCertStore;
 use rustls_pki_types::pem::{self, PemObject, SectionKind};
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 
 use super::error::TlsError;
 use super::settings::{CaSource, PemSource};
@@ -91,39 +91,44 @@ pub(crate) fn load_key(src: &PemSource) -> Result<PrivateKeyDer<'static>, TlsErr
     )))
 }
 
-/// The trust anchors of all `ca` sources. Files and in-memory data must parse; a directory
-/// contributes every certificate it holds (other files are skipped, as OpenSSL's `capath`
-/// skips them); the system store contributes what `rustls-native-certs` finds.
-pub(crate) fn load_roots(ca: &[CaSource]) -> Result<RootCertStore, TlsError> {
-    let mut roots = RootCertStore::empty();
+/// What the CA sources hold: trust anchors, and the CRLs found among them.
+pub(crate) struct Trust {
+    pub roots: RootCertStore,
+    pub crls: Vec<CertificateRevocationListDer<'static>>,
+}
+
+/// The trust anchors and CRLs of all `ca` sources. Files and in-memory data must parse and
+/// hold a certificate or a CRL; a directory contributes every certificate and CRL it holds
+/// (other files are skipped, as OpenSSL's `capath` skips them); the system store contributes
+/// what `rustls-native-certs` finds.
+pub(crate) fn load_trust(ca: &[CaSource]) -> Result<Trust, TlsError> {
+    let mut trust = Trust {
+        roots: RootCertStore::empty(),
+        crls: Vec::new(),
+    };
     for src in ca {
         match src {
             CaSource::File(p) => {
-                let certs = load_certs(&PemSource::Path(p.clone()), "CA file")?;
-                add_all(&mut roots, certs, &format!("the CA file '{}'", p.display()))?;
+                let data = read_file(p, "CA file")?;
+                add_pem(&mut trust, &data, &format!("the CA file '{}'", p.display()))?;
             }
             CaSource::Pem { data, origin } => {
                 let name = origin
                     .clone()
                     .unwrap_or_else(|| "the CA data (cadata)".into());
-                let src = PemSource::Bytes {
-                    data: data.clone(),
-                    origin: Some(name.clone()),
-                };
-                let certs = load_certs(&src, "CA data")?;
-                add_all(&mut roots, certs, &name)?;
+                add_pem(&mut trust, data, &name)?;
             }
             CaSource::Der(der) => {
                 add_all(
-                    &mut roots,
+                    &mut trust.roots,
                     vec![CertificateDer::from(der.clone())],
                     "the CA data (cadata)",
                 )?;
             }
-            CaSource::Dir(dir) => load_dir(&mut roots, dir)?,
+            CaSource::Dir(dir) => load_dir(&mut trust, dir)?,
             CaSource::System => {
                 let found = rustls_native_certs::load_native_certs();
-                let (added, _) = roots.add_parsable_certificates(found.certs);
+                let (added, _) = trust.roots.add_parsable_certificates(found.certs);
                 if added == 0 {
                     log::warn!(
                         target: "fastdimse",
@@ -138,7 +143,29 @@ pub(crate) fn load_roots(ca: &[CaSource]) -> Result<RootCertStore, TlsError> {
             }
         }
     }
-    Ok(roots)
+    Ok(trust)
+}
+
+/// The certificates (as trust anchors) and CRLs of PEM text; an error if it has neither.
+fn add_pem(trust: &mut Trust, data: &[u8], name: &str) -> Result<(), TlsError> {
+    let mut certs = Vec::new();
+    let mut crls = 0;
+    for (kind, der) in sections(data, name, "CA data")? {
+        match kind {
+            SectionKind::Certificate => certs.push(CertificateDer::from(der)),
+            SectionKind::Crl => {
+                trust.crls.push(CertificateRevocationListDer::from(der));
+                crls += 1;
+            }
+            _ => {}
+        }
+    }
+    if certs.is_empty() && crls == 0 {
+        return Err(TlsError::Config(format!(
+            "{name} holds no PEM certificate (-----BEGIN CERTIFICATE-----) or CRL"
+        )));
+    }
+    add_all(&mut trust.roots, certs, name)
 }
 
 fn add_all(
@@ -157,7 +184,7 @@ fn add_all(
     Ok(())
 }
 
-fn load_dir(roots: &mut RootCertStore, dir: &Path) -> Result<(), TlsError> {
+fn load_dir(trust: &mut Trust, dir: &Path) -> Result<(), TlsError> {
     let entries = fs::read_dir(dir).map_err(|e| {
         TlsError::Config(format!(
             "cannot read the CA directory '{}': {e}",
@@ -168,8 +195,18 @@ fn load_dir(roots: &mut RootCertStore, dir: &Path) -> Result<(), TlsError> {
     paths.sort();
     for path in paths.into_iter().filter(|p| p.is_file()) {
         let Ok(data) = fs::read(&path) else { continue };
-        let certs = CertificateDer::pem_slice_iter(&data).filter_map(Result::ok);
-        roots.add_parsable_certificates(certs);
+        let mut rd = data.as_slice();
+        while let Ok(Some((kind, der))) = pem::from_buf(&mut rd) {
+            match kind {
+                SectionKind::Certificate => {
+                    trust
+                        .roots
+                        .add_parsable_certificates([CertificateDer::from(der)]);
+                }
+                SectionKind::Crl => trust.crls.push(CertificateRevocationListDer::from(der)),
+                _ => {}
+            }
+        }
     }
     Ok(())
 }

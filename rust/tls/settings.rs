@@ -63,6 +63,19 @@ pub enum VerifyPeer {
     None,
 }
 
+/// Revocation checking against the CRLs found among the CA sources (PEM `X509 CRL`
+/// sections): Python's `VERIFY_CRL_CHECK_LEAF` / `VERIFY_CRL_CHECK_CHAIN`. A certificate whose
+/// issuer has no CRL loaded fails, as with OpenSSL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrlCheck {
+    /// CRLs are not consulted (OpenSSL's default, even when some are loaded).
+    None,
+    /// The peer's own certificate is checked.
+    Leaf,
+    /// Every certificate of the chain is checked.
+    Chain,
+}
+
 /// A TLS protocol version this layer can use: 1.2 and 1.3, never lower (RFC 8996).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum TlsVersion {
@@ -93,6 +106,10 @@ pub struct TlsSettings {
     pub server_name: Option<String>,
     pub min_version: TlsVersion,
     pub max_version: TlsVersion,
+    pub crl_check: CrlCheck,
+    /// Append the TLS secrets to this file in the NSS key log format (for Wireshark), as
+    /// Python's `SSLContext.keylog_filename` does.
+    pub key_log: Option<PathBuf>,
     /// IANA names of the cipher suites allowed (`None` = all of [`super::BCP195_SUITES`]);
     /// every name must be one of those.
     pub cipher_suites: Option<Vec<String>>,
@@ -111,6 +128,8 @@ impl Default for TlsSettings {
             server_name: None,
             min_version: TlsVersion::Tls12,
             max_version: TlsVersion::Tls13,
+            crl_check: CrlCheck::None,
+            key_log: None,
             cipher_suites: None,
         }
     }

@@ -2,7 +2,7 @@
 //! by them. A small DER walk of the X.509 structure (RFC 5280) that reads only the subject
 //! Name and the subjectAltName extension; malformed input gives `None`, never a panic.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::Ipv4Addr;
 
 use rustls::CommonState;
 
@@ -14,8 +14,10 @@ pub struct CertIdentity {
     /// The subject's attributes in certificate order, as (short name or dotted OID, value):
     /// the order Python's `getpeercert()['subject']` uses.
     pub subject_attrs: Vec<(String, String)>,
-    /// Subject alternative names as (kind, value), kinds named as Python's `getpeercert()`
-    /// names them: "DNS", "IP Address", "email", "URI".
+    /// The same attributes grouped by RDN (several only in a multi-valued RDN).
+    pub rdns: Vec<Vec<(String, String)>>,
+    /// Subject alternative names as (kind, value), kinds and IP address forms as Python's
+    /// `getpeercert()` gives them: "DNS", "IP Address", "email", "URI".
     pub sans: Vec<(String, String)>,
 }
 
@@ -66,8 +68,8 @@ const SEQUENCE: u8 = 0x30;
 const SET: u8 = 0x31;
 const OID: u8 = 0x06;
 
-/// Parses a DER certificate's subject and subjectAltName.
-pub(crate) fn parse_identity(der: &[u8]) -> Option<CertIdentity> {
+/// Parses a DER certificate's subject and subjectAltName; `None` if it is malformed.
+pub fn parse_identity(der: &[u8]) -> Option<CertIdentity> {
     let (cert, _) = expect(der, SEQUENCE)?;
     let (tbs, _) = expect(cert, SEQUENCE)?;
     let mut rest = tbs;
@@ -102,7 +104,8 @@ pub(crate) fn parse_identity(der: &[u8]) -> Option<CertIdentity> {
         .join(",");
     Some(CertIdentity {
         subject,
-        subject_attrs: rdns.into_iter().flatten().collect(),
+        subject_attrs: rdns.iter().flatten().cloned().collect(),
+        rdns,
         sans,
     })
 }
@@ -243,11 +246,12 @@ fn parse_extensions(block: &[u8]) -> Option<Vec<(String, String)>> {
                     0x87 => {
                         let ip = match body.len() {
                             4 => Ipv4Addr::new(body[0], body[1], body[2], body[3]).to_string(),
-                            16 => {
-                                let mut b = [0u8; 16];
-                                b.copy_from_slice(body);
-                                Ipv6Addr::from(b).to_string()
-                            }
+                            // Python's getpeercert() form: eight uppercase groups, no "::".
+                            16 => body
+                                .chunks_exact(2)
+                                .map(|g| format!("{:X}", u16::from_be_bytes([g[0], g[1]])))
+                                .collect::<Vec<_>>()
+                                .join(":"),
                             _ => continue,
                         };
                         out.push(("IP Address".into(), ip));
