@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
 
 use crate::assoc;
 
@@ -13,11 +12,9 @@ use super::config::ClientConfig;
 use super::error::NetError;
 use super::hooks::Hooks;
 use super::log;
-use super::server::next_id;
-use super::shared::{AssocShared, Reply, Role};
+use super::shared::{AssocShared, Opening, Reply, Role};
 use super::transport::Conn;
 use super::waiter::Waiter;
-use super::writer::SharedWriter;
 
 /// Connects to `peer` from the local address `local`.
 async fn connect_from(
@@ -76,19 +73,17 @@ async fn run_request(
             return;
         }
     };
-    let (tx, rx) = mpsc::unbounded_channel();
-    let shared = Arc::new(AssocShared::new(
-        next_id(),
-        Role::Requestor,
-        peer,
-        local,
-        cfg.timeouts,
-        tx,
-        SharedWriter::new(conn.raw_fd()),
-        (hooks.observed(), hooks.handles_echo()),
-        cfg.poll_ceiling,
-    ));
-    shared.set_peer_certificate(conn.peer_certificate());
+    let (shared, rx) = AssocShared::open(
+        &conn,
+        Opening {
+            role: Role::Requestor,
+            peer,
+            local,
+            timeouts: cfg.timeouts,
+            hooks: hooks.as_ref(),
+            poll_ceiling: cfg.poll_ceiling,
+        },
+    );
     // This task goes on to run the association: the outcome reaches `done` as soon as
     // negotiation has one, with no hand-off to another task first.
     association::request(conn, shared, hooks, rx, cfg, rq, done).await;

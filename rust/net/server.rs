@@ -3,13 +3,13 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::Notify;
 
 use super::association;
 use super::config::ServerConfig;
@@ -17,17 +17,9 @@ use super::error::NetError;
 use super::hooks::Hooks;
 use super::log;
 use super::runtime;
-use super::shared::{AssocShared, Lifecycle, Role};
+use super::shared::{AssocShared, Lifecycle, Opening, Role};
 use super::sys;
 use super::transport::Conn;
-use super::writer::SharedWriter;
-
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-
-/// A process-wide unique association ID.
-pub(crate) fn next_id() -> u64 {
-    NEXT_ID.fetch_add(1, Ordering::Relaxed)
-}
 
 struct Inner {
     active: Mutex<HashMap<u64, Arc<AssocShared>>>,
@@ -154,19 +146,17 @@ fn spawn_served(
     hooks: Arc<dyn Hooks>,
     inner: Option<&Arc<Inner>>,
 ) -> Arc<AssocShared> {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let shared = Arc::new(AssocShared::new(
-        next_id(),
-        Role::Acceptor,
-        peer,
-        local,
-        cfg.timeouts,
-        tx,
-        SharedWriter::new(conn.raw_fd()),
-        (hooks.observed(), hooks.handles_echo()),
-        cfg.poll_ceiling,
-    ));
-    shared.set_peer_certificate(conn.peer_certificate());
+    let (shared, rx) = AssocShared::open(
+        &conn,
+        Opening {
+            role: Role::Acceptor,
+            peer,
+            local,
+            timeouts: cfg.timeouts,
+            hooks: hooks.as_ref(),
+            poll_ceiling: cfg.poll_ceiling,
+        },
+    );
     let over_limit = inner.is_some_and(|inner| {
         let mut active = inner.active.lock().unwrap_or_else(|e| e.into_inner());
         let over = cfg.maximum_associations > 0 && active.len() >= cfg.maximum_associations;

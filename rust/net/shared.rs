@@ -19,9 +19,10 @@ use crate::uid;
 
 use super::config::Timeouts;
 use super::error::NetError;
-use super::hooks::NotificationKind;
+use super::hooks::{Hooks, NotificationKind};
 use super::spin::Spin;
 use super::timer::Alarm;
+use super::transport::Conn;
 use super::waiter::Waiter;
 use super::writer::{Direct, SharedWriter};
 
@@ -329,13 +330,45 @@ pub struct AssocShared {
     peer_certificate: OnceLock<CertIdentity>,
 }
 
+/// What an association is opened with, besides its connection.
+pub(crate) struct Opening<'a> {
+    pub role: Role,
+    pub peer: SocketAddr,
+    pub local: SocketAddr,
+    pub timeouts: Timeouts,
+    pub hooks: &'a dyn Hooks,
+    pub poll_ceiling: Option<std::time::Duration>,
+}
+
 impl AssocShared {
-    #[allow(clippy::too_many_arguments)] // built in one place each by the server and client
-    pub(crate) fn new(
+    /// The shared state of a new association over `conn`, with a process-wide unique ID,
+    /// and the receiving end of its task's command queue. Server and client both open
+    /// associations here.
+    pub(crate) fn open(
+        conn: &Conn,
+        o: Opening<'_>,
+    ) -> (Arc<Self>, tokio::sync::mpsc::UnboundedReceiver<Command>) {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let shared = Arc::new(Self::new(
+            NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            o.role,
+            (o.peer, o.local),
+            o.timeouts,
+            tx,
+            SharedWriter::new(conn.raw_fd()),
+            (o.hooks.observed(), o.hooks.handles_echo()),
+            o.poll_ceiling,
+        ));
+        shared.set_peer_certificate(conn.peer_certificate());
+        (shared, rx)
+    }
+
+    #[allow(clippy::too_many_arguments)] // called by `open` only
+    fn new(
         id: u64,
         role: Role,
-        peer_addr: SocketAddr,
-        local_addr: SocketAddr,
+        (peer_addr, local_addr): (SocketAddr, SocketAddr),
         timeouts: Timeouts,
         tx: UnboundedSender<Command>,
         writer: SharedWriter,
