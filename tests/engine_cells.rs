@@ -444,6 +444,74 @@ fn sta13_evt18_artim_closes() {
     wait_for_close_event(&rec);
 }
 
+/// Hooks whose C-ECHO handler blocks until the test lets it return (sending nothing), so
+/// that the acceptor sits in Sta8 after the peer's A-RELEASE-RQ.
+struct BlockingEcho {
+    entered: Mutex<Option<std::sync::mpsc::Sender<()>>>,
+    release: Mutex<std::sync::mpsc::Receiver<()>>,
+}
+
+impl Hooks for BlockingEcho {
+    fn handles_echo(&self) -> bool {
+        true
+    }
+
+    fn c_echo(&self, _assoc: &Arc<AssocShared>, _request: fastdimse::net::EchoIndication) {
+        if let Some(tx) = self.entered.lock().expect("lock").take() {
+            let _ = tx.send(());
+        }
+        let _ = self
+            .release
+            .lock()
+            .expect("lock")
+            .recv_timeout(Duration::from_secs(5));
+    }
+}
+
+/// An acceptor in Sta8: a C-ECHO-RQ is with a handler that has not returned, and the
+/// peer's A-RELEASE-RQ has come (AR-2, its answer deferred until the response is out).
+fn acceptor_sta8() -> (Peer, std::sync::mpsc::Sender<()>) {
+    let (entered_tx, entered) = std::sync::mpsc::channel();
+    let (release, release_rx) = std::sync::mpsc::channel();
+    let hooks = Arc::new(BlockingEcho {
+        entered: Mutex::new(Some(entered_tx)),
+        release: Mutex::new(release_rx),
+    });
+    let mut acceptor = AcceptorConfig::new("ANY-SCP");
+    acceptor.supported = vec![SupportedContext::new(VERIFICATION, [IMPLICIT_VR_LE])];
+    let cfg = ServerConfig {
+        acceptor,
+        timeouts: timeouts(5000),
+        maximum_associations: 0,
+        upgrade: None,
+        poll_ceiling: None,
+    };
+    let (mut peer, conn) = Peer::pair();
+    let _assoc = serve_conn(conn, cfg, hooks);
+    peer.send(&unhex(ASSOC_RQ));
+    assert_eq!(peer.pdu()[0], 2);
+    peer.send(&unhex(ECHO_RQ));
+    entered
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the handler runs");
+    peer.send(&RELEASE_RQ);
+    (peer, release)
+}
+
+/// Sta8 + Evt12 (a second A-RELEASE-RQ) and Sta8 + Evt10 (P-DATA): AA-8, A-ABORT (2, 2).
+/// Both events used to be looked up twice (the second time in Sta13, ignored).
+#[test]
+fn sta8_evt12_and_evt10_get_aa8_once() {
+    for second in [RELEASE_RQ.to_vec(), unhex(ECHO_RQ)] {
+        let (mut peer, release) = acceptor_sta8();
+        peer.send(&second);
+        assert_eq!(peer.pdu(), abort(2, 2), "{second:?}");
+        let _ = release.send(());
+        peer.close();
+        peer.expect_closed(Duration::from_secs(3));
+    }
+}
+
 // ---- requestor -----------------------------------------------------------------------------
 
 /// The outcome of a requested association, as the requestor's caller waits for it.

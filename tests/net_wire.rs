@@ -568,9 +568,9 @@ fn scp_wrong_first_pdu_in_sta2_gets_aa1_abort_0_0_then_close() {
     server.shutdown(Duration::from_secs(2));
 }
 
-/// Sta8 (the peer asked to release while a request waits) + Evt12 (a second A-RELEASE-RQ)
-/// is AA-8 too; so is P-DATA after our A-RELEASE-RQ's answer is due. Covered here: a
-/// second A-RELEASE-RQ before our RP, sent in the same write as the first.
+/// Two A-RELEASE-RQs in one write: the first is answered at once (AR-2, then AR-4 to Sta13),
+/// so the second meets Sta13 (AA-6) and is ignored; nothing but the close follows the RP.
+/// (Sta8 + Evt12, while a handler still answers, is in `engine_cells`.)
 #[test]
 fn scp_second_release_rq_gets_aa8_or_the_release_rp_first() {
     let server = default_server();
