@@ -7,7 +7,8 @@ Runs every benchmark once per repetition, round-robin (the order alternates betw
 repetitions), and prints medians, min/max and ratios taken within each repetition, then
 PASS/MISS for each target of the performance issue. One-client runs are timed after an
 untimed warm-up (`--warmup`; README.md says why). Quick mode takes under 2 minutes once the
-native helpers are built; full mode runs longer and adds the codec benchmarks.
+native helpers are built, plus about 45 s for the TLS part (`--only tls` runs that alone);
+full mode runs longer and adds the codec benchmarks.
 
 Needs: fastdimse installed in this Python as a release build (`maturin develop --release`),
 pynetdicom, DCMTK's echoscu/storescp in /usr/bin, cargo. Every server and client is started

@@ -39,10 +39,15 @@ from benches import (
     _client,
     _native_args,
     _read_port_line,
+    echo_floor,
 )
 
 CONCURRENCY = (1, 16)
 IDLE_COUNT = 1000
+# The rows that make well under 100 associations/s (a process per association, pynetdicom)
+# run at least this long, or a quick run would count a handful of associations and the
+# server's CPU (10 ms ticks in /proc) would be mostly rounding.
+SLOW_MIN_SECS = 1.0
 
 
 def _pki(ctx: Context) -> pki.Pki:
@@ -67,6 +72,9 @@ def start_servers(ctx: Context) -> None:
     ctx.tempdirs.append(d)
     k = ctx.pki = pki.make(d)
     p = ctx.procs
+    if "floor_pp" not in ctx.servers:  # the plain part's ping-pong floor, for its row here
+        proc = p.start([ctx.native("floor_server"), "--pattern", "80:90"])
+        ctx.servers["floor_pp"] = Server("floor ping-pong", proc, _read_port_line(proc))
 
     port = free_port()
     argv = [PY, "-m", "fastdimse", "echoscp", "--bind-address", "127.0.0.1", str(port)]
@@ -106,10 +114,13 @@ def native(mode: str, server: str, threads: int = 1) -> Callable[[Context], dict
     return run
 
 
-def python(client_mode: str, server: str, threads: int = 1) -> Callable[[Context], dict]:
-    """py_clients.py over TLS (``tls_args``)."""
+def python(
+    client_mode: str, server: str, threads: int = 1, min_secs: float = 0.0
+) -> Callable[[Context], dict]:
+    """py_clients.py over TLS (``tls_args``), timed for at least `min_secs`."""
 
     def run(ctx: Context) -> dict:
+        secs = max(ctx.mode.secs, min_secs)
         argv = [
             PY,
             os.path.join(HERE, "py_clients.py"),
@@ -120,7 +131,8 @@ def python(client_mode: str, server: str, threads: int = 1) -> Callable[[Context
             "--threads",
             str(threads),
         ]
-        return _client(ctx, server, argv, timeout=ctx.mode.warmup + ctx.mode.secs + 60)
+        argv[argv.index("--secs") + 1] = str(secs)
+        return _client(ctx, server, argv, timeout=ctx.mode.warmup + secs + 60)
 
     return run
 
@@ -177,9 +189,8 @@ def assoc_dcmtk(threads: int) -> Callable[[Context], dict]:
             loop(time.perf_counter() + ctx.mode.warmup, False)
         cpu0, ccpu0 = cpu_seconds(srv.pid), _children_cpu()
         t0 = time.perf_counter()
-        pool = [
-            threading.Thread(target=loop, args=(t0 + ctx.mode.secs, True)) for _ in range(threads)
-        ]
+        until = t0 + max(ctx.mode.secs, SLOW_MIN_SECS)
+        pool = [threading.Thread(target=loop, args=(until, True)) for _ in range(threads)]
         for t in pool:
             t.start()
         for t in pool:
@@ -199,6 +210,7 @@ def assoc_dcmtk(threads: int) -> Callable[[Context], dict]:
 
 def all_benches() -> List[Bench]:
     b = [
+        Bench("t_floor", "tls", "floor: TCP ping-pong 80/90 (native, plain TCP)", echo_floor),
         Bench("t_fd", "tls", "fastdimse-native SCU -> fastdimse echoscp", native("echo", "tls_fd")),
         Bench(
             "t_py_send",
@@ -257,7 +269,7 @@ def all_benches() -> List[Bench]:
                 f"ta_pynetdicom_{n}",
                 g,
                 "pynetdicom associate, send_c_echo, release -> SCP",
-                python("pynetdicom-assoc", "tls_pynetdicom", n),
+                python("pynetdicom-assoc", "tls_pynetdicom", n, SLOW_MIN_SECS),
             ),
         ]
     return b
