@@ -88,6 +88,8 @@ class Context:
     bin_dir: str
     servers: Dict[str, Server] = field(default_factory=dict)
     tempdirs: List[str] = field(default_factory=list)
+    # The certificates of the TLS part (pki.Pki), made when its servers start.
+    pki: Optional[object] = None
 
     def native(self, name: str) -> str:
         return os.path.join(self.bin_dir, name)

@@ -10,10 +10,18 @@ proposes an asynchronous operations window of K and runs K loops on each associa
 ``fastdimse-many``
 (``assoc._core.echo_many(n)``: the loop runs in the core, one Python call) or
 ``pynetdicom`` (``send_c_echo`` in a loop). ``fastdimse-assoc`` and ``pynetdicom-assoc``
-time whole cycles instead: associate, one ``send_c_echo``, release. The same loop runs
+time whole cycles instead: associate, one ``send_c_echo``, release (``--threads N``: N
+threads doing so at once, one process). The same loop runs
 untimed for ``--warmup`` seconds first (see ``native/src/load.rs``, ``Window``, for why);
 only what follows is timed, and with ``--server-pid`` the server's CPU over that part is
 reported. The result is one JSON line like the native clients'.
+
+``--tls CA,CERT,KEY`` runs every association over TLS, as pynetdicom's documentation has it:
+an ``ssl.SSLContext`` from ``ssl.create_default_context(Purpose.SERVER_AUTH, cafile=CA)``
+with ``load_cert_chain(CERT, KEY)`` (mutual TLS), passed as ``tls_args=(ctx, "localhost")``;
+the same code for fastdimse and pynetdicom. ``fastdimse-hold --count N --tls ...`` opens N
+TLS associations, prints ``{"ready": N, ...}``, holds them until a line arrives on stdin,
+then releases them all and prints ``{"released": N}`` (the idle TLS associations figure).
 """
 
 from __future__ import annotations
@@ -22,7 +30,9 @@ import argparse
 import asyncio
 import json
 import os
+import ssl
 import sys
+import threading
 import time
 from typing import Any, Callable, Optional
 
@@ -136,6 +146,17 @@ async def _asyncio_echoes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tls_args(args: argparse.Namespace) -> Any:
+    """``(ssl_context, "localhost")`` for ``--tls CA,CERT,KEY``, else None. Called after the
+    library was imported: fastdimse records what a context is given from its import on."""
+    if not args.tls:
+        return None
+    ca, cert, key = args.tls.split(",")
+    ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=ca)
+    ctx.load_cert_chain(certfile=cert, keyfile=key)
+    return (ctx, "localhost")
+
+
 def _requesting_ae(pynetdicom: bool) -> Any:
     """pynetdicom's or fastdimse's AE, proposing Verification."""
     if pynetdicom:
@@ -165,7 +186,7 @@ def _warm_then_time(
 
 def _blocking_echoes(args: argparse.Namespace) -> int:
     ae = _requesting_ae(pynetdicom=args.mode == "pynetdicom")
-    assoc = ae.associate("127.0.0.1", args.port, ae_title="ANY-SCP")
+    assoc = ae.associate("127.0.0.1", args.port, ae_title="ANY-SCP", tls_args=_tls_args(args))
     if not assoc.is_established:
         return _failed("not established")
 
@@ -207,12 +228,15 @@ def _blocking_echoes(args: argparse.Namespace) -> int:
 
 
 def _association_cycles(args: argparse.Namespace) -> int:
-    """Associate, one C-ECHO, release, in a loop: what a monitor that pings a node does."""
+    """Associate, one C-ECHO, release, in a loop: what a monitor that pings a node does.
+    With ``--threads N``, N such loops at once (threads of this process)."""
     ae = _requesting_ae(pynetdicom=args.mode == "pynetdicom-assoc")
+    tls_args = _tls_args(args)
     run = Run(args.server_pid)
+    lock = threading.Lock()
 
     def cycle() -> Optional[str]:
-        assoc = ae.associate("127.0.0.1", args.port, ae_title="ANY-SCP")
+        assoc = ae.associate("127.0.0.1", args.port, ae_title="ANY-SCP", tls_args=tls_args)
         if not assoc.is_established:
             return "not established"
         status = assoc.send_c_echo()
@@ -224,14 +248,58 @@ def _association_cycles(args: argparse.Namespace) -> int:
             if most is not None and run.ok >= most:
                 return
             error = cycle()
-            if error is not None:
-                run.failed += 1
-                run.error = error
-            elif most is not None:
-                run.ok += 1
+            with lock:
+                if error is not None:
+                    run.failed += 1
+                    run.error = error
+                elif most is not None:
+                    run.ok += 1
 
-    _warm_then_time(run, loop, args)
+    def loops(deadline: float, most: Optional[int]) -> None:
+        if args.threads == 1:
+            return loop(deadline, most)
+        threads = [
+            threading.Thread(target=loop, args=(deadline, most)) for _ in range(args.threads)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    _warm_then_time(run, loops, args)
     run.print()
+    return 0
+
+
+def _hold(args: argparse.Namespace) -> int:
+    """Open ``--count`` associations with fastdimse's SCU, hold them until stdin has a line,
+    release them all."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    ae = _requesting_ae(pynetdicom=False)
+    ae.network_timeout = 600
+    tls_args = _tls_args(args)
+    t0 = time.perf_counter()
+    held, failed, error = [], 0, ""
+    for _ in range(args.count):
+        assoc = ae.associate("127.0.0.1", args.port, ae_title="ANY-SCP", tls_args=tls_args)
+        if assoc.is_established:
+            held.append(assoc)
+        else:
+            failed += 1
+            error = "not established"
+    secs = time.perf_counter() - t0
+    print(json.dumps({"ready": len(held), "failed": failed, "secs": secs, "error": error}))
+    sys.stdout.flush()
+    sys.stdin.readline()
+    released = 0
+    for assoc in held:
+        assoc.release()
+        released += int(assoc.is_released)
+    print(json.dumps({"released": released}), flush=True)
     return 0
 
 
@@ -246,6 +314,7 @@ def main() -> int:
             "pynetdicom",
             "fastdimse-assoc",
             "pynetdicom-assoc",
+            "fastdimse-hold",
         ],
     )
     parser.add_argument("--port", type=int, required=True)
@@ -255,7 +324,12 @@ def main() -> int:
     parser.add_argument("--server-pid", type=int, default=0)
     parser.add_argument("--associations", type=int, default=1)
     parser.add_argument("--in-flight", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--tls", default="", help="CA,CERT,KEY: TLS (mutual) with these files")
+    parser.add_argument("--count", type=int, default=1000)
     args = parser.parse_args()
+    if args.mode == "fastdimse-hold":
+        return _hold(args)
     if args.mode == "fastdimse-async":
         return asyncio.run(_asyncio_echoes(args))
     if args.mode.endswith("-assoc"):

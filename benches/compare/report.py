@@ -486,3 +486,177 @@ def targets_table(rows: List[Tuple[str, str, str, Optional[bool]]]) -> str:
     for name, measured, need, ok in rows:
         t.add(name, measured, need, "not run" if ok is None else "PASS" if ok else "MISS")
     return t.render()
+
+
+# ----- TLS ------------------------------------------------------------------------------------
+
+TLS_ECHO_KEYS = (
+    "t_floor",
+    "t_fd",
+    "t_py_send",
+    "t_py_many",
+    "t_dcmtk",
+    "t_fd_storescp",
+    "t_pynetdicom",
+)
+TLS_ASSOC_NAMES = ("fd", "pyfd", "fd_storescp", "dcmtk", "pynetdicom")
+
+
+def _per_op(results: Results, key: str, field: str) -> float:
+    """Median over repetitions of `field` (CPU seconds) per successful operation."""
+    per = [r[field] / r["ok"] for r in results.get(key, []) if r.get("ok") and field in r]
+    return spread(per)[0]
+
+
+def _us(x: float) -> str:
+    return "-" if math.isnan(x) else f"{x * 1e6:,.0f} µs"
+
+
+def tls_echo_table(results: Results, labels: Dict[str, str]) -> str:
+    t = Table(
+        [
+            "TLS echoes/s over one association",
+            "median",
+            "min",
+            "max",
+            "x DCMTK",
+            "x pynetdicom",
+            "SCP CPU /echo",
+            "SCU CPU /echo",
+            "fail",
+        ]
+    )
+    for key in TLS_ECHO_KEYS:
+        if key not in results:
+            continue
+        med, lo, hi = spread(rates(results, key))
+        t.add(
+            labels[key],
+            _fmt_rate(med),
+            _fmt_rate(lo),
+            _fmt_rate(hi),
+            _fmt_ratio(spread(ratios(results, key, "t_dcmtk"))[0]),
+            _fmt_ratio(spread(ratios(results, key, "t_pynetdicom"))[0]),
+            _us(_per_op(results, key, "server_cpu")),
+            _us(_per_op(results, key, "client_cpu")),
+            str(failures(results, key)),
+        )
+    return t.render()
+
+
+def tls_assoc_table(results: Results, labels: Dict[str, str], counts: Sequence[int]) -> str:
+    t = Table(
+        [
+            "TLS associations/s (handshake, associate, echo, release)",
+            "clients",
+            "median",
+            "min",
+            "max",
+            "x DCMTK echoscu",
+            "x storescp",
+            "x pynetdicom",
+            "SCP CPU /assoc",
+            "SCU CPU /assoc",
+            "fail",
+        ]
+    )
+    for n in counts:
+        for name in TLS_ASSOC_NAMES:
+            key = f"ta_{name}_{n}"
+            if key not in results:
+                continue
+            med, lo, hi = spread(rates(results, key))
+            t.add(
+                labels[key],
+                str(n),
+                _fmt_rate(med),
+                _fmt_rate(lo),
+                _fmt_rate(hi),
+                _fmt_ratio(spread(ratios(results, key, f"ta_dcmtk_{n}"))[0]),
+                _fmt_ratio(spread(ratios(results, key, f"ta_fd_storescp_{n}"))[0]),
+                _fmt_ratio(spread(ratios(results, key, f"ta_pynetdicom_{n}"))[0]),
+                _us(_per_op(results, key, "server_cpu")),
+                _us(_per_op(results, key, "client_cpu")),
+                str(failures(results, key)),
+            )
+    return t.render()
+
+
+def tls_section(
+    results: Results, labels: Dict[str, str], idle: List[dict], counts: Sequence[int]
+) -> str:
+    """The "TLS" part of the report: echoes, associations, CPU per association, idle RSS."""
+    parts = [
+        "## TLS\n\nMutual TLS everywhere (EC P-256 certificates made at run time). CPU: the"
+        " server's (and, where it is measured, the client's) utime+stime from /proc, per"
+        " operation; for `echoscu` spawned per association the client CPU is that of every"
+        " process (its start included). `x storescp`: the same fastdimse-native client against"
+        " storescp +tls (server against server)."
+    ]
+    if any(k in results for k in TLS_ECHO_KEYS):
+        parts.append(tls_echo_table(results, labels))
+    if "t_floor" in results and "t_dcmtk" in results:
+        med, lo, hi = spread(ratios(results, "t_floor", "t_dcmtk"))
+        parts.append(
+            "Ceiling for the echoes target: the plain-TCP ping-pong floor (a pair of blocking"
+            f" threads that sleep between messages) made {med:.3g}x DCMTK's TLS echoes/s"
+            f" (min {lo:.3g}, max {hi:.3g}). A TLS association's bytes all go through its"
+            " task (rust/net/transport.rs: TLS has none of plain TCP's poll before sleeping,"
+            " recv tried first, or send from the caller's thread), so each echo sleeps on"
+            " both sides as the floor's does, and the floor bounds it."
+        )
+    if any(k.startswith("ta_") for k in results):
+        parts.append(tls_assoc_table(results, labels, counts))
+    if idle:
+        parts.append("Idle TLS associations on one fastdimse server:\n\n" + idle_table(idle))
+    return "\n\n".join(parts)
+
+
+def tls_targets(
+    results: Results, idle: List[dict], counts: Sequence[int]
+) -> List[Tuple[str, str, str, Optional[bool]]]:
+    """PASS/MISS for the TLS targets of the TLS issue."""
+    out: List[Tuple[str, str, str, Optional[bool]]] = []
+
+    def ratio_target(name: str, a: str, b: str, need: float) -> None:
+        if a not in results or b not in results:
+            out.append((name, "not run", f">= {need}x", None))
+            return
+        med, lo, hi = spread(ratios(results, a, b))
+        ok = not math.isnan(med) and med >= need
+        out.append((name, f"{med:.3g}x (min {lo:.3g}, max {hi:.3g})", f">= {need}x", ok))
+
+    ratio_target(
+        "TLS echoes/s: Python send_c_echo() / DCMTK echoscu +tls -> storescp +tls",
+        "t_py_send",
+        "t_dcmtk",
+        5,
+    )
+    ratio_target("TLS echoes/s: fastdimse-native SCU -> SCP / DCMTK", "t_fd", "t_dcmtk", 5)
+    for n in counts:
+        ratio_target(
+            f"TLS associations/s, {n} client(s): fastdimse SCU -> SCP / echoscu -> storescp",
+            f"ta_fd_{n}",
+            f"ta_dcmtk_{n}",
+            2,
+        )
+        ratio_target(
+            f"TLS associations/s, {n} client(s), server side: fastdimse SCP / storescp",
+            f"ta_fd_{n}",
+            f"ta_fd_storescp_{n}",
+            2,
+        )
+    if not idle:
+        out.append((f"{1000:,} idle TLS associations: RSS each", "not run", "<= 64 KiB", None))
+    for r in idle:
+        rss = r.get("rss_per_assoc_kib", math.nan)
+        ok = r.get("held") == r["count"] and not math.isnan(rss) and rss <= 64
+        out.append(
+            (
+                f"{r['count']:,} idle TLS associations: RSS each",
+                f"{rss:.1f} KiB (held {r.get('held')}, released {r.get('released')})",
+                "<= 64 KiB",
+                ok,
+            )
+        )
+    return out

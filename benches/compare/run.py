@@ -7,7 +7,8 @@ Runs every benchmark once per repetition, round-robin (the order alternates betw
 repetitions), and prints medians, min/max and ratios taken within each repetition, then
 PASS/MISS for each target of the performance issue. One-client runs are timed after an
 untimed warm-up (`--warmup`; README.md says why). Quick mode takes under 2 minutes once the
-native helpers are built; full mode runs longer and adds the codec benchmarks.
+native helpers are built, plus about 45 s for the TLS part (`--only tls` runs that alone);
+full mode runs longer and adds the codec benchmarks.
 
 Needs: fastdimse installed in this Python as a release build (`maturin develop --release`),
 pynetdicom, DCMTK's echoscu/storescp in /usr/bin, cargo. Every server and client is started
@@ -34,6 +35,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
 import report  # noqa: E402
+import tls_benches  # noqa: E402
 from procs import Procs  # noqa: E402
 
 import benches  # noqa: E402
@@ -225,7 +227,9 @@ def main() -> int:
         help="untimed seconds before each run (default: 0.2 quick, 0.5 full)",
     )
     ap.add_argument(
-        "--only", choices=["echo", "assoc", "placement", "idle"], help="run one part only"
+        "--only",
+        choices=["echo", "assoc", "placement", "idle", "tls"],
+        help="run one part only (tls: every TLS row, its idle associations included)",
     )
     ap.add_argument("--no-idle", action="store_true", help="skip the idle-associations part")
     ap.add_argument("--no-codec", action="store_true", help="skip the codec benches in --full")
@@ -276,23 +280,29 @@ def _run(args: argparse.Namespace, mode: benches.Mode) -> int:
     ctx = benches.Context(procs=procs, mode=mode, bin_dir=bin_dir)
     results: Dict[str, List[dict]] = {}
     idle: List[dict] = []
+    tls_idle: List[dict] = []
     codec_notes: List[str] = []
+    every = benches.all_benches() + tls_benches.all_benches()
     todo = [
         b
-        for b in benches.all_benches()
+        for b in every
         if (
             args.only is None
             or args.only == b.group
             or (args.only == "assoc" and b.group.startswith("assoc"))
+            or (args.only == "tls" and b.group.startswith("tls"))
         )
         # A part asked for by name runs in quick mode too.
         and not (b.full_only and mode.name == "quick" and args.only != b.group)
     ]
-    labels = {b.key: b.label for b in benches.all_benches()}
+    labels = {b.key: b.label for b in every}
+    tls_part = args.only in (None, "tls")
     t0 = time.monotonic()
     try:
-        if todo:
+        if any(not b.group.startswith("tls") for b in todo):
             benches.start_servers(ctx)
+        if tls_part:
+            tls_benches.start_servers(ctx)
         for rep in range(mode.reps):
             order = todo if rep % 2 == 0 else list(reversed(todo))
             for b in order:
@@ -323,6 +333,16 @@ def _run(args: argparse.Namespace, mode: benches.Mode) -> int:
                     file=sys.stderr,
                     flush=True,
                 )
+        if tls_part and not args.no_idle:
+            r = tls_benches.idle_associations(ctx)
+            tls_idle.append(r)
+            print(
+                f"[{time.monotonic() - t0:5.1f} s] [tls idle] {r['count']:,} held: {r['held']:,},"
+                f" {r['rss_per_assoc_kib']:.1f} KiB each,"
+                f" {r['idle_cpu_s']:.2f} s CPU in {r['idle_secs']} s",
+                file=sys.stderr,
+                flush=True,
+            )
         if args.full and not args.no_codec and args.only is None:
             codec_notes = run_codec(procs)
     except KeyboardInterrupt:
@@ -367,13 +387,15 @@ def _run(args: argparse.Namespace, mode: benches.Mode) -> int:
             " measured alone; unpinned, the kernel mixes the two.\n\n"
             + report.placement_table(results, labels, [t for t, *_ in benches.PLACEMENTS])
         )
-    if results:
+    if any(not k.startswith(("t_", "ta_")) for k in results):
         parts.append(
             "## CPU cost (server process utime+stime from /proc)\n\n"
             + report.cost_table(results, labels)
         )
     if idle:
         parts.append("## Idle associations on one fastdimse server\n\n" + report.idle_table(idle))
+    if any(b.group.startswith("tls") for b in todo) or tls_idle:
+        parts.append(report.tls_section(results, labels, tls_idle, tls_benches.CONCURRENCY))
     if codec_notes:
         parts.append("## Codec benchmarks\n\n" + "\n\n".join(f"```\n{n}\n```" for n in codec_notes))
     elif args.full:
@@ -381,6 +403,8 @@ def _run(args: argparse.Namespace, mode: benches.Mode) -> int:
     else:
         parts.append("Codec benchmarks: run in --full mode only.")
     rows = report.targets(results, idle)
+    if tls_part:
+        rows += report.tls_targets(results, tls_idle, tls_benches.CONCURRENCY)
     parts.append("## Targets\n\n" + report.targets_table(rows))
     bounds = report.ceilings(results)
     if bounds:
@@ -400,7 +424,13 @@ def _run(args: argparse.Namespace, mode: benches.Mode) -> int:
     if args.json:
         with open(args.json, "w") as f:
             json.dump(
-                {"results": results, "idle": idle, "codec": codec_notes, "mode": mode.name},
+                {
+                    "results": results,
+                    "idle": idle,
+                    "tls_idle": tls_idle,
+                    "codec": codec_notes,
+                    "mode": mode.name,
+                },
                 f,
                 indent=1,
             )

@@ -1,11 +1,13 @@
 """A Verification SCP for the benchmarks: fastdimse or pynetdicom, started by run.py.
 
     python benches/compare/scp.py fastdimse|pynetdicom [--handler] [--max-assoc N]
-        [--network-timeout S]
+        [--network-timeout S] [--tls KEY CERT CA]
 
 Listens on 127.0.0.1 on a free port, prints ``PORT <n>`` once it accepts connections and
 serves until stdin closes or SIGTERM arrives. ``--handler`` binds an EVT_C_ECHO handler that
-returns 0x0000, so every C-ECHO goes through Python.
+returns 0x0000, so every C-ECHO goes through Python. ``--tls`` serves DICOM over TLS with
+the ``ssl.SSLContext`` pynetdicom's documentation builds (client certificates required and
+verified against CA), the same code for both libraries.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import resource
 import signal
+import ssl
 import sys
 import threading
 
@@ -29,6 +32,7 @@ def main() -> int:
     parser.add_argument("--handler", action="store_true")
     parser.add_argument("--max-assoc", type=int, default=256)
     parser.add_argument("--network-timeout", type=float, default=60.0)
+    parser.add_argument("--tls", nargs=3, metavar=("KEY", "CERT", "CA"))
     args = parser.parse_args()
     _raise_nofile()
 
@@ -48,7 +52,15 @@ def main() -> int:
         return 0x0000
 
     handlers = [(evt.EVT_C_ECHO, on_echo)] if args.handler else []
-    server = ae.start_server(("127.0.0.1", 0), block=False, evt_handlers=handlers)
+    ssl_context = None
+    if args.tls:  # created after the import: fastdimse records what a context is given
+        key, cert, ca = args.tls
+        ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=ca)
+        ssl_context.verify_mode = ssl.CERT_REQUIRED
+        ssl_context.load_cert_chain(certfile=cert, keyfile=key)
+    server = ae.start_server(
+        ("127.0.0.1", 0), block=False, evt_handlers=handlers, ssl_context=ssl_context
+    )
     print(f"PORT {server.server_address[1]}", flush=True)
 
     stop = threading.Event()

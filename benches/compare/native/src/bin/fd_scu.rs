@@ -6,19 +6,59 @@
 //!   back; with K > 1, an asynchronous operations window of K is proposed and K requests
 //!   are kept outstanding (`AssocShared::echo_direct_with`, answers on one channel).
 //! - `assoc --port P --threads C --secs S --max N`: associate, one C-ECHO, release.
+//! - `--tls CA,CERT,KEY` (either mode): DICOM over TLS, the server verified against CA (for
+//!   the name "localhost") and CERT/KEY sent as the client certificate, through the core's
+//!   own `tls::client_config` and `tls::client_upgrade` (what `tls_args` builds). Every
+//!   handshake is a full one: session resumption is off, as for DCMTK's echoscu (a new
+//!   process per association) and pynetdicom (no session is kept); `--tls-resume 1` leaves
+//!   it on, as the Python API has it.
 
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use fastdimse::assoc::{RequestedContext, RequestorConfig};
+use fastdimse::net::Upgrade;
 use fastdimse::net::{
     self, AssocShared, ClientConfig, EchoOutcome, NoHooks, ReleaseOutcome, Reply, Timeouts,
     WaitError, Waited,
 };
+use fastdimse::tls::{self, CaSource, PemSource, TlsSettings};
 use fastdimse::uid;
 use fastdimse_compare::args::Args;
 use fastdimse_compare::load;
+
+/// The TLS upgrade `--tls CA,CERT,KEY` asks for, or None for plain TCP.
+fn tls_upgrade(args: &Args) -> Option<Upgrade> {
+    let spec: String = args.get("tls", String::new());
+    if spec.is_empty() {
+        return None;
+    }
+    let files: Vec<&str> = spec.split(',').collect();
+    let [ca, cert, key] = files[..] else {
+        eprintln!("--tls needs CA,CERT,KEY");
+        std::process::exit(2);
+    };
+    let settings = TlsSettings {
+        cert_chain: Some(PemSource::Path(cert.into())),
+        private_key: Some(PemSource::Path(key.into())),
+        ca: vec![CaSource::File(ca.into())],
+        server_name: Some("localhost".into()),
+        ..TlsSettings::default()
+    };
+    let shared = tls::client_config(&settings).unwrap_or_else(|e| {
+        eprintln!("TLS configuration: {e}");
+        std::process::exit(2);
+    });
+    let cfg = if args.get("tls-resume", 0u8) == 1 {
+        shared
+    } else {
+        let mut own = (*shared).clone();
+        own.resumption = rustls::client::Resumption::disabled();
+        Arc::new(own)
+    };
+    Some(tls::client_upgrade(cfg, Some("localhost".into())))
+}
 
 fn config(in_flight: u16) -> ClientConfig {
     let mut requestor = RequestorConfig::new("FDBENCH", "ANY-SCP");
@@ -42,7 +82,7 @@ fn config(in_flight: u16) -> ClientConfig {
         requestor,
         timeouts,
         bind_address: None,
-        upgrade: None,
+        upgrade: UPGRADE.get().cloned().flatten(),
         poll_ceiling: None,
     }
 }
@@ -185,8 +225,12 @@ fn echo(port: u16, window: load::Window, secs: f64, max: u64, in_flight: u16) {
     run.report().print();
 }
 
+/// The connection upgrade of every association of this run (`--tls`), set once in `main`.
+static UPGRADE: OnceLock<Option<Upgrade>> = OnceLock::new();
+
 fn main() {
     let args = Args::parse();
+    let _ = UPGRADE.set(tls_upgrade(&args));
     let port: u16 = args.get("port", 0);
     let secs: f64 = args.get("secs", 1.0);
     let max: u64 = args.get("max", u64::MAX);
