@@ -600,10 +600,10 @@ def tls_section(
         parts.append(
             "Ceiling for the echoes target: the plain-TCP ping-pong floor (a pair of blocking"
             f" threads that sleep between messages) made {med:.3g}x DCMTK's TLS echoes/s"
-            f" (min {lo:.3g}, max {hi:.3g}). A TLS association's bytes all go through its"
-            " task (rust/net/transport.rs: TLS has none of plain TCP's poll before sleeping,"
-            " recv tried first, or send from the caller's thread), so each echo sleeps on"
-            " both sides as the floor's does, and the floor bounds it."
+            f" (min {lo:.3g}, max {hi:.3g}), for a pair that sleeps between messages. A TLS"
+            " association's bytes all go through its task (rust/net/transport.rs), but both"
+            " sides watch the TCP socket under TLS for the same adaptive window as plain TCP"
+            " before they sleep (rust/net/spin.rs), which is how they pass that ceiling."
         )
     if any(k.startswith("ta_") for k in results):
         parts.append(tls_assoc_table(results, labels, counts))

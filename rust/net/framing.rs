@@ -115,8 +115,7 @@ impl PduReader {
     /// TCP only: other transports hold their bytes where a socket poll cannot see them.
     /// `ceiling` bounds the window (`None`: the process's, `FASTDIMSE_SPIN_US`).
     pub fn poll_first(&mut self, ceiling: Option<Duration>) {
-        if let Some(tcp) = self.half.tcp() {
-            let fd = tcp.as_ref().as_raw_fd();
+        if let Some(fd) = self.half.poll_fd() {
             self.spin = Some(match ceiling {
                 Some(c) => Spin::with_ceiling(fd, c),
                 None => Spin::new(fd),
@@ -131,7 +130,18 @@ impl PduReader {
         if spin.window().is_zero() || !self.poll_allowed {
             return Some(Polled::Skipped);
         }
-        let fd = self.half.tcp()?.as_ref().as_raw_fd();
+        let Some(tcp) = self.half.tcp() else {
+            // A stream over TCP (TLS): watch the socket; the stream's read then finds the
+            // record in without the worker having slept.
+            let fd = self.half.poll_fd()?;
+            let _slot = PollSlot::take()?;
+            return Some(spin.poll_while(
+                None,
+                || sys::readable_now(fd),
+                runtime::a_worker_is_idle,
+            ));
+        };
+        let fd = tcp.as_ref().as_raw_fd();
         let Some(_slot) = PollSlot::take() else {
             return Some(Polled::Skipped);
         };
@@ -320,7 +330,12 @@ impl PduReader {
             // started one is waited for under the stall limit, so a peer that trickles
             // bytes cannot keep a worker polling.
             let waiting_since = (self.spin.is_some() && !self.mid_pdu()).then(Instant::now);
-            if waiting_since.is_some() && self.poll_socket() == Some(Polled::Ready) {
+            if waiting_since.is_some()
+                && self.poll_socket() == Some(Polled::Ready)
+                && self.half.tcp().is_some()
+            {
+                // TCP: the poll read the bytes itself. A stream's poll only saw the socket
+                // readable: its read below takes them.
                 continue;
             }
             let Some(n) = self.read_when_ready().await? else {

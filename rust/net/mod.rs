@@ -15,7 +15,7 @@ pub mod runtime;
 mod server;
 mod shared;
 mod spin;
-mod sys;
+pub(crate) mod sys;
 mod timer;
 mod transport;
 mod waiter;

@@ -350,6 +350,17 @@ impl AssocShared {
     ) -> (Arc<Self>, tokio::sync::mpsc::UnboundedReceiver<Command>) {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        // A blocking caller of a requested association polls the socket (under TLS too)
+        // before it sleeps; only plain TCP lets other threads write directly.
+        let spin = conn
+            .poll_fd()
+            .filter(|_| o.role == Role::Requestor)
+            .map(|fd| {
+                Arc::new(match o.poll_ceiling {
+                    Some(c) => Spin::with_ceiling(fd, c),
+                    None => Spin::new(fd),
+                })
+            });
         let shared = Arc::new(Self::new(
             NEXT_ID.fetch_add(1, Ordering::Relaxed),
             o.role,
@@ -358,7 +369,7 @@ impl AssocShared {
             tx,
             SharedWriter::new(conn.raw_fd()),
             (o.hooks.observed(), o.hooks.handles_echo()),
-            o.poll_ceiling,
+            spin,
         ));
         shared.set_peer_certificate(conn.peer_certificate());
         (shared, rx)
@@ -373,14 +384,8 @@ impl AssocShared {
         tx: UnboundedSender<Command>,
         writer: SharedWriter,
         interest: (u32, bool),
-        poll_ceiling: Option<std::time::Duration>,
+        spin: Option<Arc<Spin>>,
     ) -> Self {
-        let spin = writer.fd().filter(|_| role == Role::Requestor).map(|fd| {
-            Arc::new(match poll_ceiling {
-                Some(c) => Spin::with_ceiling(fd, c),
-                None => Spin::new(fd),
-            })
-        });
         Self {
             spin,
             id,

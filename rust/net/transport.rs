@@ -43,6 +43,9 @@ pub enum Conn {
         local: SocketAddr,
         /// Who the peer's certificate names, when the stream is TLS and it sent one.
         peer_certificate: Option<CertIdentity>,
+        /// The TCP socket under the stream (TLS), watched (never read or written) by the
+        /// adaptive poll before a wait sleeps.
+        poll_fd: Option<RawFd>,
     },
 }
 
@@ -54,6 +57,24 @@ impl Conn {
             peer,
             local,
             peer_certificate: None,
+            poll_fd: None,
+        }
+    }
+
+    /// The same connection, with the TCP socket under the stream to watch while polling.
+    /// The socket must live as long as the stream (it is the stream's own).
+    pub fn with_poll_fd(mut self, fd: RawFd) -> Self {
+        if let Conn::Stream { poll_fd, .. } = &mut self {
+            *poll_fd = Some(fd);
+        }
+        self
+    }
+
+    /// The socket the adaptive poll watches: the TCP socket itself, or the one under TLS.
+    pub(crate) fn poll_fd(&self) -> Option<RawFd> {
+        match self {
+            Conn::Tcp(s) => Some(s.as_raw_fd()),
+            Conn::Stream { poll_fd, .. } => *poll_fd,
         }
     }
 
@@ -110,9 +131,11 @@ impl Conn {
                 let (r, w) = s.into_split();
                 (ReadSide::Tcp(r), WriteSide::Tcp(w))
             }
-            Conn::Stream { stream, .. } => {
+            Conn::Stream {
+                stream, poll_fd, ..
+            } => {
                 let (r, w) = tokio::io::split(stream);
-                (ReadSide::Stream(r), WriteSide::Stream(w))
+                (ReadSide::Stream(r, poll_fd), WriteSide::Stream(w))
             }
         }
     }
@@ -121,7 +144,8 @@ impl Conn {
 /// The read side of a [`Conn`].
 pub(crate) enum ReadSide {
     Tcp(OwnedReadHalf),
-    Stream(tokio::io::ReadHalf<BoxedStream>),
+    /// The stream's read half, and the TCP socket under it to watch while polling.
+    Stream(tokio::io::ReadHalf<BoxedStream>, Option<RawFd>),
 }
 
 impl ReadSide {
@@ -129,7 +153,15 @@ impl ReadSide {
     pub(crate) fn tcp(&self) -> Option<&OwnedReadHalf> {
         match self {
             ReadSide::Tcp(h) => Some(h),
-            ReadSide::Stream(_) => None,
+            ReadSide::Stream(..) => None,
+        }
+    }
+
+    /// The socket the adaptive poll may watch for readability.
+    pub(crate) fn poll_fd(&self) -> Option<RawFd> {
+        match self {
+            ReadSide::Tcp(h) => Some(h.as_ref().as_raw_fd()),
+            ReadSide::Stream(_, fd) => *fd,
         }
     }
 
@@ -137,7 +169,7 @@ impl ReadSide {
     pub(crate) async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             ReadSide::Tcp(h) => h.read(buf).await,
-            ReadSide::Stream(h) => h.read(buf).await,
+            ReadSide::Stream(h, _) => h.read(buf).await,
         }
     }
 }

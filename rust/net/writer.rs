@@ -53,11 +53,6 @@ impl SharedWriter {
         }
     }
 
-    /// The socket this writes to, if it is a TCP socket.
-    pub fn fd(&self) -> Option<RawFd> {
-        self.lock().fd
-    }
-
     /// Whether other threads may write directly (a TCP socket), or must hand their bytes
     /// to the task.
     pub fn is_direct(&self) -> bool {

@@ -6,6 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::net::sys::AsRawFd;
+
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
@@ -33,11 +35,14 @@ pub fn server_upgrade(cfg: Arc<rustls::ServerConfig>) -> Upgrade {
             let peer = tcp.peer_addr()?;
             let local = tcp.local_addr().unwrap_or(peer);
             let _ = tcp.set_nodelay(true);
+            let fd = tcp.as_raw_fd();
             let stream = accept(tcp, cfg, Instant::now() + NO_DEADLINE)
                 .await
                 .map_err(net_error)?;
             let identity = peer_identity(stream.get_ref().1);
-            Ok(Conn::stream(stream, peer, local).with_peer_certificate(identity))
+            Ok(Conn::stream(stream, peer, local)
+                .with_peer_certificate(identity)
+                .with_poll_fd(fd))
         })
     })
 }
@@ -52,11 +57,14 @@ pub fn client_upgrade(cfg: Arc<rustls::ClientConfig>, server_name: Option<String
             let peer = tcp.peer_addr()?;
             let local = tcp.local_addr().unwrap_or(peer);
             let _ = tcp.set_nodelay(true);
+            let fd = tcp.as_raw_fd();
             let stream = connect(tcp, cfg, name.as_deref(), Instant::now() + NO_DEADLINE)
                 .await
                 .map_err(net_error)?;
             let identity = peer_identity(stream.get_ref().1);
-            Ok(Conn::stream(stream, peer, local).with_peer_certificate(identity))
+            Ok(Conn::stream(stream, peer, local)
+                .with_peer_certificate(identity)
+                .with_poll_fd(fd))
         })
     })
 }
