@@ -376,8 +376,10 @@ class ApplicationEntity:
                 stacklevel=2,
             )
         self._require_calling_aet = [
-            _set_ae(v.decode("ascii", errors="replace") if isinstance(v, bytes) else v,
-                    "require_calling_aet")
+            _set_ae(
+                v.decode("ascii", errors="replace") if isinstance(v, bytes) else v,
+                "require_calling_aet",
+            )
             for v in value
         ]
         self._settings_changed()
@@ -753,7 +755,7 @@ class ApplicationEntity:
 
         The checks run in pynetdicom's order (addr, port, bind_address, the called AE
         title, then the contexts) with its exception types and messages."""
-        host = _peer_host(addr)
+        _peer_host(addr)  # TypeError for a bad addr, first (pynetdicom checks it first)
         if isinstance(port, bool) or not isinstance(port, int):
             raise TypeError("'port' must be int")
         if not 0 < port < 65536:
