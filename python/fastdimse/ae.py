@@ -780,8 +780,14 @@ class ApplicationEntity:
         evt.bind_handlers(handlers, evt_handlers)
         identity = None
         window = None
+        roles: Dict[str, Tuple[bool, bool]] = {}
         for item in ext_neg or ():
-            if hasattr(item, "user_identity_type"):
+            if hasattr(item, "sop_class_uid") and hasattr(item, "scp_role"):
+                # SCP/SCU Role Selection: proposed for the contexts of its SOP class. A role
+                # left unset is proposed as not wanted (0), as pynetdicom encodes it.
+                if item.scu_role is not None or item.scp_role is not None:
+                    roles[str(item.sop_class_uid)] = (bool(item.scu_role), bool(item.scp_role))
+            elif hasattr(item, "user_identity_type"):
                 identity = (
                     int(item.user_identity_type),
                     bytes(item.primary_field or b""),
@@ -807,8 +813,7 @@ class ApplicationEntity:
                     c.context_id,
                     str(c.abstract_syntax),
                     [str(t) for t in c.transfer_syntax],
-                    c.scu_role,
-                    c.scp_role,
+                    *roles.get(str(c.abstract_syntax), (c.scu_role, c.scp_role)),
                 )
                 for c in requested
             ],

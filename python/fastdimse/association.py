@@ -394,6 +394,37 @@ class Association:
             if info[key] is not None:
                 invoked, performed = info[key]
                 user.asynchronous_operations = (int(invoked), int(performed))
+        request = info.get("request")
+        if request is not None:
+            calling, called, proposed = request
+            contexts = []
+            for ctx_id, abstract, transfer_syntaxes in proposed:
+                context = PresentationContext()
+                context.context_id = ctx_id
+                context.abstract_syntax = abstract
+                context.transfer_syntax = list(transfer_syntaxes)
+                contexts.append(context)
+            self.requestor.requested_contexts = contexts
+            self.requestor._primitive = AssociateRequest(
+                calling,
+                called,
+                contexts,
+                self.requestor.maximum_length,
+                self.requestor.implementation_class_uid,
+                self.requestor.implementation_version_name,
+            )
+            extended: List[Any] = []
+            if self.requestor.user_identity is not None:
+                extended.append(self.requestor.user_identity)
+            if info["proposed_async_ops_window"] is not None:
+                from .pdu_primitives import AsynchronousOperationsWindowNegotiation
+
+                item = AsynchronousOperationsWindowNegotiation()
+                invoked, performed = info["proposed_async_ops_window"]
+                item.maximum_number_operations_invoked = int(invoked)
+                item.maximum_number_operations_performed = int(performed)
+                extended.append(item)
+            self.requestor.extended_negotiation = extended
         if info["user_identity_response"] is not None:
             ac = UserIdentityNegotiation()
             ac.server_response = info["user_identity_response"]
