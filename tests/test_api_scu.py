@@ -457,7 +457,7 @@ def test_dimse_timeout_returns_empty_and_aborts(
     assert assoc.is_aborted and not assoc.is_established
     assert aborted.wait(2) and scp_aborted.wait(2)
     messages = [r.getMessage() for r in caplog.records]
-    assert "DIMSE timeout reached" in messages
+    assert "DIMSE timeout reached while waiting for message response" in messages
     assert "Aborting Association" in messages
 
 

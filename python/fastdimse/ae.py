@@ -180,7 +180,9 @@ class ApplicationEntity:
 
     @property
     def ae_title(self) -> str:
-        """Our AE title (1 to 16 printable ASCII characters)."""
+        """Our AE title (up to 16 ASCII characters, not only spaces), kept as given,
+        padding included, as pynetdicom keeps it; the padding is not sent. ``bytes`` is
+        decoded with pynetdicom's ``DeprecationWarning``."""
         return self._ae_title
 
     @ae_title.setter
@@ -666,9 +668,13 @@ class ApplicationEntity:
         Raises
         ------
         TypeError
-            If `addr` is not a ``str`` or `bind_address` is not a (host, port) tuple.
+            If `addr` is neither a ``str`` nor an IPv6 ``(host, flowinfo, scope_id)``,
+            `port` is not an ``int``, `bind_address` is not a (host, port) or
+            (host, port, flowinfo, scope_id) tuple, or `ae_title` is not a ``str``
+            (checked in that order, as pynetdicom checks them).
         ValueError
-            If `port`, `max_pdu` or `ae_title` is invalid, or more than 128 contexts.
+            If `port` is out of range, `max_pdu` or `ae_title` is invalid, more than 128
+            contexts are given, or one is not a PresentationContext.
         RuntimeError
             If no presentation context is requested.
         ValueError, TypeError
@@ -873,9 +879,12 @@ class ApplicationEntity:
         Raises
         ------
         TypeError
-            If `address` is not a (host: str, port: int) tuple.
+            If `address` is not a (host: str, port: int) tuple or an IPv6 (host, port,
+            flowinfo, scope_id) one.
         ValueError
-            If no presentation context is supported or `ae_title` is invalid.
+            If no presentation context is supported ("No supported Presentation Contexts
+            have been defined"), `ae_title` is invalid, or a context has one of
+            `scu_role`/`scp_role` set and the other ``None`` (pynetdicom's check).
         ValueError, TypeError
             If `ssl_context` cannot be used (no certificate loaded, a key that does not
             load, a context created before fastdimse was imported ...): the message names
