@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import warnings
 import weakref
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -24,42 +25,103 @@ PYNETDICOM_MAXIMUM_PDU = 16382
 _MAX_CONTEXTS = 128
 
 
-def _validate_ae_title(value: object, what: str = "AE title") -> str:
-    if isinstance(value, bytes):
-        try:
-            value = value.decode("ascii")
-        except UnicodeDecodeError:
-            raise ValueError(f"Invalid {what} {value!r}: it must be ASCII") from None
+def _ae_problem(value: str) -> Optional[str]:
+    """What is wrong with `value` as an AE title (pynetdicom's words), or None."""
+    from . import _config
+
+    if not value.strip():
+        return "must not consist entirely of spaces" if value else "must not be an empty str"
+    ok, reason = _config.VALIDATORS["AE"](value)
+    return None if ok else reason
+
+
+def _set_ae(value: object, name: str) -> str:
+    """`value` as an AE title setting called `name`, checked as pynetdicom checks it.
+
+    The value is kept as given, padding included (pynetdicom keeps it; leading and trailing
+    spaces are not significant, and the core trims them when it compares or encodes). The
+    checks are ``_config.VALIDATORS["AE"]``, so a user's replacement applies, and the
+    messages are pynetdicom's, which its users match in tests. ``bytes`` is the caller's
+    business (a DeprecationWarning then a decode).
+    """
     if not isinstance(value, str):
-        raise TypeError(f"{what} must be str, not {type(value).__name__} {value!r}")
-    stripped = value.strip(" ")
-    if not stripped:
-        raise ValueError(f"Invalid {what} {value!r}: it must not be empty or only spaces")
-    if len(stripped) > 16:
-        raise ValueError(f"Invalid {what} {value!r}: it must be at most 16 characters")
-    if "\\" in value or any(ord(c) < 0x20 or ord(c) > 0x7E for c in value):
-        raise ValueError(
-            f"Invalid {what} {value!r}: it must be printable ASCII without backslashes"
+        raise TypeError(f"'{name}' must be str, not '{type(value).__name__}'")
+    problem = _ae_problem(value)
+    if problem is not None:
+        shown = f" '{value}'" if value.strip() else ""
+        msg = f"Invalid '{name}' value{shown} - {problem}"
+        LOGGER.error(msg)
+        raise ValueError(msg)
+    return value
+
+
+def _decode_deprecated(value: object, name: str) -> object:
+    """A ``bytes`` AE title as ``str``, with pynetdicom's DeprecationWarning."""
+    if isinstance(value, bytes):
+        warnings.warn(
+            f"The use of bytes with '{name}' is deprecated, use an ASCII str instead",
+            DeprecationWarning,
+            stacklevel=3,
         )
-    return stripped
+        return value.decode("ascii", errors="replace")
+    return value
 
 
-def _validate_timeout(name: str, value: object) -> Optional[float]:
+def _timeout_or_default(name: str, value: object, default: Optional[float]) -> Optional[float]:
+    """pynetdicom's timeout setters: None, a non-negative number, or else a warning and
+    `default`. (``connection_timeout`` also turns 0 into its default, None: a zero timeout
+    would make the connect non-blocking in pynetdicom.)"""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number of seconds or None, not {value!r}")
-    if value < 0 or value != value:
-        raise ValueError(f"{name} must be non-negative, not {value!r}")
-    return float(value)
+    minimum_ok = (lambda v: v > 0) if name == "connection_timeout" else (lambda v: v >= 0)
+    if isinstance(value, (int, float)) and minimum_ok(value) and value == value:
+        return value  # type: ignore[return-value]
+    LOGGER.warning(_TIMEOUT_WARNINGS[name])
+    return default
+
+
+_TIMEOUT_WARNINGS = {
+    "acse_timeout": "ACSE timeout set to 30 seconds",
+    "dimse_timeout": "dimse_timeout set to 30 s",
+    "network_timeout": "network_timeout set to 60 s",
+    "connection_timeout": "connection_timeout set to None",
+}
 
 
 def _validate_uid(value: object, name: str) -> UID:
+    """A UID setting checked as pynetdicom's ``implementation_class_uid`` setter does."""
+    if isinstance(value, bytes):
+        value = value.decode("ascii", errors="replace")
     if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str UID, not {value!r}")
-    if not value or len(value) > 64 or not all(c.isdigit() or c == "." for c in value):
-        raise ValueError(f"{name} '{value}' is not a valid UID")
-    return UID(value)
+        raise TypeError(f"'{name}' must be str, bytes or UID, not '{type(value).__name__}'")
+    from pydicom import config
+
+    uid = UID(value, validation_mode=config.IGNORE)
+    if not uid:
+        raise ValueError(f"Invalid '{name}' value - must not be an empty str")
+    if len(uid) > 64 or not uid.is_valid:
+        msg = f"Invalid '{name}' value '{uid}'"
+        LOGGER.error(msg)
+        raise ValueError(msg)
+    return uid
+
+
+def _is_context(item: object) -> bool:
+    """A PresentationContext, ours or one shaped as one (pynetdicom's)."""
+    return isinstance(item, PresentationContext) or (
+        hasattr(item, "abstract_syntax") and hasattr(item, "transfer_syntax")
+    )
+
+
+def _check_requested(contexts: Sequence[Any]) -> None:
+    """pynetdicom's checks of a list of requested contexts, with its messages."""
+    if len(contexts) > _MAX_CONTEXTS:
+        raise ValueError(
+            f"The maximum allowed number of requested presentation contexts is {_MAX_CONTEXTS}"
+            f", not {len(contexts)}"
+        )
+    if any(not _is_context(c) for c in contexts):
+        raise ValueError("'contexts' must be a list of PresentationContext items")
 
 
 class ApplicationEntity:
@@ -118,12 +180,14 @@ class ApplicationEntity:
 
     @property
     def ae_title(self) -> str:
-        """Our AE title (1 to 16 printable ASCII characters)."""
+        """Our AE title (up to 16 ASCII characters, not only spaces), kept as given,
+        padding included, as pynetdicom keeps it; the padding is not sent. ``bytes`` is
+        decoded with pynetdicom's ``DeprecationWarning``."""
         return self._ae_title
 
     @ae_title.setter
     def ae_title(self, value: str) -> None:
-        self._ae_title = _validate_ae_title(value)
+        self._ae_title = _set_ae(_decode_deprecated(value, "ae_title"), "ae_title")
 
     @property
     def implementation_class_uid(self) -> UID:
@@ -147,11 +211,21 @@ class ApplicationEntity:
     def implementation_version_name(self, value: Optional[str]) -> None:
         if value is not None:
             if not isinstance(value, str):
-                raise TypeError(f"implementation_version_name must be str or None, not {value!r}")
-            if not 1 <= len(value) <= 16 or not value.isascii() or "\\" in value:
-                raise ValueError(
-                    f"implementation_version_name {value!r} must be 1 to 16 ASCII characters"
+                raise TypeError(
+                    f"'implementation_version_name' must be str or None, not "
+                    f"'{type(value).__name__}'"
                 )
+            if not value:
+                raise ValueError(
+                    "Invalid 'implementation_version_name' value - must not be an empty str"
+                )
+            from . import _config
+
+            ok, reason = _config.VALIDATORS["AE"](value)
+            if not ok:
+                msg = f"Invalid 'implementation_version_name' value '{value}' - {reason}"
+                LOGGER.error(msg)
+                raise ValueError(msg)
         self._implementation_version_name = value
         self._settings_changed()
 
@@ -164,7 +238,7 @@ class ApplicationEntity:
 
     @acse_timeout.setter
     def acse_timeout(self, value: Optional[float]) -> None:
-        self._acse_timeout = _validate_timeout("acse_timeout", value)
+        self._acse_timeout = _timeout_or_default("acse_timeout", value, 30)
         self._settings_changed("acse_timeout")
 
     @property
@@ -174,7 +248,7 @@ class ApplicationEntity:
 
     @dimse_timeout.setter
     def dimse_timeout(self, value: Optional[float]) -> None:
-        self._dimse_timeout = _validate_timeout("dimse_timeout", value)
+        self._dimse_timeout = _timeout_or_default("dimse_timeout", value, 30)
         self._settings_changed("dimse_timeout")
 
     @property
@@ -184,7 +258,7 @@ class ApplicationEntity:
 
     @network_timeout.setter
     def network_timeout(self, value: Optional[float]) -> None:
-        self._network_timeout = _validate_timeout("network_timeout", value)
+        self._network_timeout = _timeout_or_default("network_timeout", value, 60)
         self._settings_changed("network_timeout")
 
     @property
@@ -194,7 +268,7 @@ class ApplicationEntity:
 
     @connection_timeout.setter
     def connection_timeout(self, value: Optional[float]) -> None:
-        self._connection_timeout = _validate_timeout("connection_timeout", value)
+        self._connection_timeout = _timeout_or_default("connection_timeout", value, None)
         self._settings_changed("connection_timeout")
 
     # ----- fastdimse's own tuning (no pynetdicom equivalent) ----------------------------------
@@ -247,10 +321,10 @@ class ApplicationEntity:
 
     @maximum_associations.setter
     def maximum_associations(self, value: int) -> None:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"maximum_associations must be an int, not {value!r}")
-        if value < 1:
-            raise ValueError(f"maximum_associations must be at least 1, not {value}")
+        # pynetdicom's: anything but an int of at least 1 gives 1, with a warning.
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            LOGGER.warning("maximum_associations set to 1")
+            value = 1
         self._maximum_associations = value
         self._settings_changed()
 
@@ -263,7 +337,13 @@ class ApplicationEntity:
     def maximum_pdu_size(self, value: int) -> None:
         if isinstance(value, bool) or not isinstance(value, int):
             raise TypeError(f"maximum_pdu_size must be an int, not {value!r}")
-        if not 0 <= value <= 0xFFFFFFFF:
+        if value < 0:
+            # pynetdicom's: a warning, and the value is not changed.
+            LOGGER.warning(f"maximum_pdu_size set to {PYNETDICOM_MAXIMUM_PDU}")
+            return
+        if value > 0xFFFFFFFF:
+            # The A-ASSOCIATE item carries 32 bits (PS3.8 D.1.1): pynetdicom would fail
+            # when encoding it; we fail here, at the line that set it.
             raise ValueError(f"maximum_pdu_size must be between 0 and 2**32 - 1, not {value}")
         self._maximum_pdu_size = value
         self._settings_changed()
@@ -289,7 +369,21 @@ class ApplicationEntity:
     def require_calling_aet(self, value: Sequence[str]) -> None:
         if isinstance(value, (str, bytes)):
             raise TypeError("require_calling_aet must be a list of AE titles, not a single title")
-        self._require_calling_aet = [_validate_ae_title(v, "calling AE title") for v in value]
+        value = list(value)
+        if any(isinstance(v, bytes) for v in value):
+            warnings.warn(
+                "The use of a list of bytes with 'require_calling_aet' is deprecated, use a "
+                "list of ASCII str instead",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        self._require_calling_aet = [
+            _set_ae(
+                v.decode("ascii", errors="replace") if isinstance(v, bytes) else v,
+                "require_calling_aet",
+            )
+            for v in value
+        ]
         self._settings_changed()
 
     # ----- presentation contexts -------------------------------------------------------------
@@ -301,6 +395,8 @@ class ApplicationEntity:
 
     @requested_contexts.setter
     def requested_contexts(self, contexts: Sequence[PresentationContext]) -> None:
+        if contexts:
+            _check_requested(contexts)
         self._requested_contexts = []
         for context in contexts:
             self.add_requested_context(context.abstract_syntax or "", context.transfer_syntax)
@@ -377,6 +473,8 @@ class ApplicationEntity:
 
     @supported_contexts.setter
     def supported_contexts(self, contexts: Sequence[PresentationContext]) -> None:
+        if any(not _is_context(c) for c in contexts or ()):
+            raise ValueError("'contexts' must be a list of PresentationContext items")
         self._supported_contexts = {}
         for c in contexts:
             self.add_supported_context(
@@ -415,7 +513,7 @@ class ApplicationEntity:
         """
         for name, role in (("scu_role", scu_role), ("scp_role", scp_role)):
             if role is not None and not isinstance(role, bool):
-                raise TypeError(f"{name} must be a bool or None, not {role!r}")
+                raise TypeError(f"`{name}` must be None or bool")
         context = build_context(abstract_syntax, transfer_syntax or DEFAULT_TRANSFER_SYNTAXES)
         existing = self._supported_contexts.get(str(context.abstract_syntax))
         if existing is not None:
@@ -570,9 +668,13 @@ class ApplicationEntity:
         Raises
         ------
         TypeError
-            If `addr` is not a ``str`` or `bind_address` is not a (host, port) tuple.
+            If `addr` is neither a ``str`` nor an IPv6 ``(host, flowinfo, scope_id)``,
+            `port` is not an ``int``, `bind_address` is not a (host, port) or
+            (host, port, flowinfo, scope_id) tuple, or `ae_title` is not a ``str``
+            (checked in that order, as pynetdicom checks them).
         ValueError
-            If `port`, `max_pdu` or `ae_title` is invalid, or more than 128 contexts.
+            If `port` is out of range, `max_pdu` or `ae_title` is invalid, more than 128
+            contexts are given, or one is not a PresentationContext.
         RuntimeError
             If no presentation context is requested.
         ValueError, TypeError
@@ -584,7 +686,7 @@ class ApplicationEntity:
             addr, port, contexts, ae_title, max_pdu, ext_neg, tls_args, evt_handlers, bind_address
         )
         try:
-            core = _core.associate(addr, port, config, dispatcher)
+            core = _core.associate(_peer_host(addr), port, config, dispatcher)
         except _core.NetworkError as exc:
             return self._failed_association(handlers, exc)
         return self._track(wrap(self, core, handlers))
@@ -620,7 +722,7 @@ class ApplicationEntity:
             addr, port, contexts, ae_title, max_pdu, ext_neg, tls_args, evt_handlers, bind_address
         )
         core = await _completion.start(
-            lambda target: _core.associate_async(addr, port, config, dispatcher, target)
+            lambda target: _core.associate_async(_peer_host(addr), port, config, dispatcher, target)
         )
         if isinstance(core, BaseException):
             return self._failed_association(handlers, core)
@@ -655,11 +757,16 @@ class ApplicationEntity:
         evt_handlers: Optional[Sequence[Any]],
         bind_address: Optional[Tuple[str, int]] = None,
     ) -> Tuple[Dict[str, Any], Dict[Any, Any], Any]:
-        """Checks the arguments of an association request and builds the core's settings."""
-        if not isinstance(addr, str):
-            raise TypeError(f"'addr' must be str, not {type(addr).__name__} {addr!r}")
-        if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        """Checks the arguments of an association request and builds the core's settings.
+
+        The checks run in pynetdicom's order (addr, port, bind_address, the called AE
+        title, then the contexts) with its exception types and messages."""
+        _peer_host(addr)  # TypeError for a bad addr, first (pynetdicom checks it first)
+        if isinstance(port, bool) or not isinstance(port, int):
+            raise TypeError("'port' must be int")
+        if not 0 < port < 65536:
             raise ValueError(f"'port' must be an int between 1 and 65535, not {port!r}")
+        bind = _bind_address(bind_address)
         if (
             isinstance(max_pdu, bool)
             or not isinstance(max_pdu, int)
@@ -667,21 +774,26 @@ class ApplicationEntity:
         ):
             raise ValueError(f"'max_pdu' must be an int between 0 and 2**32 - 1, not {max_pdu!r}")
         tls = _client_tls(tls_args)
-        called = _validate_ae_title(ae_title, "called AE title")
-        requested = list(contexts) if contexts is not None else self.requested_contexts
+        called = _set_ae(_decode_deprecated(ae_title, "ae_title"), "ae_title")
+        requested = list(contexts or self.requested_contexts)
+        _check_requested(requested)
         if not requested:
             raise RuntimeError(
                 "At least one requested presentation context is required before associating "
                 "with a peer"
             )
-        if len(requested) > _MAX_CONTEXTS:
-            raise ValueError(f"at most {_MAX_CONTEXTS} presentation contexts, not {len(requested)}")
         handlers: Dict[Any, Any] = {}
         evt.bind_handlers(handlers, evt_handlers)
         identity = None
         window = None
+        roles: Dict[str, Tuple[bool, bool]] = {}
         for item in ext_neg or ():
-            if hasattr(item, "user_identity_type"):
+            if hasattr(item, "sop_class_uid") and hasattr(item, "scp_role"):
+                # SCP/SCU Role Selection: proposed for the contexts of its SOP class. A role
+                # left unset is proposed as not wanted (0), as pynetdicom encodes it.
+                if item.scu_role is not None or item.scp_role is not None:
+                    roles[str(item.sop_class_uid)] = (bool(item.scu_role), bool(item.scp_role))
+            elif hasattr(item, "user_identity_type"):
                 identity = (
                     int(item.user_identity_type),
                     bytes(item.primary_field or b""),
@@ -707,8 +819,7 @@ class ApplicationEntity:
                     c.context_id,
                     str(c.abstract_syntax),
                     [str(t) for t in c.transfer_syntax],
-                    c.scu_role,
-                    c.scp_role,
+                    *roles.get(str(c.abstract_syntax), (c.scu_role, c.scp_role)),
                 )
                 for c in requested
             ],
@@ -717,7 +828,7 @@ class ApplicationEntity:
             "implementation_version_name": self.implementation_version_name,
             "user_identity": identity,
             "async_ops_window": window,
-            "bind_address": _bind_address(bind_address),
+            "bind_address": bind,
             "tls": tls,
             **self._timeouts(),
         }
@@ -768,9 +879,12 @@ class ApplicationEntity:
         Raises
         ------
         TypeError
-            If `address` is not a (host: str, port: int) tuple.
+            If `address` is not a (host: str, port: int) tuple or an IPv6 (host, port,
+            flowinfo, scope_id) one.
         ValueError
-            If no presentation context is supported or `ae_title` is invalid.
+            If no presentation context is supported ("No supported Presentation Contexts
+            have been defined"), `ae_title` is invalid, or a context has one of
+            `scu_role`/`scp_role` set and the other ``None`` (pynetdicom's check).
         ValueError, TypeError
             If `ssl_context` cannot be used (no certificate loaded, a key that does not
             load, a context created before fastdimse was imported ...): the message names
@@ -785,18 +899,30 @@ class ApplicationEntity:
             tls = core_config(ssl_context, server_side=True)
         if (
             not isinstance(address, tuple)
-            or len(address) != 2
+            or len(address) not in (2, 4)
             or not isinstance(address[0], str)
-            or isinstance(address[1], bool)
-            or not isinstance(address[1], int)
+            or any(isinstance(v, bool) or not isinstance(v, int) for v in address[1:])
         ):
-            raise TypeError(f"'address' must be a (host: str, port: int) tuple, not {address!r}")
-        title = _validate_ae_title(ae_title, "AE title") if ae_title is not None else self.ae_title
-        supported = list(contexts) if contexts is not None else self.supported_contexts
-        if not supported:
+            raise TypeError(
+                "'address' must be a (host: str, port: int) tuple or an IPv6 (host, port, "
+                f"flowinfo, scope_id) tuple, not {address!r}"
+            )
+        # pynetdicom's checks, in its order and with its messages.
+        if not contexts and not self.supported_contexts:
+            msg = "No supported Presentation Contexts have been defined"
+            LOGGER.error(msg)
+            raise ValueError(msg)
+        title = _set_ae(_decode_deprecated(ae_title or self.ae_title, "ae_title"), "ae_title")
+        supported = list(contexts or self.supported_contexts)
+        inconsistent = [
+            str(c.abstract_syntax)
+            for c in supported
+            if (c.scu_role is None) != (c.scp_role is None)
+        ]
+        if inconsistent:
             raise ValueError(
-                "At least one supported presentation context is required before you can "
-                "start the association server"
+                "The following presentation contexts have inconsistent scu_role/scp_role "
+                "values (if one is None, both must be):\n  " + "\n  ".join(inconsistent)
             )
         if self.io_threads is not None:
             _core.request_io_threads(self.io_threads)
@@ -850,22 +976,82 @@ def _client_tls(tls_args: Any) -> Any:
     return core_config(context, server_side=False, server_hostname=hostname)
 
 
+def _peer_host(addr: object) -> str:
+    """The host of `addr`: a str, or pynetdicom's IPv6 ``(host, flowinfo, scope_id)``."""
+    if isinstance(addr, str):
+        return addr
+    if (
+        isinstance(addr, tuple)
+        and len(addr) == 3
+        and isinstance(addr[0], str)
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in addr[1:])
+    ):
+        return addr[0]
+    raise TypeError("'addr' must be str or tuple[str, int, int]")
+
+
 def _bind_address(value: object) -> Optional[Tuple[str, int]]:
-    """The local (host, port) to connect from; None for the default (None or ("", 0))."""
+    """The local (host, port) to connect from; None for the default (None or ("", 0)).
+
+    pynetdicom's IPv6 form ``(host, port, flowinfo, scope_id)`` is accepted; the flow
+    label and scope are not used (the host names the interface)."""
     if value is None:
         return None
     if (
-        not isinstance(value, tuple)
-        or len(value) != 2
+        not isinstance(value, (tuple, list))
+        or len(value) not in (2, 4)
         or not isinstance(value[0], str)
-        or isinstance(value[1], bool)
-        or not isinstance(value[1], int)
-        or not 0 <= value[1] <= 0xFFFF
+        or any(isinstance(v, bool) or not isinstance(v, int) for v in value[1:])
     ):
-        raise TypeError(f"'bind_address' must be a (host: str, port: int) tuple, not {value!r}")
+        raise TypeError("'bind_address' must be tuple[str, int] or tuple[str, int, int, int]")
+    if not 0 <= value[1] <= 0xFFFF:
+        raise ValueError(f"the port of 'bind_address' must be 0 to 65535, not {value[1]}")
+    value = (value[0], value[1])
     if value == ("", 0):
         return None
     return (value[0], value[1])
+
+
+class AddressInformation:
+    """An IPv4 or IPv6 address and port (pynetdicom's ``AddressInformation``)."""
+
+    def __init__(self, address: str, port: int, flowinfo: int = 0, scope_id: int = 0) -> None:
+        self.address = address
+        self.port = port
+        self.flowinfo = flowinfo
+        self.scope_id = scope_id
+
+    @property
+    def is_ipv6(self) -> bool:
+        """True for an IPv6 address."""
+        import ipaddress
+
+        try:
+            return ipaddress.ip_address(self.address.split("%")[0]).version == 6
+        except ValueError:
+            return False
+
+    @property
+    def is_ipv4(self) -> bool:
+        """True for an IPv4 address."""
+        return not self.is_ipv6
+
+    @property
+    def address_family(self) -> int:
+        """``socket.AF_INET6`` or ``socket.AF_INET``."""
+        import socket
+
+        return socket.AF_INET6 if self.is_ipv6 else socket.AF_INET
+
+    @property
+    def as_tuple(self) -> Tuple[Any, ...]:
+        """``(address, port)``, or ``(address, port, flowinfo, scope_id)`` for IPv6."""
+        if self.is_ipv6:
+            return (self.address, self.port, self.flowinfo, self.scope_id)
+        return (self.address, self.port)
+
+    def __repr__(self) -> str:
+        return f"AddressInformation({self.address!r}, {self.port})"
 
 
 class AssociationServer:
@@ -893,12 +1079,20 @@ class AssociationServer:
         self._core = _core.CoreServer(
             address[0], address[1], ae._server_config(ae_title, contexts, tls), self._dispatcher
         )
+        self._flowinfo, self._scope_id = (address[2], address[3]) if len(address) == 4 else (0, 0)
         LOGGER.debug(f"Server listening on {self.server_address}")
 
     @property
     def server_address(self) -> Tuple[str, int]:
         """(host, port) the server listens on."""
         return tuple(self._core.server_address)  # type: ignore[return-value]
+
+    @property
+    def address_info(self) -> AddressInformation:
+        """Where the server listens, as pynetdicom's ``AddressInformation``: ``address``,
+        ``port``, ``is_ipv4``, ``is_ipv6``, ``flowinfo``, ``scope_id``."""
+        host, port = self.server_address
+        return AddressInformation(host, port, self._flowinfo, self._scope_id)
 
     @property
     def active_associations(self) -> List[Association]:

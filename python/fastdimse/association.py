@@ -66,6 +66,14 @@ class ServiceUser:
         #: (maximum operations invoked, performed) this user sent in its asynchronous
         #: operations window item; (1, 1), the synchronous default, if it sent none.
         self.asynchronous_operations: Tuple[int, int] = (1, 1)
+        #: The requestor's proposed presentation contexts (with their IDs), as sent.
+        self.requested_contexts: List[PresentationContext] = []
+        #: Extended negotiation items this user sent (user identity, asynchronous window).
+        self.extended_negotiation: List[Any] = []
+        #: pynetdicom's SOP class (common) extended negotiation: not negotiated here.
+        self.sop_class_common_extended: Dict[str, Any] = {}
+        self.sop_class_extended: Dict[str, Any] = {}
+        self._primitive: Optional[AssociateRequest] = None
 
     @property
     def is_requestor(self) -> bool:
@@ -78,13 +86,59 @@ class ServiceUser:
         return self.mode == "acceptor"
 
     @property
-    def primitive(self) -> None:  # pragma: no cover - pynetdicom compatibility only
-        """Always None: pynetdicom's A-ASSOCIATE primitive has no counterpart here (the core
-        negotiates); the negotiated values are this object's attributes."""
-        return None
+    def primitive(self) -> Optional[AssociateRequest]:
+        """The requestor's A-ASSOCIATE request as pynetdicom's primitive reads
+        (``called_ae_title``, ``calling_ae_title``,
+        ``presentation_context_definition_list``, ``maximum_length_received``,
+        ``implementation_class_uid``, ``implementation_version_name``), once negotiation
+        has run; None on the acceptor's side and before negotiation."""
+        return self._primitive
+
+    @property
+    def info(self) -> Dict[str, Any]:
+        """``ae_title``, ``address``, ``port`` and ``mode`` (pynetdicom's shape), plus
+        ``pdv_size`` (the maximum length) once negotiated."""
+        known = bool(self.address)
+        info: Dict[str, Any] = {
+            "ae_title": self.ae_title,
+            "address": self.address if known else None,
+            "port": self.port if known else None,
+            "mode": self.mode,
+        }
+        if self.maximum_length is not None and self.assoc._core is not None:
+            info["pdv_size"] = self.maximum_length
+        return info
 
     def __repr__(self) -> str:
         return f"<ServiceUser {self.mode} {self.ae_title!r} {self.address}:{self.port}>"
+
+
+class AssociateRequest:
+    """What an A-ASSOCIATE request carried, with the names of pynetdicom's ``A_ASSOCIATE``
+    primitive (read-only use: the core built or decoded the PDU)."""
+
+    def __init__(
+        self,
+        calling_ae_title: str,
+        called_ae_title: str,
+        contexts: List[PresentationContext],
+        maximum_length: Optional[int],
+        implementation_class_uid: Optional[str],
+        implementation_version_name: Optional[str],
+    ) -> None:
+        self.calling_ae_title = calling_ae_title
+        self.called_ae_title = called_ae_title
+        self.presentation_context_definition_list = contexts
+        self.maximum_length_received = maximum_length
+        self.implementation_class_uid = implementation_class_uid
+        self.implementation_version_name = implementation_version_name
+        self.application_context_name = "1.2.840.10008.3.1.1.1"
+
+    def __repr__(self) -> str:
+        return (
+            f"<A-ASSOCIATE request {self.calling_ae_title!r} -> {self.called_ae_title!r}, "
+            f"{len(self.presentation_context_definition_list)} context(s)>"
+        )
 
 
 def _timeout(name: str, value: object) -> Optional[float]:
@@ -130,6 +184,18 @@ class Association:
     def __init__(
         self, ae: ApplicationEntity, core: Any, handlers: Optional[Dict[Any, Any]] = None
     ) -> None:
+        # pynetdicom's signature is Association(ae, mode): a mode gives an association that
+        # has not connected (as pynetdicom's before request()); the AE passes the core's.
+        if isinstance(core, str):
+            if core not in ("requestor", "acceptor"):
+                raise ValueError(
+                    "Invalid association `mode` value, must be either 'requestor' or "
+                    "'acceptor'"
+                )
+            self._mode = core
+            core = None
+        else:
+            self._mode = "requestor" if core is None else str(core.mode)
         self.ae = ae
         self._core = core
         self._handlers: Dict[Any, Any] = dict(handlers or {})
@@ -222,7 +288,7 @@ class Association:
     @property
     def mode(self) -> str:
         """ "requestor" if our AE requested the association, "acceptor" if it accepted it."""
-        return str(self._core.mode) if self._core is not None else "requestor"
+        return self._mode
 
     @property
     def is_requestor(self) -> bool:
@@ -237,7 +303,7 @@ class Association:
     @property
     def _state(self) -> str:
         if self._core is None:
-            return "aborted"
+            return "aborted" if self._failed else "idle"
         return str(self._core.state)
 
     @property
@@ -280,6 +346,16 @@ class Association:
         """``"Association-<native_id>"`` (pynetdicom's thread name has this place)."""
         return f"Association-{self.native_id}"
 
+    @property
+    def local(self) -> Dict[str, Any]:
+        """Our end's ``ae_title``, ``address``, ``port``, ``mode`` (pynetdicom's dict)."""
+        return (self.acceptor if self.is_acceptor else self.requestor).info
+
+    @property
+    def remote(self) -> Dict[str, Any]:
+        """The peer's ``ae_title``, ``address``, ``port``, ``mode`` (pynetdicom's dict)."""
+        return (self.requestor if self.is_acceptor else self.acceptor).info
+
     # ----- negotiated parameters ---------------------------------------------------------
 
     def _fill_users(self) -> None:
@@ -318,6 +394,37 @@ class Association:
             if info[key] is not None:
                 invoked, performed = info[key]
                 user.asynchronous_operations = (int(invoked), int(performed))
+        request = info.get("request")
+        if request is not None:
+            calling, called, proposed = request
+            contexts = []
+            for ctx_id, abstract, transfer_syntaxes in proposed:
+                context = PresentationContext()
+                context.context_id = ctx_id
+                context.abstract_syntax = abstract
+                context.transfer_syntax = list(transfer_syntaxes)
+                contexts.append(context)
+            self.requestor.requested_contexts = contexts
+            self.requestor._primitive = AssociateRequest(
+                calling,
+                called,
+                contexts,
+                self.requestor.maximum_length,
+                self.requestor.implementation_class_uid,
+                self.requestor.implementation_version_name,
+            )
+            extended: List[Any] = []
+            if self.requestor.user_identity is not None:
+                extended.append(self.requestor.user_identity)
+            if info["proposed_async_ops_window"] is not None:
+                from .pdu_primitives import AsynchronousOperationsWindowNegotiation
+
+                item = AsynchronousOperationsWindowNegotiation()
+                invoked, performed = info["proposed_async_ops_window"]
+                item.maximum_number_operations_invoked = int(invoked)
+                item.maximum_number_operations_performed = int(performed)
+                extended.append(item)
+            self.requestor.extended_negotiation = extended
         if info["user_identity_response"] is not None:
             ac = UserIdentityNegotiation()
             ac.server_response = info["user_identity_response"]

@@ -22,13 +22,14 @@ use crate::uid;
 use crate::ul::{Action, Event, EventContext, Role as UlRole, State, StateMachine};
 
 use super::config::{ClientConfig, ServerConfig};
+use super::dump;
 use super::error::NetError;
 use super::framing::{Frame, Limits, PduReader};
 use super::hooks::{EchoIndication, Hooks, Notification, NotificationKind};
 use super::log;
 use super::shared::{
     verification_echo_rq, AssocInfo, AssocShared, Command, EchoOutcome, Lifecycle, PendingEcho,
-    ReleaseOutcome, Reply, Role,
+    ReleaseOutcome, Reply, RequestSummary, Role,
 };
 use super::timer::LazyTimer;
 use super::transport::{Conn, WriteSide};
@@ -452,7 +453,9 @@ impl Task {
         }
         let due = self.shared.outstanding().take_due(now);
         if let Some(pending) = due {
-            log::error(format_args!("DIMSE timeout reached"));
+            log::error(format_args!(
+                "DIMSE timeout reached while waiting for message response"
+            ));
             // Abort first: when send_c_echo() returns, the association is already aborted.
             let end = self.local_abort().await;
             pending.reply.send(EchoOutcome::Timeout);
@@ -629,6 +632,9 @@ impl Task {
             }
         };
         let _ = self.fsm(Event::Evt6);
+        if dump::enabled() {
+            dump::log_lines(&dump::associate_rq(&rq, false));
+        }
         if !rq
             .items
             .iter()
@@ -665,6 +671,9 @@ impl Task {
             Ok(accepted) => {
                 log::info(format_args!("Accepting Association"));
                 let _ = self.fsm(Event::Evt7);
+                if dump::enabled() {
+                    dump::log_lines(&dump::associate_ac(&accepted.ac, &rq, true));
+                }
                 let ac = Pdu::AssociateAc(accepted.ac);
                 // Established (AE-7) before the AC goes out: once the requestor holds the
                 // AC, anyone asking about this end must find it established. P-DATA from
@@ -675,6 +684,7 @@ impl Task {
                     local_max_pdu_length: cfg.acceptor.maximum_pdu_length,
                     local_ae_title: accepted.called_ae_title,
                     peer_ae_title: accepted.calling_ae_title,
+                    request: Arc::new(RequestSummary::of(&rq)),
                     peer_implementation_class_uid: accepted.peer_implementation_class_uid,
                     peer_implementation_version_name: accepted.peer_implementation_version_name,
                     user_identity: accepted.user_identity,
@@ -725,6 +735,9 @@ impl Task {
         let _ = self.fsm(Event::Evt2);
         self.notify(Notification::ConnOpen).await;
         log::info(format_args!("Requesting Association"));
+        if dump::enabled() {
+            dump::log_lines(&dump::associate_rq(&rq, true));
+        }
         let rq_pdu = Pdu::AssociateRq(rq);
         if !self.send_pdu(&rq_pdu).await {
             self.shared.set_lifecycle(Lifecycle::Aborted);
@@ -762,6 +775,9 @@ impl Task {
         match decoded {
             Ok(Pdu::AssociateAc(ac)) => {
                 let _ = self.fsm(Event::Evt3);
+                if dump::enabled() {
+                    dump::log_lines(&dump::associate_ac(&ac, &rq, false));
+                }
                 match assoc::process_ac(&cfg.requestor, &rq, &ac) {
                     Ok(est) => {
                         let any_accepted = est.contexts.iter().any(|c| c.result == 0);
@@ -771,6 +787,7 @@ impl Task {
                             local_max_pdu_length: cfg.requestor.maximum_pdu_length,
                             local_ae_title: cfg.requestor.calling_ae_title.clone(),
                             peer_ae_title: cfg.requestor.called_ae_title.clone(),
+                            request: Arc::new(RequestSummary::of(&rq)),
                             peer_implementation_class_uid: est.peer_implementation_class_uid,
                             peer_implementation_version_name: est.peer_implementation_version_name,
                             user_identity: None,
@@ -1009,6 +1026,13 @@ impl Task {
                 command: command.clone(),
             })
             .await;
+        }
+        if dump::enabled() {
+            // pynetdicom writes this line for every command set it decodes (always
+            // implicit VR little endian, PS3.7 6.3.1); its users look for it with -d.
+            log::debug(format_args!(
+                "pydicom.read_dataset() TransferSyntax=\"Little Endian Implicit\""
+            ));
         }
         let set = match dimse::decode_command_set(&command) {
             Ok(set) => set,
@@ -1286,7 +1310,9 @@ impl Task {
             Command::DimseTimeout { message_id, token } => {
                 let expired = self.shared.outstanding().take(message_id, token);
                 let pending = expired?;
-                log::error(format_args!("DIMSE timeout reached"));
+                log::error(format_args!(
+                    "DIMSE timeout reached while waiting for message response"
+                ));
                 // Abort first: when send_c_echo() returns, the association is already aborted.
                 let end = self.local_abort().await;
                 pending.reply.send(EchoOutcome::Timeout);
@@ -1391,8 +1417,11 @@ impl Task {
         match self.fsm(Event::Evt14) {
             Some(Action::Ar4) => {
                 self.shared.writer.allow_data(false);
-                let _ = self.send_pdu(&Pdu::release_rp()).await;
+                // Released before the RP goes out: once the peer holds the RP (its
+                // release() has returned), anyone asking about this end must find it
+                // released, as with the AC and "established".
                 self.shared.set_lifecycle(Lifecycle::Released);
+                let _ = self.send_pdu(&Pdu::release_rp()).await;
                 log::info(format_args!("Association Released"));
                 self.ended_logged = true;
                 self.notify(Notification::Released).await;
@@ -1447,7 +1476,11 @@ impl Task {
         if !self.peer_closed {
             let _ = self.writer.shutdown().await;
         }
-        log::debug(format_args!("[{}] Connection closed", self.id()));
+        if self.shared.lifecycle() != Lifecycle::Aborted {
+            // After an abort, "Association Aborted" was the last word (pynetdicom logs
+            // nothing more, and its users check that nothing follows).
+            log::debug(format_args!("[{}] Connection closed", self.id()));
+        }
         self.notify(Notification::ConnClose).await;
         // Last, as in pynetdicom: `release()` and `abort()` return once every handler of
         // the end of the association has run.

@@ -6,6 +6,7 @@ mod client;
 pub mod client_runtime;
 mod completion;
 mod config;
+mod dump;
 mod error;
 mod framing;
 mod handler_pool;
@@ -31,6 +32,8 @@ pub use error::NetError;
 pub use framing::{MAX_ASSOCIATE_PDU, MAX_UNLIMITED_PDATA};
 pub use hooks::{EchoIndication, Hooks, NoHooks, Notification, NotificationKind};
 pub use server::{serve_conn, Server};
-pub use shared::{AssocInfo, AssocShared, EchoOutcome, Lifecycle, ReleaseOutcome, Reply, Role};
+pub use shared::{
+    AssocInfo, AssocShared, EchoOutcome, Lifecycle, ReleaseOutcome, Reply, RequestSummary, Role,
+};
 pub use transport::{AsyncStream, Conn};
 pub use waiter::{WaitError, Waited, Waiter};

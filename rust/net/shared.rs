@@ -71,6 +71,38 @@ impl Lifecycle {
     }
 }
 
+/// The fields of an A-ASSOCIATE-RQ that applications read back (pynetdicom's A-ASSOCIATE
+/// request primitive): the AE titles as sent, trimmed, and the proposed contexts in wire
+/// order with their transfer syntaxes.
+#[derive(Debug, Clone, Default)]
+pub struct RequestSummary {
+    pub calling_ae_title: String,
+    pub called_ae_title: String,
+    /// (context ID, abstract syntax, transfer syntaxes).
+    pub contexts: Vec<(u8, String, Vec<String>)>,
+}
+
+impl RequestSummary {
+    pub fn of(rq: &crate::pdu::Associate<'_>) -> Self {
+        let text = |raw: &[u8]| String::from_utf8_lossy(crate::uid::trim_padding(raw)).into_owned();
+        let ae = |raw: &[u8; 16]| String::from_utf8_lossy(raw).trim_matches(' ').to_string();
+        RequestSummary {
+            calling_ae_title: ae(&rq.calling_ae_title),
+            called_ae_title: ae(&rq.called_ae_title),
+            contexts: rq
+                .presentation_contexts_rq()
+                .map(|pc| {
+                    (
+                        pc.context_id,
+                        text(&pc.abstract_syntax),
+                        pc.transfer_syntaxes.iter().map(|ts| text(ts)).collect(),
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
 /// What negotiation settled, fixed once the association is established.
 #[derive(Debug, Clone)]
 pub struct AssocInfo {
@@ -81,6 +113,8 @@ pub struct AssocInfo {
     pub local_max_pdu_length: u32,
     pub local_ae_title: String,
     pub peer_ae_title: String,
+    /// What the A-ASSOCIATE-RQ carried (pynetdicom's `requestor.primitive`).
+    pub request: Arc<RequestSummary>,
     pub peer_implementation_class_uid: String,
     pub peer_implementation_version_name: Option<String>,
     /// The identity the requestor sent (acceptor side).

@@ -161,6 +161,14 @@ impl CoreAssociation {
                 .as_deref()
                 .map(|b| PyBytes::new(py, b)),
         )?;
+        d.set_item(
+            "request",
+            (
+                &info.request.calling_ae_title,
+                &info.request.called_ae_title,
+                info.request.contexts.clone(),
+            ),
+        )?;
         d.set_item("proposed_async_ops_window", info.proposed_async_ops_window)?;
         d.set_item("async_ops_window", info.async_ops_window)?;
         Ok(Some(d))

@@ -163,12 +163,12 @@ def seconds(text: str) -> float:
 
 def ae_title(text: str) -> str:
     """An argparse type for an AE title, checked as the AE checks it."""
-    from fastdimse.ae import _validate_ae_title
+    from fastdimse.ae import _ae_problem
 
-    try:
-        return _validate_ae_title(text)
-    except (TypeError, ValueError) as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    problem = _ae_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"Invalid AE title {text!r}: {problem}")
+    return text
 
 
 # ----- failures: one line on stderr, the traceback only in debug mode -----------------------
