@@ -279,3 +279,44 @@ def test_huge_timeouts_mean_no_timeout_in_practice(value: Any) -> None:
         assoc.release()
     finally:
         server.shutdown()
+
+
+def test_abort_from_a_notification_handler_does_not_wait_on_itself() -> None:
+    """An EVT_ESTABLISHED handler that calls abort() used to wait forever: the association's
+    task was waiting for that very handler to return."""
+    scp_ae, server = _slow_scp(0.0)
+    try:
+        ae = _scu()
+        returned = threading.Event()
+
+        def on_established(event: Any) -> None:
+            event.assoc.abort()
+            returned.set()
+
+        assoc = ae.associate(
+            *server.server_address, evt_handlers=[(evt.EVT_ESTABLISHED, on_established)]
+        )
+        assert returned.wait(5)
+        deadline = time.monotonic() + 5
+        while not assoc.is_aborted and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert assoc.is_aborted
+    finally:
+        server.shutdown()
+
+
+def test_requestor_released_handler_has_run_when_the_acceptors_release_returns() -> None:
+    scp_ae, server = _slow_scp(0.0)
+    triggered: List[str] = []
+    try:
+        ae = _scu()
+        assoc = ae.associate(
+            *server.server_address,
+            evt_handlers=[(evt.EVT_RELEASED, lambda e: triggered.append("released"))],
+        )
+        assert assoc.is_established
+        (child,) = [a for a in scp_ae.active_associations if a.is_established]
+        child.release()
+        assert triggered == ["released"]
+    finally:
+        server.shutdown()

@@ -166,7 +166,11 @@ impl Task {
         }
         let hooks = Arc::clone(&self.hooks);
         let shared = Arc::clone(&self.shared);
-        let _ = super::handler_pool::run(move || hooks.notify(&shared, &event)).await;
+        let _ = super::handler_pool::run(move || {
+            let _inside = shared.hook_running_here();
+            hooks.notify(&shared, &event)
+        })
+        .await;
     }
 
     fn observes(&self, kind: NotificationKind) -> bool {
@@ -656,9 +660,12 @@ impl Task {
                 Some(identity) if self.hooks.handles_user_identity() => {
                     let hooks = Arc::clone(&self.hooks);
                     let shared = Arc::clone(&self.shared);
-                    super::handler_pool::run(move || hooks.user_identity(&shared, &identity))
-                        .await
-                        .unwrap_or(IdentityDecision::Reject)
+                    super::handler_pool::run(move || {
+                        let _inside = shared.hook_running_here();
+                        hooks.user_identity(&shared, &identity)
+                    })
+                    .await
+                    .unwrap_or(IdentityDecision::Reject)
                 }
                 _ => IdentityDecision::Accept {
                     server_response: None,
@@ -1421,10 +1428,15 @@ impl Task {
                 // release() has returned), anyone asking about this end must find it
                 // released, as with the AC and "established".
                 self.shared.set_lifecycle(Lifecycle::Released);
-                let _ = self.send_pdu(&Pdu::release_rp()).await;
                 log::info(format_args!("Association Released"));
                 self.ended_logged = true;
+                // The user's EVT_RELEASED handlers run before the RP goes out, so that they
+                // have run once the peer's release() returns (pynetdicom runs them just
+                // after, which a peer usually does not beat). An abort() from such a
+                // handler does not wait on this task (`waits_on_this_thread`) and is moot:
+                // the release is answered below and the association is over.
                 self.notify(Notification::Released).await;
+                let _ = self.send_pdu(&Pdu::release_rp()).await;
                 Some(End::AwaitClose)
             }
             _ => None,

@@ -454,6 +454,22 @@ impl AssocShared {
         }
     }
 
+    /// Marks this thread as running a hook the association's task waits for (a
+    /// notification, the user identity check), until the guard drops. While it does, the
+    /// task cannot take commands: see [`AssocShared::waits_on_this_thread`].
+    pub(crate) fn hook_running_here(&self) -> HookGuard {
+        HOOK_OF.with(|c| c.set(Some(self.id)));
+        HookGuard
+    }
+
+    /// True on the thread of a hook this association's task is waiting for: a `release()`
+    /// or `abort()` from there must not wait for the task (it would wait on itself, as an
+    /// `EVT_ESTABLISHED` handler that calls `abort()` did); the task performs it once the
+    /// hook returns.
+    pub fn waits_on_this_thread(&self) -> bool {
+        HOOK_OF.with(|c| c.get() == Some(self.id))
+    }
+
     /// The timeouts in force now.
     pub fn timeouts(&self) -> Timeouts {
         self.timeouts.get()
@@ -809,6 +825,20 @@ pub(crate) fn verification_echo_rq(message_id: u16) -> Vec<u8> {
     }
     .encode(&mut command);
     command
+}
+
+std::thread_local! {
+    /// The association whose task waits for the hook running on this thread.
+    static HOOK_OF: std::cell::Cell<Option<u64>> = const { std::cell::Cell::new(None) };
+}
+
+/// Ends [`AssocShared::hook_running_here`] when dropped.
+pub(crate) struct HookGuard;
+
+impl Drop for HookGuard {
+    fn drop(&mut self) {
+        HOOK_OF.with(|c| c.set(None));
+    }
 }
 
 /// [`Timeouts`] that other threads may change while the association's task reads them:

@@ -367,6 +367,11 @@ impl CoreAssociation {
             return Ok(false);
         }
         let waiter = self.inner.start_release().map_err(net_error)?;
+        if self.inner.waits_on_this_thread() {
+            // Called from a handler the association's task waits for: it releases once the
+            // handler returns.
+            return Ok(false);
+        }
         Ok(matches!(
             wait::wait(py, waiter)?,
             Some(ReleaseOutcome::Released)
@@ -414,7 +419,9 @@ impl CoreAssociation {
     /// Aborts the association (A-ABORT, service-user source) and waits until it is sent.
     fn abort(&self, py: Python<'_>) -> PyResult<()> {
         if let Some(waiter) = self.inner.start_abort() {
-            wait::wait(py, waiter)?;
+            if !self.inner.waits_on_this_thread() {
+                wait::wait(py, waiter)?;
+            }
         }
         Ok(())
     }
