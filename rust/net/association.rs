@@ -701,14 +701,18 @@ impl Task {
                     async_ops_window: accepted.async_ops_window,
                 });
                 self.shared.set_lifecycle(Lifecycle::Established);
+                // EVT_ACCEPTED and EVT_ESTABLISHED handlers run before the AC goes out, so
+                // that they have run once the requestor's associate() returns (pynetdicom
+                // runs them just after, which a requestor usually does not beat).
+                self.notify(Notification::Accepted).await;
+                self.notify(Notification::Established).await;
                 if !self.send_pdu(&ac).await {
-                    // The connection went before the AC did: it never was established.
-                    self.shared.set_lifecycle(Lifecycle::Negotiating);
+                    // The connection went before the AC did: the user was told it was
+                    // established, so it is told it ended.
+                    self.become_aborted(false, SOURCE_PROVIDER, 0).await;
                     return Err(End::Close);
                 }
                 self.shared.writer.allow_data(true);
-                self.notify(Notification::Accepted).await;
-                self.notify(Notification::Established).await;
                 Ok(())
             }
             Err(rj) => {
@@ -716,15 +720,17 @@ impl Task {
                 let _ = self.fsm(Event::Evt8);
                 self.shared.set_rejection((rj.result, rj.source, rj.reason));
                 self.shared.set_lifecycle(Lifecycle::Rejected);
-                let _ = self
-                    .send_pdu(&Pdu::reject(rj.result, rj.source, rj.reason))
-                    .await;
+                // EVT_REJECTED handlers run before the RJ goes out, as EVT_ACCEPTED's do
+                // before the AC.
                 self.notify(Notification::Rejected {
                     result: rj.result,
                     source: rj.source,
                     reason: rj.reason,
                 })
                 .await;
+                let _ = self
+                    .send_pdu(&Pdu::reject(rj.result, rj.source, rj.reason))
+                    .await;
                 Err(End::AwaitClose)
             }
         }
