@@ -715,7 +715,7 @@ class ApplicationEntity:
 
         Raises
         ------
-        TypeError, ValueError, RuntimeError, NotImplementedError
+        TypeError, ValueError, RuntimeError
             As :meth:`associate`, before anything is sent.
         """
         config, handlers, dispatcher = self._request(
