@@ -152,6 +152,22 @@ def _timeout(name: str, value: object) -> Optional[float]:
     return float(value)
 
 
+def _live_timeout(name: str, doc: str) -> Any:
+    """A timeout property of :class:`Association`: stored as ``_<name>``, checked as the core
+    takes it, and pushed to the live association's core when set."""
+    attr = f"_{name}"
+
+    def get(self: Association) -> Optional[float]:
+        return getattr(self, attr)  # type: ignore[no-any-return]
+
+    def set_(self: Association, value: Optional[float]) -> None:
+        setattr(self, attr, _timeout(name, value))
+        self._push_timeouts()
+
+    get.__doc__ = doc  # what help() and the docstring check read
+    return property(get, set_, doc=doc)
+
+
 class Association:
     """An association with a peer AE (pynetdicom's ``Association`` API).
 
@@ -228,47 +244,24 @@ class Association:
                 self._connection_timeout,
             )
 
-    @property
-    def acse_timeout(self) -> Optional[float]:
+    acse_timeout = _live_timeout(
+        "acse_timeout",
         """Seconds to wait for an association or release answer (and ARTIM); ``None``
-        waits forever. Setting it changes this live association."""
-        return self._acse_timeout
-
-    @acse_timeout.setter
-    def acse_timeout(self, value: Optional[float]) -> None:
-        self._acse_timeout = _timeout("acse_timeout", value)
-        self._push_timeouts()
-
-    @property
-    def dimse_timeout(self) -> Optional[float]:
-        """Seconds to wait for a DIMSE response; applies from the next request sent."""
-        return self._dimse_timeout
-
-    @dimse_timeout.setter
-    def dimse_timeout(self, value: Optional[float]) -> None:
-        self._dimse_timeout = _timeout("dimse_timeout", value)
-        self._push_timeouts()
-
-    @property
-    def network_timeout(self) -> Optional[float]:
+        waits forever. Setting it changes this live association.""",
+    )
+    dimse_timeout = _live_timeout(
+        "dimse_timeout",
+        """Seconds to wait for a DIMSE response; applies from the next request sent.""",
+    )
+    network_timeout = _live_timeout(
+        "network_timeout",
         """Seconds without anything received before the association is ended (see
-        :attr:`network_timeout_response`); applies at once."""
-        return self._network_timeout
-
-    @network_timeout.setter
-    def network_timeout(self, value: Optional[float]) -> None:
-        self._network_timeout = _timeout("network_timeout", value)
-        self._push_timeouts()
-
-    @property
-    def connection_timeout(self) -> Optional[float]:
-        """Seconds to wait for the TCP connection (only used while connecting)."""
-        return self._connection_timeout
-
-    @connection_timeout.setter
-    def connection_timeout(self, value: Optional[float]) -> None:
-        self._connection_timeout = _timeout("connection_timeout", value)
-        self._push_timeouts()
+        :attr:`network_timeout_response`); applies at once.""",
+    )
+    connection_timeout = _live_timeout(
+        "connection_timeout",
+        """Seconds to wait for the TCP connection (only used while connecting).""",
+    )
 
     @property
     def network_timeout_response(self) -> str:
