@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from procs import Procs, cpu_seconds, free_port, wait_listening
 
@@ -489,11 +490,45 @@ def all_benches() -> List[Bench]:
     return b
 
 
+def measure_held(
+    ctx: Context, scp_pid: int, holder: Any, count: int, rss0: int, timeout: float
+) -> dict:
+    """Reads the holder's "ready" line, measures the server's RSS and its CPU over an idle
+    window, then has the holder release every association and reads its "released" line."""
+    from procs import read_json_line, rss_kib
+
+    ready = read_json_line(holder.stdout, timeout=timeout)
+    time.sleep(0.5)  # let the last accepted associations settle into their idle wait
+    rss1 = rss_kib(scp_pid)
+    cpu1 = cpu_seconds(scp_pid)
+    time.sleep(ctx.mode.idle_secs)
+    cpu2 = cpu_seconds(scp_pid)
+    rss2 = rss_kib(scp_pid)
+    holder.stdin.write("release\n")
+    holder.stdin.flush()
+    released = read_json_line(holder.stdout, timeout=timeout)
+    held = int(ready.get("ready", 0))
+    return {
+        "count": count,
+        "held": held,
+        "open_failed": int(ready.get("failed", 0)),
+        "open_secs": ready.get("secs"),
+        "error": ready.get("error", ""),
+        "released": int(released.get("released", 0)),
+        "rss_before_kib": rss0,
+        "rss_held_kib": rss1,
+        "rss_after_idle_kib": rss2,
+        "rss_per_assoc_kib": (rss2 - rss0) / held if held else float("nan"),
+        "idle_secs": ctx.mode.idle_secs,
+        "idle_cpu_s": cpu2 - cpu1,
+        "idle_cpu_per_s": (cpu2 - cpu1) / ctx.mode.idle_secs,
+    }
+
+
 def idle_associations(ctx: Context, count: int) -> dict:
     """Hold `count` associations open on a fresh fastdimse server; its RSS and CPU while idle."""
-    import time
 
-    from procs import read_json_line, rss_kib
+    from procs import rss_kib
 
     p = ctx.procs
     scp = p.start(
@@ -530,32 +565,7 @@ def idle_associations(ctx: Context, count: int) -> dict:
                 "8",
             ]
         )
-        ready = read_json_line(holder.stdout, timeout=120)
-        time.sleep(0.5)  # let the last accepted associations settle into their idle wait
-        rss1 = rss_kib(scp.pid)
-        cpu1 = cpu_seconds(scp.pid)
-        time.sleep(ctx.mode.idle_secs)
-        cpu2 = cpu_seconds(scp.pid)
-        rss2 = rss_kib(scp.pid)
-        holder.stdin.write("release\n")
-        holder.stdin.flush()
-        released = read_json_line(holder.stdout, timeout=120)
-        held = int(ready.get("ready", 0))
-        return {
-            "count": count,
-            "held": held,
-            "open_failed": int(ready.get("failed", 0)),
-            "open_secs": ready.get("secs"),
-            "error": ready.get("error", ""),
-            "released": int(released.get("released", 0)),
-            "rss_before_kib": rss0,
-            "rss_held_kib": rss1,
-            "rss_after_idle_kib": rss2,
-            "rss_per_assoc_kib": (rss2 - rss0) / held if held else float("nan"),
-            "idle_secs": ctx.mode.idle_secs,
-            "idle_cpu_s": cpu2 - cpu1,
-            "idle_cpu_per_s": (cpu2 - cpu1) / ctx.mode.idle_secs,
-        }
+        return measure_held(ctx, scp.pid, holder, count, rss0, timeout=120)
     finally:
         if holder is not None:
             p.stop(holder)

@@ -25,7 +25,7 @@ import time
 from typing import Callable, List
 
 import pki
-from procs import cpu_seconds, free_port, read_json_line, rss_kib, wait_listening
+from procs import cpu_seconds, free_port, rss_kib, wait_listening
 
 from benches import (
     DCMTK_ENV,
@@ -40,6 +40,7 @@ from benches import (
     _native_args,
     _read_port_line,
     echo_floor,
+    measure_held,
 )
 
 CONCURRENCY = (1, 16)
@@ -331,32 +332,7 @@ def idle_associations(ctx: Context, count: int = IDLE_COUNT) -> dict:
                 _client_files(ctx),
             ]
         )
-        ready = read_json_line(holder.stdout, timeout=300)
-        time.sleep(0.5)  # let the last accepted associations settle into their idle wait
-        rss1 = rss_kib(scp.pid)
-        cpu1 = cpu_seconds(scp.pid)
-        time.sleep(ctx.mode.idle_secs)
-        cpu2 = cpu_seconds(scp.pid)
-        rss2 = rss_kib(scp.pid)
-        holder.stdin.write("release\n")
-        holder.stdin.flush()
-        released = read_json_line(holder.stdout, timeout=300)
-        held = int(ready.get("ready", 0))
-        return {
-            "count": count,
-            "held": held,
-            "open_failed": int(ready.get("failed", 0)),
-            "open_secs": ready.get("secs"),
-            "error": ready.get("error", ""),
-            "released": int(released.get("released", 0)),
-            "rss_before_kib": rss0,
-            "rss_held_kib": rss1,
-            "rss_after_idle_kib": rss2,
-            "rss_per_assoc_kib": (rss2 - rss0) / held if held else float("nan"),
-            "idle_secs": ctx.mode.idle_secs,
-            "idle_cpu_s": cpu2 - cpu1,
-            "idle_cpu_per_s": (cpu2 - cpu1) / ctx.mode.idle_secs,
-        }
+        return measure_held(ctx, scp.pid, holder, count, rss0, timeout=300)
     finally:
         if holder is not None:
             p.stop(holder)
