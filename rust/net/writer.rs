@@ -37,6 +37,8 @@ struct State {
 
 pub(crate) struct SharedWriter {
     state: Mutex<State>,
+    /// `state.fd` is set: fixed at construction, so asking needs no lock.
+    direct: bool,
 }
 
 impl SharedWriter {
@@ -44,6 +46,7 @@ impl SharedWriter {
     /// writes to.
     pub fn new(fd: Option<RawFd>) -> Self {
         Self {
+            direct: fd.is_some(),
             state: Mutex::new(State {
                 fd,
                 pending: Vec::new(),
@@ -56,7 +59,7 @@ impl SharedWriter {
     /// Whether other threads may write directly (a TCP socket), or must hand their bytes
     /// to the task.
     pub fn is_direct(&self) -> bool {
-        self.lock().fd.is_some()
+        self.direct
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
