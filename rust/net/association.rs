@@ -2,12 +2,13 @@
 //! over DIMSE messages, writes PDUs, and enforces every timeout. Both roles share it, over
 //! any transport (`transport.rs`).
 //!
-//! The task owns the connection. Other threads talk to it through [`Command`]s; it sleeps
-//! in one `select!` on the connection, the command queue and the nearest deadline (over
-//! TCP its reader may first poll the socket for an adaptive window, `spin.rs`). Every event
-//! is looked up in the state table once (`Task::fsm`) and the action the cell names is
-//! performed; see docs/architecture.md for the events, who raises them, and the two paths
-//! that write P-DATA from another thread over TCP (`writer.rs`).
+//! The task owns the connection's reading, its timers and its writes that wait. Other
+//! threads talk to it through [`Command`]s; it sleeps in one `select!` on the connection,
+//! the command queue and the nearest deadline (over TCP its reader may first poll the
+//! socket for an adaptive window, `spin.rs`). The state machine and the outgoing bytes
+//! belong to the association's owner (`link.rs`): every event is looked up there once
+//! (`Task::fsm`, `Link::event_and_queue`) and the action the cell names is performed; see
+//! docs/architecture.md for the events, who raises them, and who writes the bytes.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -19,7 +20,7 @@ use crate::assoc::{self, IdentityDecision};
 use crate::dimse;
 use crate::pdu::{self, abort_reason, Pdu, PduType};
 use crate::uid;
-use crate::ul::{Action, Event, EventContext, Role as UlRole, State, StateMachine};
+use crate::ul::{Action, Event, Role as UlRole, State};
 
 use super::config::{ClientConfig, ServerConfig};
 use super::dump;
@@ -78,9 +79,10 @@ pub(crate) struct Task {
     reader: PduReader,
     writer: WriteSide,
     rx: UnboundedReceiver<Command>,
-    fsm: StateMachine,
     assembler: dimse::Assembler,
-    out: Vec<u8>,
+    /// Messages of ours are queued in the owner but not flushed: the peer's next PDU was
+    /// already in, so the answers to it go out with them in one write (`after_queued`).
+    unflushed: bool,
     last_rx: Instant,
     /// Deadline of the wait for A-ASSOCIATE-AC/RJ or A-RELEASE-RP.
     acse_deadline: Option<Instant>,
@@ -117,7 +119,6 @@ impl Task {
             conn.set_nodelay();
         }
         let (rd, wr) = conn.split();
-        let artim = shared.timeouts().artim();
         let mut reader = PduReader::new(rd, Limits::new(local_max));
         reader.stall = Some(shared.timeouts().stall());
         if role == UlRole::Acceptor {
@@ -129,9 +130,8 @@ impl Task {
             reader,
             writer: wr,
             rx,
-            fsm: StateMachine::new(role, artim),
             assembler: dimse::Assembler::new(MAX_DATASET),
-            out: Vec::with_capacity(256),
+            unflushed: false,
             last_rx: Instant::now(),
             acse_deadline: None,
             release_reply: None,
@@ -149,15 +149,15 @@ impl Task {
         self.shared.id
     }
 
-    /// Applies an event to the state machine; `None` for a cell the table leaves empty.
+    /// Looks `event` up in the state table, once, through the association's owner
+    /// (`link.rs`); `None` for a cell the table leaves empty.
     fn fsm(&mut self, event: Event) -> Option<Action> {
-        match self.fsm.on_event(event, EventContext::new(Instant::now())) {
-            Ok(action) => Some(action),
-            Err(e) => {
-                log::debug(format_args!("[{}] {e}", self.id()));
-                None
-            }
-        }
+        self.shared.link.event(event)
+    }
+
+    /// The current PS3.8 state.
+    fn state(&self) -> State {
+        self.shared.link.state()
     }
 
     async fn notify(&self, event: Notification) {
@@ -177,21 +177,16 @@ impl Task {
         self.shared.observed() & kind.bit() != 0
     }
 
-    /// Writes `self.out` as one write (a whole PDU, or a whole message's PDUs).
+    /// Writes everything queued in the owner (`link.rs`): over TCP what the socket takes at
+    /// once, then the rest as it becomes writable; over other transports with async writes.
+    /// At most the stall limit for the peer to take it. False if the transport failed.
     async fn flush(&mut self) -> bool {
-        if self.out.is_empty() {
-            return true;
-        }
+        self.unflushed = false;
         if !self.writer.is_tcp() {
             return self.write_stream().await;
         }
         let half = &self.writer;
-        let result = self
-            .shared
-            .writer
-            .write_or_queue(&self.out, |b| half.try_write(b));
-        self.out.clear();
-        match result {
+        match self.shared.link.flush_some(|b| half.try_write(b)) {
             Ok(true) => true,
             Ok(false) => self.flush_pending().await,
             Err(_) => false,
@@ -202,30 +197,32 @@ impl Task {
     /// writes, at most the stall limit for the peer to take them.
     async fn write_stream(&mut self) -> bool {
         let deadline = tokio::time::Instant::now() + self.shared.timeouts().stall();
-        let out = std::mem::take(&mut self.out);
-        let result = tokio::time::timeout_at(deadline, self.writer.write_all(&out)).await;
-        self.out = out;
-        self.out.clear();
-        match result {
-            Ok(Ok(())) => true,
-            Ok(Err(_)) => false,
-            Err(_) => {
-                log::error(format_args!(
-                    "[{}] Failed to send a PDU: the peer is not reading",
-                    self.id()
-                ));
-                false
+        loop {
+            let out = self.shared.link.take_queued();
+            if out.is_empty() {
+                return true;
+            }
+            match tokio::time::timeout_at(deadline, self.writer.write_all(&out)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => return false,
+                Err(_) => {
+                    log::error(format_args!(
+                        "[{}] Failed to send a PDU: the peer is not reading",
+                        self.id()
+                    ));
+                    return false;
+                }
             }
         }
     }
 
-    /// Writes what the shared writer still holds, waiting for the socket to take it, at
+    /// Writes what the owner still holds over TCP, waiting for the socket to take it, at
     /// most the stall limit.
     async fn flush_pending(&mut self) -> bool {
         let deadline = tokio::time::Instant::now() + self.shared.timeouts().stall();
         loop {
             let half = &self.writer;
-            match self.shared.writer.flush_some(|b| half.try_write(b)) {
+            match self.shared.link.flush_some(|b| half.try_write(b)) {
                 Ok(true) => return true,
                 Ok(false) => {}
                 Err(_) => return false,
@@ -243,13 +240,14 @@ impl Task {
         }
     }
 
+    /// Sends `pdu`, the PDU of an action the table has just named (see [`Link::queue`]),
+    /// after anything queued before it.
     async fn send_pdu(&mut self, pdu: &Pdu<'_>) -> bool {
-        pdu.encode(&mut self.out);
+        self.shared.link.queue(|buf| pdu.encode(buf));
         self.flush().await
     }
 
     async fn send_abort(&mut self, source: u8, reason: u8) {
-        self.shared.writer.allow_data(false);
         let _ = self.send_pdu(&Pdu::abort(source, reason)).await;
         let _ = self.writer.shutdown().await;
     }
@@ -271,7 +269,6 @@ impl Task {
 
     /// Marks the association aborted and fails whatever was waiting on it.
     async fn become_aborted(&mut self, by_peer: bool, source: u8, reason: u8) {
-        self.shared.writer.allow_data(false);
         let was_live = matches!(
             self.shared.lifecycle(),
             Lifecycle::Established | Lifecycle::Releasing
@@ -392,7 +389,7 @@ impl Task {
     /// The transport closed under us (Evt17).
     async fn transport_closed(&mut self, mid_pdu: bool) -> End {
         self.peer_closed = true;
-        let state = self.fsm.state();
+        let state = self.state();
         let _ = self.fsm(Event::Evt17);
         if state == State::Sta13 {
             return End::Close;
@@ -429,10 +426,10 @@ impl Task {
                 best = Some(best.map_or(d, |b| b.min(d)));
             }
         };
-        consider(self.fsm.artim().deadline());
+        consider(self.shared.link.artim_deadline());
         consider(self.acse_deadline);
         consider(self.shared.outstanding().next_deadline());
-        if matches!(self.fsm.state(), State::Sta6 | State::Sta7 | State::Sta8) {
+        if matches!(self.state(), State::Sta6 | State::Sta7 | State::Sta8) {
             // Armed even while a handler runs or a request waits: a handler that returns
             // does not wake the task, so the idle deadline must already be in place.
             if let Some(network) = self.shared.timeouts().network {
@@ -447,7 +444,7 @@ impl Task {
 
     /// Something timed out at `now`.
     async fn on_deadline(&mut self, now: Instant) -> Option<End> {
-        if self.fsm.artim().deadline().is_some_and(|d| d <= now) {
+        if self.shared.link.artim_deadline().is_some_and(|d| d <= now) {
             log::info(format_args!("[{}] ARTIM timer expired", self.id()));
             let _ = self.fsm(Event::Evt18);
             if self.shared.lifecycle() == Lifecycle::Negotiating {
@@ -491,7 +488,7 @@ impl Task {
                     return None;
                 }
                 log::error(format_args!("Network timeout reached"));
-                if self.shared.release_on_idle() && self.fsm.state() == State::Sta6 {
+                if self.shared.release_on_idle() && self.state() == State::Sta6 {
                     // network_timeout_response = "A-RELEASE": ask to release; the ACSE
                     // timeout bounds the wait for the answer, then it is aborted.
                     self.last_rx = now;
@@ -523,13 +520,13 @@ impl Task {
     /// Sta13: wait for the peer to close, at most until ARTIM expires. Only an unexpected
     /// A-ASSOCIATE-RQ or an invalid PDU is answered (AA-7); everything else is ignored.
     async fn await_close(&mut self) {
-        if self.fsm.state() != State::Sta13 {
+        if self.state() != State::Sta13 {
             return;
         }
         let deadline = self
-            .fsm
-            .artim()
-            .deadline()
+            .shared
+            .link
+            .artim_deadline()
             .unwrap_or_else(|| Instant::now() + self.shared.timeouts().artim());
         // `abort()` callers wait for the peer's close (PS3.8 AA-1: the peer closes on our
         // A-ABORT, and pynetdicom's `abort()` returns after EVT_CONN_CLOSE), but not for a
@@ -587,9 +584,9 @@ impl Task {
         let _ = self.fsm(Event::Evt5);
         self.notify(Notification::ConnOpen).await;
         let deadline = self
-            .fsm
-            .artim()
-            .deadline()
+            .shared
+            .link
+            .artim_deadline()
             .unwrap_or_else(|| Instant::now() + self.shared.timeouts().artim());
         self.timer.cover(Some(deadline));
         let frame = tokio::select! {
@@ -677,14 +674,13 @@ impl Task {
         match outcome {
             Ok(accepted) => {
                 log::info(format_args!("Accepting Association"));
-                let _ = self.fsm(Event::Evt7);
                 if dump::enabled() {
                     dump::log_lines(&dump::associate_ac(&accepted.ac, &rq, true));
                 }
                 let ac = Pdu::AssociateAc(accepted.ac);
-                // Established (AE-7) before the AC goes out: once the requestor holds the
-                // AC, anyone asking about this end must find it established. P-DATA from
-                // other threads is allowed only after the AC is written.
+                // Established before the AC goes out: once the requestor holds the AC,
+                // anyone asking about this end must find it established. The protocol
+                // state moves to Sta6 only with the AC (below), so no P-DATA can precede it.
                 self.shared.set_info(AssocInfo {
                     contexts: accepted.contexts,
                     peer_max_pdu_length: accepted.peer_max_pdu_length,
@@ -706,13 +702,23 @@ impl Task {
                 // runs them just after, which a requestor usually does not beat).
                 self.notify(Notification::Accepted).await;
                 self.notify(Notification::Established).await;
-                if !self.send_pdu(&ac).await {
+                // AE-7: Evt7 and the AC it sends, in one step of the owner.
+                let (_, queued) = self
+                    .shared
+                    .link
+                    .event_and_queue(Event::Evt7, |action, buf| {
+                        let send = action == Action::Ae7;
+                        if send {
+                            ac.encode(buf);
+                        }
+                        send
+                    });
+                if !queued || !self.flush().await {
                     // The connection went before the AC did: the user was told it was
                     // established, so it is told it ended.
                     self.become_aborted(false, SOURCE_PROVIDER, 0).await;
                     return Err(End::Close);
                 }
-                self.shared.writer.allow_data(true);
                 Ok(())
             }
             Err(rj) => {
@@ -817,7 +823,6 @@ impl Task {
                         }
                         log::info(format_args!("Association Accepted"));
                         self.shared.set_lifecycle(Lifecycle::Established);
-                        self.shared.writer.allow_data(true);
                         self.notify(Notification::Accepted).await;
                         self.notify(Notification::Established).await;
                         Ok(())
@@ -881,9 +886,9 @@ impl Task {
 
     async fn run_established(&mut self) -> End {
         loop {
-            // Answers held back while more requests were already in (`write_prepared`) go
+            // Answers held back while more requests were already in (`after_queued`) go
             // out before the task waits for anything.
-            if !self.out.is_empty() && !self.reader.next_pdu_buffered() && !self.flush().await {
+            if self.unflushed && !self.reader.next_pdu_buffered() && !self.flush().await {
                 return self.transport_closed(false).await;
             }
             let timed = self.timer.cover(self.next_deadline());
@@ -1233,33 +1238,38 @@ impl Task {
         self.write_message(context_id, command).await
     }
 
-    /// DT-1 / AR-7: writes one DIMSE message as P-DATA-TF PDUs.
+    /// Evt9 for one DIMSE message of the task's own (an answer it gives itself, a request
+    /// from `Command::Echo`): DT-1 / AR-7 if the table allows, as P-DATA-TF PDUs.
     async fn write_message(&mut self, context_id: u8, command: Vec<u8>) -> Option<End> {
         let peer_max = self.shared.info().map_or(0, |i| i.peer_max_pdu_length);
-        let mark = self.out.len();
-        dimse::write_message(&mut self.out, context_id, &command, None, peer_max);
-        self.write_prepared(context_id, command, mark).await
+        let (_, queued) = self
+            .shared
+            .link
+            .event_and_queue(Event::Evt9, |action, buf| {
+                let send = matches!(action, Action::Dt1 | Action::Ar7);
+                if send {
+                    dimse::write_message(buf, context_id, &command, None, peer_max);
+                }
+                send
+            });
+        self.after_queued(queued, context_id, command).await
     }
 
-    /// Writes the message that `self.out` holds from `mark` on (with whatever waits before
-    /// it). While the peer's next PDU is already in, the write waits for the answers to it,
-    /// so requests that arrived together are answered with one `send` (see
-    /// `run_established`).
-    async fn write_prepared(
+    /// After a message was decided and queued (`queued`): writes it, unless the peer's next
+    /// PDU is already in, in which case the write waits for the answers to it so that
+    /// requests that arrived together are answered with one `send` (`run_established`).
+    async fn after_queued(
         &mut self,
+        queued: bool,
         context_id: u8,
         command: Vec<u8>,
-        mark: usize,
     ) -> Option<End> {
-        match self.fsm(Event::Evt9) {
-            Some(Action::Dt1 | Action::Ar7) => {}
-            _ => {
-                self.out.truncate(mark);
-                return None;
-            }
+        if !queued {
+            return None;
         }
         let observed = self.observes(NotificationKind::DimseSent);
         if !observed && self.reader.next_pdu_buffered() {
+            self.unflushed = true;
             return None;
         }
         if !self.flush().await {
@@ -1278,9 +1288,17 @@ impl Task {
     async fn on_command(&mut self, cmd: Command) -> Option<End> {
         match cmd {
             Command::Send(message) => {
-                let mark = self.out.len();
-                self.out.extend_from_slice(&message.pdus);
-                self.write_prepared(message.context_id, message.command, mark)
+                let (_, queued) = self
+                    .shared
+                    .link
+                    .event_and_queue(Event::Evt9, |action, buf| {
+                        let send = matches!(action, Action::Dt1 | Action::Ar7);
+                        if send {
+                            buf.extend_from_slice(&message.pdus);
+                        }
+                        send
+                    });
+                self.after_queued(queued, message.context_id, message.command)
                     .await
             }
             Command::Echo {
@@ -1289,7 +1307,7 @@ impl Task {
                 reply,
             } => {
                 let window = self.shared.info().map_or(1, |i| i.max_outstanding);
-                if !matches!(self.fsm.state(), State::Sta6) {
+                if !matches!(self.state(), State::Sta6) {
                     reply.send(EchoOutcome::Aborted);
                     return None;
                 }
@@ -1314,7 +1332,7 @@ impl Task {
                 Some(self.local_abort().await)
             }
             Command::Flush => {
-                if self.flush_pending().await {
+                if self.flush().await {
                     None
                 } else {
                     Some(self.transport_closed(false).await)
@@ -1336,7 +1354,7 @@ impl Task {
                 // Deadlines are recomputed before the task sleeps again.
                 let t = self.shared.timeouts();
                 self.reader.stall = Some(t.stall());
-                self.fsm.set_artim_timeout(t.artim());
+                self.shared.link.set_artim_timeout(t.artim());
                 None
             }
         }
@@ -1348,7 +1366,6 @@ impl Task {
         match self.fsm(Event::Evt11) {
             Some(Action::Ar1) => {
                 log::info(format_args!("Releasing Association"));
-                self.shared.writer.allow_data(false);
                 self.shared.set_lifecycle(Lifecycle::Releasing);
                 self.release_reply = reply;
                 self.acse_deadline = self.shared.timeouts().acse.map(|t| Instant::now() + t);
@@ -1414,7 +1431,6 @@ impl Task {
                 // Release collision.
                 match self.fsm(Event::Evt14) {
                     Some(Action::Ar9) => {
-                        self.shared.writer.allow_data(false);
                         let _ = self.send_pdu(&Pdu::release_rp()).await;
                         None
                     }
@@ -1429,7 +1445,6 @@ impl Task {
     async fn answer_release(&mut self) -> Option<End> {
         match self.fsm(Event::Evt14) {
             Some(Action::Ar4) => {
-                self.shared.writer.allow_data(false);
                 // Released before the RP goes out: once the peer holds the RP (its
                 // release() has returned), anyone asking about this end must find it
                 // released, as with the AC and "established".
@@ -1465,7 +1480,6 @@ impl Task {
                 // Collision, acceptor side: now answer the peer's request.
                 match self.fsm(Event::Evt14) {
                     Some(Action::Ar4) => {
-                        self.shared.writer.allow_data(false);
                         let _ = self.send_pdu(&Pdu::release_rp()).await;
                         self.shared.set_lifecycle(Lifecycle::Released);
                         self.released = true;
@@ -1490,7 +1504,7 @@ impl Task {
             self.become_aborted(false, SOURCE_PROVIDER, 0).await;
         }
         self.fail_outstanding();
-        self.shared.writer.close();
+        self.shared.link.close();
         if !self.peer_closed {
             let _ = self.writer.shutdown().await;
         }

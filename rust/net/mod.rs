@@ -11,6 +11,7 @@ mod error;
 mod framing;
 mod handler_pool;
 mod hooks;
+mod link;
 pub mod log;
 pub mod runtime;
 mod server;
@@ -20,7 +21,6 @@ pub(crate) mod sys;
 mod timer;
 mod transport;
 mod waiter;
-mod writer;
 
 pub use client::{start_associate, start_associate_over, start_associate_with};
 pub use completion::CompletionQueue;

@@ -20,11 +20,11 @@ use crate::uid;
 use super::config::Timeouts;
 use super::error::NetError;
 use super::hooks::{Hooks, NotificationKind};
+use super::link::{Link, Sent};
 use super::spin::Spin;
 use super::timer::Alarm;
 use super::transport::Conn;
 use super::waiter::Waiter;
-use super::writer::{Direct, SharedWriter};
 
 /// Which end of the association we are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -317,7 +317,7 @@ pub(crate) enum Command {
     Abort { reply: Option<Reply<()>> },
     /// A handler running on a handler thread has returned.
     HandlerDone,
-    /// Another thread queued bytes in the shared writer: write them.
+    /// Another thread queued bytes in the association's owner (`link.rs`): write them.
     Flush,
     /// A setting the task reads changed (timeouts, observed events): look again.
     Wake,
@@ -345,8 +345,8 @@ pub struct AssocShared {
     info: OnceLock<AssocInfo>,
     rejection: OnceLock<(u8, u8, u8)>,
     pub(crate) tx: UnboundedSender<Command>,
-    /// The socket's write side, for writing from the caller's thread.
-    pub(crate) writer: SharedWriter,
+    /// The association's owner: its state machine and outgoing bytes (`link.rs`).
+    pub(crate) link: Link,
     /// The notification kinds observed on this association (`NotificationKind::bit`s):
     /// the hooks' at first, then whatever handlers bound to this association say.
     observed: AtomicU32,
@@ -395,13 +395,19 @@ impl AssocShared {
                     None => Spin::new(fd),
                 })
             });
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let ul_role = match o.role {
+            Role::Requestor => crate::ul::Role::Requestor,
+            Role::Acceptor => crate::ul::Role::Acceptor,
+        };
+        let link = Link::new(id, ul_role, o.timeouts.artim(), conn.raw_fd());
         let shared = Arc::new(Self::new(
-            NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            id,
             o.role,
             (o.peer, o.local),
             o.timeouts,
             tx,
-            SharedWriter::new(conn.raw_fd()),
+            link,
             (o.hooks.observed(), o.hooks.handles_echo()),
             spin,
         ));
@@ -416,7 +422,7 @@ impl AssocShared {
         (peer_addr, local_addr): (SocketAddr, SocketAddr),
         timeouts: Timeouts,
         tx: UnboundedSender<Command>,
-        writer: SharedWriter,
+        link: Link,
         interest: (u32, bool),
         spin: Option<Arc<Spin>>,
     ) -> Self {
@@ -433,7 +439,7 @@ impl AssocShared {
             info: OnceLock::new(),
             rejection: OnceLock::new(),
             tx,
-            writer,
+            link,
             observed: AtomicU32::new(interest.0),
             echo_bound: AtomicBool::new(interest.1),
             outstanding: Mutex::new(Outstanding::default()),
@@ -586,20 +592,28 @@ impl AssocShared {
         })
     }
 
-    /// Writes a message from the calling thread when it can, else hands it to the task.
-    /// Observers of DIMSE_SENT get their notification from the task, so then it always goes
-    /// through the task.
+    /// Raises Evt9 for `message` from the calling thread: the owner (`link.rs`) sends it
+    /// at once if the table allows P-DATA now (DT-1, AR-7) and the socket takes it; what
+    /// it queues instead the task writes. Observers of DIMSE_SENT get their notification
+    /// from the task, so then the message goes through the task.
     fn write_message(&self, message: Outgoing) -> Result<(), NetError> {
-        if self.observed() & NotificationKind::DimseSent.bit() != 0 || !self.writer.is_direct() {
+        if self.observed() & NotificationKind::DimseSent.bit() != 0 {
             return self
                 .tx
                 .send(Command::Send(message))
                 .map_err(|_| NetError::Closed);
         }
-        match self.writer.write_data(&message.pdus) {
-            Direct::Written => Ok(()),
-            Direct::Queued => self.tx.send(Command::Flush).map_err(|_| NetError::Closed),
-            Direct::Refused => Err(NetError::InvalidState {
+        match self.link.p_data(&message.pdus) {
+            Sent::Written => Ok(()),
+            Sent::Queued => {
+                self.tx.send(Command::Flush).map_err(|_| NetError::Closed)?;
+                if self.role == Role::Requestor {
+                    // An asyncio caller does not drive the client runtime: the keeper must.
+                    super::client_runtime::nudge();
+                }
+                Ok(())
+            }
+            Sent::Refused => Err(NetError::InvalidState {
                 operation: "send a DIMSE message",
                 state: self.lifecycle().name(),
             }),

@@ -6,7 +6,7 @@
 //! - [`Conn::Tcp`]: a plain TCP connection. It keeps the fast paths that need the socket
 //!   itself: a `recv` tried before the task waits, the adaptive poll before it sleeps
 //!   (`spin`), and non-blocking `send`s from the thread that produced a message
-//!   (`writer::SharedWriter`).
+//!   (`link::Link`).
 //! - [`Conn::Stream`]: any other stream that implements tokio's `AsyncRead + AsyncWrite`
 //!   (an in-memory pipe in tests, TLS over TCP). Every byte goes through the association's
 //!   task, with plain async reads and writes.
