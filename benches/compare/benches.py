@@ -122,6 +122,12 @@ def start_servers(ctx: Context) -> None:
     p = ctx.procs
     floor_pp = p.start([ctx.native("floor_server"), "--pattern", "80:90"])
     ctx.servers["floor_pp"] = Server("floor ping-pong", floor_pp, _read_port_line(floor_pp))
+    # The busy-poll floor: the same server, but each connection's thread spins on its
+    # non-blocking socket instead of sleeping in recv (native/src/busy.rs).
+    floor_busy = p.start([ctx.native("floor_server"), "--pattern", "80:90", "--spin", "1"])
+    ctx.servers["floor_busy"] = Server(
+        "floor busy-poll ping-pong", floor_busy, _read_port_line(floor_busy)
+    )
     floor_as = p.start([ctx.native("floor_server"), "--pattern", "287:194,80:90,10:10"])
     ctx.servers["floor_assoc"] = Server(
         "floor association-shaped", floor_as, _read_port_line(floor_as)
@@ -202,6 +208,21 @@ def echo_floor(ctx: Context) -> dict:
     return _client(
         ctx, "floor_pp", [ctx.native("floor_client"), "pingpong", *_native_args(ctx, "floor_pp")]
     )
+
+
+def echo_floor_busy(ctx: Context) -> dict:
+    """The busy-poll floor: client and server both spin on non-blocking sockets, so neither
+    ever sleeps in the kernel. The ceiling for a pair that polls, as fastdimse's SCU and SCP
+    do for an adaptive window (rust/net/spin.rs), where the blocking floor is the ceiling
+    for a pair that sleeps; on a 2-vCPU machine it takes both vCPUs for the whole run."""
+    argv = [
+        ctx.native("floor_client"),
+        "pingpong",
+        *_native_args(ctx, "floor_busy"),
+        "--spin",
+        "1",
+    ]
+    return _client(ctx, "floor_busy", argv)
 
 
 def echo_native(
@@ -333,6 +354,12 @@ class Bench:
 def all_benches() -> List[Bench]:
     b = [
         Bench("floor", "echo", "floor: TCP ping-pong 80/90 (native)", echo_floor),
+        Bench(
+            "floor_busy",
+            "echo",
+            "floor: TCP ping-pong 80/90, busy-poll (native)",
+            echo_floor_busy,
+        ),
         Bench(
             "fd", "echo", "fastdimse SCU -> fastdimse echoscp", echo_native("fd_scu", "fd_echoscp")
         ),

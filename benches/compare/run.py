@@ -306,9 +306,14 @@ def _run(args: argparse.Namespace, mode: benches.Mode) -> int:
         for rep in range(mode.reps):
             order = todo if rep % 2 == 0 else list(reversed(todo))
             for b in order:
-                if b.group == "echo" and b.key != "floor":
-                    # A floor run right before each echo benchmark, for its ratio: the load
-                    # of a shared machine drifts within a repetition.
+                if b.group == "echo" and b.key not in report.FLOOR_KEYS:
+                    # A run of each floor right before each echo benchmark, for its ratios:
+                    # the load of a shared machine drifts within a repetition. The busy-poll
+                    # floor first, so the blocking floor stays the run just before the
+                    # benchmark, as it was before the busy-poll floor existed.
+                    results.setdefault(f"floor_busy@{b.key}", []).append(
+                        benches.echo_floor_busy(ctx)
+                    )
                     results.setdefault(f"floor@{b.key}", []).append(benches.echo_floor(ctx))
                 r = b.run(ctx)
                 results.setdefault(b.key, []).append(r)
@@ -368,7 +373,7 @@ def _run(args: argparse.Namespace, mode: benches.Mode) -> int:
         f"benchmarks took {bench_secs:.0f} s (+{build_secs:.0f} s checks/build)",
         "- ratios are medians of per-repetition ratios (both sides measured in one repetition;"
         " the ping-pong floor of a repetition is the median of its floor runs, one made just"
-        " before each echo benchmark)",
+        " before each echo benchmark; the busy-poll floor likewise, one run before each)",
     ]
     parts = ["\n".join(head)]
     if any(b.group == "echo" for b in todo):

@@ -7,8 +7,10 @@
 //! - [`args`]: a tiny `--key value` parser (no dependencies).
 //! - [`cpu`]: this process's CPU seconds.
 //! - [`connect`]: client connections, optionally spread over loopback source addresses.
+//! - [`busy`]: reads and writes that spin on a non-blocking socket (the busy-poll floor).
 
 pub mod args;
+pub mod busy;
 pub mod connect;
 pub mod cpu;
 pub mod load;

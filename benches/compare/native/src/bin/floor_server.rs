@@ -4,6 +4,10 @@
 //! `floor_server --pattern 80:90` is the ping-pong floor; `--pattern 287:194,80:90,10:10`
 //! is the association-shaped one. Prints `PORT <n>` once listening on 127.0.0.1.
 //!
+//! `--spin 1` makes it the busy-poll floor's server: each connection's socket is
+//! non-blocking and its thread spins on it (`fastdimse_compare::busy`) instead of sleeping
+//! in `recv`, from the connection's accept to its close. Only `accept` blocks.
+//!
 //! A fixed pool of threads (`--workers`, default 96) each accept and serve one connection at
 //! a time: a new connection wakes a sleeping thread instead of spawning one, so the floor
 //! pays no thread creation (which, on a loaded machine, costs a scheduler tick).
@@ -12,6 +16,7 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 
 use fastdimse_compare::args::Args;
+use fastdimse_compare::busy;
 
 fn parse_pattern(text: &str) -> Option<Vec<(usize, usize)>> {
     text.split(',')
@@ -22,16 +27,25 @@ fn parse_pattern(text: &str) -> Option<Vec<(usize, usize)>> {
         .collect()
 }
 
-fn serve(mut stream: TcpStream, pattern: &[(usize, usize)]) {
+fn serve(mut stream: TcpStream, pattern: &[(usize, usize)], spin: bool) {
     let _ = stream.set_nodelay(true);
+    if spin && stream.set_nonblocking(true).is_err() {
+        return;
+    }
     let largest = pattern.iter().map(|&(a, b)| a.max(b)).max().unwrap_or(0);
     let mut rq = vec![0u8; largest];
     let rp = vec![0x5au8; largest];
     loop {
         for &(rq_len, rp_len) in pattern {
-            if stream.read_exact(&mut rq[..rq_len]).is_err()
-                || stream.write_all(&rp[..rp_len]).is_err()
-            {
+            let answered = if spin {
+                busy::read_exact(&mut stream, &mut rq[..rq_len])
+                    .and_then(|()| busy::write_all(&mut stream, &rp[..rp_len]))
+            } else {
+                stream
+                    .read_exact(&mut rq[..rq_len])
+                    .and_then(|()| stream.write_all(&rp[..rp_len]))
+            };
+            if answered.is_err() {
                 return;
             }
         }
@@ -53,13 +67,14 @@ fn main() {
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
     println!("PORT {port}");
     let workers: usize = args.get("workers", 96);
+    let spin = args.get::<u8>("spin", 0) != 0;
     let pattern: &'static [(usize, usize)] = Box::leak(pattern.into_boxed_slice());
     let listener: &'static TcpListener = Box::leak(Box::new(listener));
     let pool: Vec<_> = (0..workers.max(1))
         .map(|_| {
             std::thread::spawn(move || {
                 for stream in listener.incoming().flatten() {
-                    serve(stream, pattern);
+                    serve(stream, pattern, spin);
                 }
             })
         })
