@@ -22,16 +22,16 @@ use crate::pdu::{self, abort_reason, Pdu, PduType};
 use crate::uid;
 use crate::ul::{Action, Event, Role as UlRole, State};
 
+use super::command::{Command, ReleaseOutcome, Reply};
 use super::config::{ClientConfig, ServerConfig};
 use super::dump;
 use super::error::NetError;
 use super::framing::{Frame, Limits, PduReader};
 use super::hooks::{EchoIndication, Hooks, Notification, NotificationKind};
+use super::info::{AssocInfo, Lifecycle, RequestSummary, Role};
 use super::log;
-use super::shared::{
-    verification_echo_rq, AssocInfo, AssocShared, Command, EchoOutcome, Lifecycle, PendingEcho,
-    ReleaseOutcome, Reply, RequestSummary, Role,
-};
+use super::outstanding::{verification_echo_rq, EchoOutcome, PendingEcho};
+use super::shared::AssocShared;
 use super::timer::LazyTimer;
 use super::transport::{Conn, WriteSide};
 

@@ -8,11 +8,13 @@ use crate::assoc;
 
 use super::association;
 use super::client_runtime;
+use super::command::Reply;
 use super::config::ClientConfig;
 use super::error::NetError;
 use super::hooks::Hooks;
+use super::info::Role;
 use super::log;
-use super::shared::{AssocShared, Opening, Reply, Role};
+use super::shared::{AssocShared, Opening};
 use super::transport::Conn;
 use super::waiter::Waiter;
 

@@ -15,9 +15,10 @@ use super::association;
 use super::config::ServerConfig;
 use super::error::NetError;
 use super::hooks::Hooks;
+use super::info::{Lifecycle, Role};
 use super::log;
 use super::runtime;
-use super::shared::{AssocShared, Lifecycle, Opening, Role};
+use super::shared::{AssocShared, Opening};
 use super::sys;
 use super::transport::Conn;
 

@@ -1,331 +1,38 @@
-//! The part of an association that other threads see: its state, what was negotiated, the
-//! cancel tracker, and the queue of commands to its task.
+//! The part of an association that other threads see ([`AssocShared`]): its owner
+//! (`link.rs`), its live settings and handler interest, what was negotiated, the cancel
+//! tracker, the SCU's outstanding requests, and the queue of commands to its task, with
+//! the operations other threads start through them (send, echo, release, abort).
 
 use std::any::Any;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
-use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::task::{Wake, Waker};
 use std::time::Instant;
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::assoc::{NegotiatedContext, UserIdentity};
 use crate::cancel::CancelTracker;
 use crate::dimse;
 use crate::tls::CertIdentity;
 use crate::uid;
 
+use super::command::{Command, Outgoing, ReleaseOutcome, Reply};
 use super::config::Timeouts;
 use super::error::NetError;
 use super::hooks::{Hooks, NotificationKind};
+use super::info::{AssocInfo, Lifecycle, Role};
 use super::link::{Link, Sent};
+use super::outstanding::{
+    dimse_alarm, verification_echo_rq, EchoOutcome, Outstanding, PendingEcho,
+};
 use super::spin::Spin;
 use super::timer::Alarm;
 use super::transport::Conn;
 use super::waiter::Waiter;
 
-/// Which end of the association we are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Requestor,
-    Acceptor,
-}
-
-/// Where an association is in its life, as the Python API reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Lifecycle {
-    /// Connecting or negotiating.
-    Negotiating = 0,
-    Established = 1,
-    /// Released normally or in progress of releasing.
-    Releasing = 2,
-    Released = 3,
-    Rejected = 4,
-    Aborted = 5,
-}
-
-impl Lifecycle {
-    fn from_u8(v: u8) -> Self {
-        match v {
-            1 => Self::Established,
-            2 => Self::Releasing,
-            3 => Self::Released,
-            4 => Self::Rejected,
-            5 => Self::Aborted,
-            _ => Self::Negotiating,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Negotiating => "negotiating",
-            Self::Established => "established",
-            Self::Releasing => "releasing",
-            Self::Released => "released",
-            Self::Rejected => "rejected",
-            Self::Aborted => "aborted",
-        }
-    }
-}
-
-/// The fields of an A-ASSOCIATE-RQ that applications read back (pynetdicom's A-ASSOCIATE
-/// request primitive): the AE titles as sent, trimmed, and the proposed contexts in wire
-/// order with their transfer syntaxes.
-#[derive(Debug, Clone, Default)]
-pub struct RequestSummary {
-    pub calling_ae_title: String,
-    pub called_ae_title: String,
-    /// (context ID, abstract syntax, transfer syntaxes).
-    pub contexts: Vec<(u8, String, Vec<String>)>,
-}
-
-impl RequestSummary {
-    pub fn of(rq: &crate::pdu::Associate<'_>) -> Self {
-        let text = |raw: &[u8]| String::from_utf8_lossy(crate::uid::trim_padding(raw)).into_owned();
-        let ae = |raw: &[u8; 16]| String::from_utf8_lossy(raw).trim_matches(' ').to_string();
-        RequestSummary {
-            calling_ae_title: ae(&rq.calling_ae_title),
-            called_ae_title: ae(&rq.called_ae_title),
-            contexts: rq
-                .presentation_contexts_rq()
-                .map(|pc| {
-                    (
-                        pc.context_id,
-                        text(&pc.abstract_syntax),
-                        pc.transfer_syntaxes.iter().map(|ts| text(ts)).collect(),
-                    )
-                })
-                .collect(),
-        }
-    }
-}
-
-/// What negotiation settled, fixed once the association is established.
-#[derive(Debug, Clone)]
-pub struct AssocInfo {
-    pub contexts: Vec<NegotiatedContext>,
-    /// Largest P-DATA-TF PDU-length the peer accepts (0 = no limit).
-    pub peer_max_pdu_length: u32,
-    /// What we announced.
-    pub local_max_pdu_length: u32,
-    pub local_ae_title: String,
-    pub peer_ae_title: String,
-    /// What the A-ASSOCIATE-RQ carried (pynetdicom's `requestor.primitive`).
-    pub request: Arc<RequestSummary>,
-    pub peer_implementation_class_uid: String,
-    pub peer_implementation_version_name: Option<String>,
-    /// The identity the requestor sent (acceptor side).
-    pub user_identity: Option<UserIdentity>,
-    /// The server response from the acceptor (requestor side).
-    pub user_identity_response: Option<Vec<u8>>,
-    /// The requestor's asynchronous operations window (53H) proposal, if it sent one.
-    pub proposed_async_ops_window: Option<(u16, u16)>,
-    /// The acceptor's asynchronous operations window (53H) answer, if it sent one.
-    pub async_ops_window: Option<(u16, u16)>,
-    /// How many requests the requestor may have outstanding at once (0 = no limit), as the
-    /// asynchronous operations window (53H) settled it: 1 unless both sides sent one.
-    pub max_outstanding: u16,
-}
-
-/// How a request sent by the SCU ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EchoOutcome {
-    /// The matching C-ECHO-RSP: its status and whole command set.
-    Response { status: u16, command: Vec<u8> },
-    /// No response within the DIMSE timeout; the association was aborted.
-    Timeout,
-    /// The association was aborted or closed before the response came.
-    Aborted,
-}
-
-/// How a release ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReleaseOutcome {
-    Released,
-    /// No A-RELEASE-RP within the ACSE timeout, or the peer aborted: the association was
-    /// aborted instead.
-    Aborted,
-}
-
-/// Where the task delivers the outcome of an operation: a channel a thread waits on, or a
-/// callback (used by the asyncio API to complete a future without a waiting thread).
-pub enum Reply<T> {
-    Channel(SyncSender<T>),
-    Callback(Box<dyn FnOnce(T) + Send + Sync>),
-    /// To a blocking caller's [`Waiter`].
-    Waiter(tokio::sync::oneshot::Sender<T>),
-}
-
-impl<T> Reply<T> {
-    /// A reply and the [`Waiter`] of a blocking caller. With `drive`, the reply comes from
-    /// a task on the client runtime, which the waiting thread then drives itself.
-    pub fn waiter(drive: bool) -> (Self, Waiter<T>) {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        (Self::Waiter(tx), Waiter::new(rx, drive))
-    }
-
-    /// Delivers `value`; a caller that stopped waiting is not an error.
-    pub fn send(self, value: T) {
-        match self {
-            Self::Channel(tx) => {
-                let _ = tx.try_send(value);
-            }
-            Self::Callback(f) => f(value),
-            Self::Waiter(tx) => {
-                let _ = tx.send(value);
-            }
-        }
-    }
-}
-
 pub(crate) const HANDLER_IDLE: u8 = 0;
 pub(crate) const HANDLER_BUSY: u8 = 1;
 pub(crate) const HANDLER_WAITED: u8 = 2;
-
-/// A request of the SCU's awaiting its response.
-pub(crate) struct PendingEcho {
-    pub message_id: u16,
-    pub reply: Reply<EchoOutcome>,
-    /// When the task gives up waiting; `None` when the caller or `alarm` enforces the
-    /// timeout.
-    pub deadline: Option<Instant>,
-    /// Tells this request from a later one with the same message ID (see `alarm`).
-    pub token: u64,
-    /// The DIMSE timeout of a caller that does not wait out the request itself (asyncio).
-    /// Dropped, and so withdrawn, with the request.
-    pub alarm: Option<Alarm>,
-}
-
-impl PendingEcho {
-    pub(crate) fn new(
-        message_id: u16,
-        reply: Reply<EchoOutcome>,
-        deadline: Option<Instant>,
-    ) -> Self {
-        static TOKENS: AtomicU64 = AtomicU64::new(1);
-        Self {
-            message_id,
-            reply,
-            deadline,
-            token: TOKENS.fetch_add(1, Ordering::Relaxed),
-            alarm: None,
-        }
-    }
-}
-
-/// The SCU's requests awaiting their responses: at most the negotiated window of them,
-/// each with its own message ID. Windows are small in practice (fastdimse grants 16), so a
-/// list searched in order.
-#[derive(Default)]
-pub(crate) struct Outstanding {
-    requests: Vec<PendingEcho>,
-}
-
-impl Outstanding {
-    pub(crate) fn is_empty(&self) -> bool {
-        self.requests.is_empty()
-    }
-
-    /// The earliest deadline the task keeps for a request.
-    pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.requests.iter().filter_map(|p| p.deadline).min()
-    }
-
-    /// Whether a request `message_id` may be added: none outstanding has that message ID,
-    /// and fewer than `window` are outstanding (0 = no limit).
-    pub(crate) fn room_for(&self, message_id: u16, window: u16) -> Result<(), NetError> {
-        if self.requests.iter().any(|p| p.message_id == message_id) {
-            return Err(NetError::MessageIdInUse(message_id));
-        }
-        if window != 0 && self.requests.len() >= usize::from(window) {
-            return Err(NetError::WindowFull { window });
-        }
-        Ok(())
-    }
-
-    /// Adds a request that [`Outstanding::room_for`] made room for.
-    pub(crate) fn push(&mut self, pending: PendingEcho) {
-        self.requests.push(pending);
-    }
-
-    /// Removes the request `message_id`, and with `token`, only if it is that request
-    /// (an alarm that raced the response must not end a later one with the same ID).
-    pub(crate) fn take(&mut self, message_id: u16, token: Option<u64>) -> Option<PendingEcho> {
-        let at = self
-            .requests
-            .iter()
-            .position(|p| p.message_id == message_id && token.is_none_or(|t| t == p.token))?;
-        Some(self.requests.swap_remove(at))
-    }
-
-    /// Removes a request whose task deadline is at or before `now`.
-    pub(crate) fn take_due(&mut self, now: Instant) -> Option<PendingEcho> {
-        let at = self
-            .requests
-            .iter()
-            .position(|p| p.deadline.is_some_and(|d| d <= now))?;
-        Some(self.requests.swap_remove(at))
-    }
-
-    /// Removes every request.
-    pub(crate) fn take_all(&mut self) -> Vec<PendingEcho> {
-        std::mem::take(&mut self.requests)
-    }
-}
-
-/// What an [`Alarm`] for a request's DIMSE timeout does when it goes off: tell the task.
-struct DimseAlarm {
-    tx: UnboundedSender<Command>,
-    message_id: u16,
-    token: u64,
-}
-
-impl Wake for DimseAlarm {
-    fn wake(self: Arc<Self>) {
-        let _ = self.tx.send(Command::DimseTimeout {
-            message_id: self.message_id,
-            token: Some(self.token),
-        });
-        // Its caller does not drive the client runtime: the keeper must, now.
-        super::client_runtime::nudge();
-    }
-}
-
-/// One DIMSE message ready to write: its P-DATA-TF PDUs, and the command set for observers.
-pub(crate) struct Outgoing {
-    pub pdus: Vec<u8>,
-    pub context_id: u8,
-    pub command: Vec<u8>,
-}
-
-/// Work for the association's task from other threads.
-pub(crate) enum Command {
-    /// Write one DIMSE message as a P-DATA request.
-    Send(Outgoing),
-    /// Send a C-ECHO-RQ and report the matching response.
-    Echo {
-        message_id: u16,
-        context_id: u8,
-        reply: Reply<EchoOutcome>,
-    },
-    /// Release the association (A-RELEASE request primitive).
-    Release { reply: Reply<ReleaseOutcome> },
-    /// Abort the association (A-ABORT request primitive).
-    Abort { reply: Option<Reply<()>> },
-    /// A handler running on a handler thread has returned.
-    HandlerDone,
-    /// Another thread queued bytes in the association's owner (`link.rs`): write them.
-    Flush,
-    /// A setting the task reads changed (timeouts, observed events): look again.
-    Wake,
-    /// A direct C-ECHO's DIMSE timeout expired: its blocking caller gave up waiting
-    /// (`token: None`), or its alarm went off (the request's token, so that an alarm that
-    /// raced the response never ends a later request with the same message ID).
-    DimseTimeout { message_id: u16, token: Option<u64> },
-}
 
 /// State shared between an association's task and the threads using it.
 pub struct AssocShared {
@@ -755,11 +462,7 @@ impl AssocShared {
             outstanding.room_for(message_id, info.max_outstanding)?;
             let mut pending = PendingEcho::new(message_id, reply, None);
             if let (true, Some(deadline)) = (alarm, deadline) {
-                let waker = Waker::from(Arc::new(DimseAlarm {
-                    tx: self.tx.clone(),
-                    message_id,
-                    token: pending.token,
-                }));
+                let waker = dimse_alarm(self.tx.clone(), message_id, pending.token);
                 pending.alarm = Some(Alarm::set(deadline, waker));
             }
             outstanding.push(pending);
@@ -828,17 +531,6 @@ impl AssocShared {
             .ok()
             .map(|_| waiter)
     }
-}
-
-/// The command set of a C-ECHO-RQ for the Verification SOP Class.
-pub(crate) fn verification_echo_rq(message_id: u16) -> Vec<u8> {
-    let mut command = Vec::with_capacity(68);
-    dimse::CEchoRq {
-        message_id,
-        affected_sop_class_uid: std::borrow::Cow::Borrowed(uid::VERIFICATION.as_bytes()),
-    }
-    .encode(&mut command);
-    command
 }
 
 std::thread_local! {
