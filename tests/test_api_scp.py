@@ -636,7 +636,9 @@ def test_debug_logger_shows_core_debug_records(
     server: Callable[..., Any], capfd: pytest.CaptureFixture[str]
 ) -> None:
     logger = logging.getLogger("fastdimse")
+    parent = logging.getLogger("pynetdicom")  # debug_logger() configures this one
     level, handlers = logger.level, list(logger.handlers)
+    parent_level, parent_handlers = parent.level, list(parent.handlers)
     try:
         fastdimse._core.reset_log_cache()
         logger.setLevel(logging.WARNING)
@@ -653,6 +655,8 @@ def test_debug_logger_shows_core_debug_records(
     finally:
         logger.setLevel(level)
         logger.handlers = handlers
+        parent.setLevel(parent_level)
+        parent.handlers = parent_handlers
 
 
 def test_dimse_events_carry_every_field_of_the_echo(server: Callable[..., Any]) -> None:

@@ -211,7 +211,7 @@ def test_echoscp_answers_dcmtk_echoscu(apps: List[AppProcess]) -> None:
     assert out.count("Received Echo Response (Success)") == 3
     assert "Releasing Association" in out
     assert app.wait_for(lambda line: "Received Echo Request (MsgID 3)" in line) is not None
-    assert app.stop(signal.SIGTERM) == 0
+    assert app.stop(signal.SIGTERM) == -signal.SIGTERM
 
 
 def test_echoscp_answers_our_echoscu_and_stops_on_ctrl_c(apps: List[AppProcess]) -> None:
@@ -261,7 +261,7 @@ def test_the_polling_ceiling_setting_changes_no_answer(
     else:
         assert warned is None, warned
         assert "FASTDIMSE_SPIN_US" not in proc.stderr
-    assert app.stop(signal.SIGTERM) == 0
+    assert app.stop(signal.SIGTERM) == -signal.SIGTERM
 
 
 def test_echoscp_implicit_only_refuses_other_transfer_syntaxes(apps: List[AppProcess]) -> None:
@@ -275,7 +275,7 @@ def test_echoscp_implicit_only_refuses_other_transfer_syntaxes(apps: List[AppPro
     code, out, err = run_echoscu("127.0.0.1", str(port), "-xi", "--json")
     assert code == 0, err
     assert json_lines(out)[0]["status"] == 0
-    assert app.stop() == 0
+    assert app.stop(signal.SIGTERM) == -signal.SIGTERM
 
 
 def test_echoscp_serves_64_concurrent_associations(apps: List[AppProcess]) -> None:
