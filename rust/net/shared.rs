@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::assoc::{NegotiatedContext, UserIdentity};
+use crate::assoc::{NegotiatedContext, SopClassCommonExtended, SopClassExtended, UserIdentity};
 use crate::cancel::CancelTracker;
 use crate::dimse;
 use crate::tls::CertIdentity;
@@ -80,6 +80,10 @@ pub struct RequestSummary {
     pub called_ae_title: String,
     /// (context ID, abstract syntax, transfer syntaxes).
     pub contexts: Vec<(u8, String, Vec<String>)>,
+    /// The SOP class extended negotiation items (56H), in wire order.
+    pub sop_class_extended: Vec<SopClassExtended>,
+    /// The SOP class common extended negotiation items (57H), in wire order.
+    pub sop_class_common_extended: Vec<SopClassCommonExtended>,
 }
 
 impl RequestSummary {
@@ -99,6 +103,8 @@ impl RequestSummary {
                     )
                 })
                 .collect(),
+            sop_class_extended: crate::assoc::sop_class_extended_of(rq),
+            sop_class_common_extended: crate::assoc::sop_class_common_extended_of(rq),
         }
     }
 }
@@ -128,6 +134,8 @@ pub struct AssocInfo {
     /// How many requests the requestor may have outstanding at once (0 = no limit), as the
     /// asynchronous operations window (53H) settled it: 1 unless both sides sent one.
     pub max_outstanding: u16,
+    /// The acceptor's SOP class extended negotiation answers (56H), in wire order.
+    pub accepted_sop_class_extended: Vec<SopClassExtended>,
 }
 
 /// How a request sent by the SCU ended.
