@@ -3,8 +3,8 @@
 use std::borrow::Cow;
 
 use fastdimse::assoc::{
-    accept, result, Accepted, AcceptorConfig, IdentityDecision, NegotiatedContext, Rejection,
-    SupportedContext, UserIdentity,
+    accept, accept_with, result, Accepted, AcceptorConfig, IdentityDecision, NegotiatedContext,
+    Rejection, SopClassExtended, SupportedContext, UserIdentity,
 };
 use fastdimse::pdu::{Associate, Item, PresentationContextAc, PresentationContextRq, UserItem};
 use fastdimse::uid::{
@@ -792,6 +792,82 @@ fn extended_negotiation_and_unknown_items_are_ignored() {
     let a = run(&r, &cfg()).unwrap();
     assert!(a.contexts[0].is_accepted());
     assert_eq!(ac_user_items(&a.ac).len(), 3);
+}
+
+fn ext(sop: &str, info: &[u8]) -> UserItem<'static> {
+    UserItem::SopClassExtended {
+        sop_class_uid: b(sop),
+        app_info: Cow::Owned(info.to_vec()),
+    }
+}
+
+fn answer(sop: &str, info: &[u8]) -> SopClassExtended {
+    SopClassExtended {
+        sop_class_uid: sop.into(),
+        app_info: info.to_vec(),
+    }
+}
+
+#[test]
+fn sop_class_extended_answers_only_proposed_sop_classes_once_each() {
+    let r = rq(
+        vec![pc(1, VERIFICATION, &[IMPLICIT_VR_LE])],
+        vec![
+            ext(CT, &[1, 0]),
+            // Padded on the wire: still the same SOP class.
+            ext(&format!("{MR}\0"), &[2]),
+            UserItem::SopClassCommonExtended {
+                version: 0,
+                sop_class_uid: b(CT),
+                service_class_uid: b("1.2.840.10008.4.2"),
+                related_general_sop_classes: vec![],
+            },
+        ],
+    );
+    let answers = [
+        answer(MR, &[9, 9]),
+        answer("1.2.3.4", &[7]), // not proposed
+        answer(CT, &[]),
+        answer(MR, &[8]), // a second answer for MR
+        answer("1.2.a", &[1]),
+    ];
+    let a = accept_with(&r, &cfg(), &mut never, &answers).unwrap();
+    // After 51H, 52H, 55H, in the order given; no 57H (PS3.7 D.3.3.6).
+    assert_eq!(ac_user_items(&a.ac)[3..], [ext(MR, &[9, 9]), ext(CT, &[])]);
+    assert_eq!(
+        a.sop_class_extended,
+        vec![answer(MR, &[9, 9]), answer(CT, &[])]
+    );
+    // accept() answers none.
+    let plain = run(&r, &cfg()).unwrap();
+    assert_eq!(ac_user_items(&plain.ac).len(), 3);
+    assert!(plain.sop_class_extended.is_empty());
+}
+
+#[test]
+fn sop_class_extended_answers_that_do_not_fit_are_dropped() {
+    let r = rq(
+        vec![pc(1, VERIFICATION, &[IMPLICIT_VR_LE])],
+        vec![ext(CT, &[]), ext(MR, &[])],
+    );
+    // Too long for the 56H length field, then one that fits.
+    let answers = [
+        answer(CT, &vec![0; 65535 - 2 - CT.len() + 1]),
+        answer(MR, &vec![0; 1000]),
+    ];
+    let a = accept_with(&r, &cfg(), &mut never, &answers).unwrap();
+    assert_eq!(a.sop_class_extended, vec![answer(MR, &vec![0; 1000])]);
+    // Two that fit their sub-items but not, together, the user information item.
+    let big = 65535 - 2 - CT.len();
+    let answers = [
+        answer(CT, &vec![0; big - 200]),
+        answer(MR, &vec![0; big - 200]),
+    ];
+    let a = accept_with(&r, &cfg(), &mut never, &answers).unwrap();
+    assert_eq!(a.sop_class_extended.len(), 1);
+    let mut out = Vec::new();
+    fastdimse::pdu::Pdu::AssociateAc(a.ac).encode(&mut out);
+    assert!(fastdimse::pdu::decode(&out).is_ok());
 }
 
 // ---- layout of the AC ----

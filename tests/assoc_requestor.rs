@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use fastdimse::assoc::{
     ae_title_bytes, build_rq, process_ac, AssocError, NegotiatedContext, RequestedContext,
-    RequestorConfig, UserIdentity,
+    RequestorConfig, SopClassCommonExtended, SopClassExtended, UserIdentity,
 };
 use fastdimse::pdu::{Associate, Item, PresentationContextAc, PresentationContextRq, UserItem};
 use fastdimse::uid::{
@@ -163,6 +163,21 @@ fn rq_layout_with_every_option() {
         primary: b"bob".to_vec(),
         secondary: b"pw".to_vec(),
     });
+    c.sop_class_extended = vec![
+        SopClassExtended {
+            sop_class_uid: MR.into(),
+            app_info: vec![1, 0, 1],
+        },
+        SopClassExtended {
+            sop_class_uid: CT.into(),
+            app_info: vec![],
+        },
+    ];
+    c.sop_class_common_extended = vec![SopClassCommonExtended {
+        sop_class_uid: CT.into(),
+        service_class_uid: "1.2.840.10008.4.2".into(),
+        related_general_sop_classes: vec!["1.2.840.10008.5.1.4.1.1.2.1".into(), "1.2.3".into()],
+    }];
     let rq = build_rq(&c).unwrap();
     assert_eq!(
         rq_contexts(&rq),
@@ -194,6 +209,20 @@ fn rq_layout_with_every_option() {
                 scu_role: 1,
                 scp_role: 1
             },
+            UserItem::SopClassExtended {
+                sop_class_uid: b(MR),
+                app_info: Cow::Owned(vec![1, 0, 1]),
+            },
+            UserItem::SopClassExtended {
+                sop_class_uid: b(CT),
+                app_info: Cow::Owned(vec![]),
+            },
+            UserItem::SopClassCommonExtended {
+                version: 0,
+                sop_class_uid: b(CT),
+                service_class_uid: b("1.2.840.10008.4.2"),
+                related_general_sop_classes: vec![b("1.2.840.10008.5.1.4.1.1.2.1"), b("1.2.3")],
+            },
             UserItem::UserIdentityRq {
                 identity_type: 2,
                 positive_response_requested: 1,
@@ -202,6 +231,87 @@ fn rq_layout_with_every_option() {
             },
         ]
     );
+}
+
+#[test]
+fn extended_negotiation_values_are_checked() {
+    let ext = |uid: &str, len: usize| SopClassExtended {
+        sop_class_uid: uid.into(),
+        app_info: vec![0; len],
+    };
+    let common = |uid: &str, service: &str, related: Vec<String>| SopClassCommonExtended {
+        sop_class_uid: uid.into(),
+        service_class_uid: service.into(),
+        related_general_sop_classes: related,
+    };
+    let mut c = cfg();
+    c.sop_class_extended = vec![ext("1.2.x", 1)];
+    assert!(matches!(build_rq(&c), Err(AssocError::InvalidUid { .. })));
+    c.sop_class_extended = vec![ext("1.2.3", 65535 - 2 - 5 + 1)];
+    assert_eq!(
+        build_rq(&c).unwrap_err(),
+        AssocError::FieldTooLong {
+            field: "SOP class extended negotiation sub-item",
+            len: 65536
+        }
+    );
+    // Each fits its sub-item; together they overflow the user information item.
+    c.sop_class_extended = vec![ext("1.2.3", 40000), ext("1.2.4", 40000)];
+    assert!(matches!(
+        build_rq(&c),
+        Err(AssocError::FieldTooLong {
+            field: "user information item",
+            ..
+        })
+    ));
+    c.sop_class_extended = vec![];
+    for bad in [
+        common("", "1.2", vec![]),
+        common("1.2", "1.x", vec![]),
+        common("1.2", "1.2", vec!["".into()]),
+    ] {
+        c.sop_class_common_extended = vec![bad];
+        assert!(matches!(build_rq(&c), Err(AssocError::InvalidUid { .. })));
+    }
+    c.sop_class_common_extended = vec![common("1.2", "1.3", vec!["1.2.3".into(); 9400])];
+    assert!(matches!(
+        build_rq(&c),
+        Err(AssocError::FieldTooLong {
+            field: "related general SOP class identification",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn sop_class_extended_answers_are_read() {
+    let mut c = cfg();
+    c.sop_class_extended = vec![SopClassExtended {
+        sop_class_uid: CT.into(),
+        app_info: vec![1],
+    }];
+    let rq = build_rq(&c).unwrap();
+    let answer = ac(
+        &rq,
+        vec![(1, 0, Some(IMPLICIT_VR_LE))],
+        vec![UserItem::SopClassExtended {
+            sop_class_uid: b(&format!("{CT}\0")),
+            app_info: Cow::Owned(vec![2, 3]),
+        }],
+    );
+    let e = process_ac(&c, &rq, &answer).unwrap();
+    assert_eq!(
+        e.sop_class_extended,
+        [SopClassExtended {
+            sop_class_uid: CT.into(),
+            app_info: vec![2, 3]
+        }]
+    );
+    let none = ac(&rq, vec![(1, 0, Some(IMPLICIT_VR_LE))], vec![]);
+    assert!(process_ac(&c, &rq, &none)
+        .unwrap()
+        .sop_class_extended
+        .is_empty());
 }
 
 #[test]

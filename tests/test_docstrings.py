@@ -18,6 +18,7 @@ MODULES = [
     "fastdimse.evt",
     "fastdimse.exceptions",
     "fastdimse.pdu",
+    "fastdimse.pdu_items",
     "fastdimse.pdu_primitives",
     "fastdimse.presentation",
     "fastdimse.service_class",

@@ -126,12 +126,16 @@ class PynetdicomSCP:
         self.ae.network_timeout = 2
         self.echo: Callable[[Any], Any] = lambda event: 0x0000
         self.user_id: Callable[[Any], Any] = lambda event: (True, None)
+        self.sop_extended: Callable[[Any], Any] = lambda event: {}
+        self.sop_common: Callable[[Any], Any] = lambda event: {}
         self.server = self.ae.start_server(
             ("127.0.0.1", 0),
             block=False,
             evt_handlers=[
                 (pevt.EVT_C_ECHO, lambda event: self.echo(event)),
                 (pevt.EVT_USER_ID, lambda event: self.user_id(event)),
+                (pevt.EVT_SOP_EXTENDED, lambda event: self.sop_extended(event)),
+                (pevt.EVT_SOP_COMMON, lambda event: self.sop_common(event)),
             ],
         )
         self.port = self.server.server_address[1]
@@ -146,6 +150,8 @@ class PynetdicomSCP:
     def reset(self) -> None:
         self.echo = lambda event: 0x0000
         self.user_id = lambda event: (True, None)
+        self.sop_extended = lambda event: {}
+        self.sop_common = lambda event: {}
         self.ae.require_called_aet = False
         self.ae.require_calling_aet = []
         self.ae.maximum_associations = 10
@@ -533,6 +539,100 @@ def test_server_response_from_pynetdicom_reaches_our_scu(pyndscp: PynetdicomSCP)
         assert assoc.acceptor.user_identity.server_response == b"ticket-for-alice"
     finally:
         assoc.release()
+
+
+# ---------------------------------------------------------------------------------------------
+# SOP class (common) extended negotiation, both directions
+
+
+def _extended_items(module: Any) -> List[Any]:
+    """Two SOP class extended items and a common extended one, of `module`'s classes."""
+    first = module.SOPClassExtendedNegotiation()
+    first.sop_class_uid = "1.2.840.10008.5.1.4.1.2.2.1"
+    first.service_class_application_information = b"\x01\x01\x00\x01"
+    second = module.SOPClassExtendedNegotiation()
+    second.sop_class_uid = "1.2.3"
+    second.service_class_application_information = b"\x02"
+    common = module.SOPClassCommonExtendedNegotiation()
+    common.sop_class_uid = CT_IMAGE_STORAGE
+    common.service_class_uid = "1.2.840.10008.4.2"
+    common.related_general_sop_class_identification = ["1.2.840.10008.5.1.4.1.1.2.1"]
+    return [first, second, common]
+
+
+def test_pynetdicom_extended_negotiation_answered_by_our_handler(
+    our_server: Callable[..., Any],
+) -> None:
+    import pynetdicom.pdu_primitives as theirs
+
+    seen: Dict[str, Any] = {}
+
+    def on_extended(event: Any) -> Dict[str, bytes]:
+        seen["app_info"] = dict(event.app_info)
+        return {"1.2.840.10008.5.1.4.1.2.2.1": b"\x01\x00\x00\x00"}
+
+    def on_common(event: Any) -> Dict[str, Any]:
+        seen["items"] = {
+            uid: (item.service_class_uid, item.related_general_sop_class_identification)
+            for uid, item in event.items.items()
+        }
+        return event.items
+
+    server = our_server([(evt.EVT_SOP_EXTENDED, on_extended), (evt.EVT_SOP_COMMON, on_common)])
+    assoc = pynetdicom_scu().associate(
+        "127.0.0.1", server.server_address[1], ae_title="OURSCP", ext_neg=_extended_items(theirs)
+    )
+    try:
+        assert assoc.is_established
+        assert assoc.acceptor.sop_class_extended == {
+            "1.2.840.10008.5.1.4.1.2.2.1": b"\x01\x00\x00\x00"
+        }
+        assert assoc.send_c_echo().Status == 0x0000
+    finally:
+        assoc.release()
+    assert seen["app_info"] == {
+        "1.2.840.10008.5.1.4.1.2.2.1": b"\x01\x01\x00\x01",
+        "1.2.3": b"\x02",
+    }
+    assert seen["items"] == {
+        CT_IMAGE_STORAGE: ("1.2.840.10008.4.2", ["1.2.840.10008.5.1.4.1.1.2.1"])
+    }
+
+
+def test_our_extended_negotiation_answered_by_pynetdicom(pyndscp: PynetdicomSCP) -> None:
+    import fastdimse.pdu_primitives as ours
+
+    seen: Dict[str, Any] = {}
+
+    def on_extended(event: Any) -> Dict[str, bytes]:
+        seen["app_info"] = dict(event.app_info)
+        return {"1.2.3": b"\x09\x09"}
+
+    def on_common(event: Any) -> Dict[str, Any]:
+        seen["items"] = {
+            uid: (item.service_class_uid, item.related_general_sop_class_identification)
+            for uid, item in event.items.items()
+        }
+        return event.items
+
+    pyndscp.sop_extended = on_extended
+    pyndscp.sop_common = on_common
+    assoc = our_scu().associate(
+        "127.0.0.1", pyndscp.port, ae_title="PYNDSCP", ext_neg=_extended_items(ours)
+    )
+    try:
+        assert assoc.is_established
+        assert assoc.acceptor.sop_class_extended == {"1.2.3": b"\x09\x09"}
+        assert assoc.send_c_echo().Status == 0x0000
+    finally:
+        assoc.release()
+    assert seen["app_info"] == {
+        "1.2.840.10008.5.1.4.1.2.2.1": b"\x01\x01\x00\x01",
+        "1.2.3": b"\x02",
+    }
+    assert seen["items"] == {
+        CT_IMAGE_STORAGE: ("1.2.840.10008.4.2", ["1.2.840.10008.5.1.4.1.1.2.1"])
+    }
 
 
 # ---------------------------------------------------------------------------------------------

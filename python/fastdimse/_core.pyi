@@ -40,6 +40,7 @@ class PDU:
 
 def decode_pdu(data: bytes) -> PDU: ...
 def split_pdus(data: bytes) -> Tuple[List[bytes], bytes]: ...
+def encode_user_item(fields: Dict[str, Any]) -> bytes: ...
 
 # ----- DIMSE command sets --------------------------------------------------------------------
 
@@ -122,7 +123,11 @@ class CoreServer:
     def is_running(self) -> bool: ...
     def active_associations(self) -> List[CoreAssociation]: ...
     def update_interest(
-        self, observed: int, handles_echo: bool, handles_user_identity: bool
+        self,
+        observed: int,
+        handles_echo: bool,
+        handles_user_identity: bool,
+        handles_sop_class_extended: bool,
     ) -> None: ...
     def reconfigure(self, config: Dict[str, Any]) -> None: ...
     def shutdown(self, timeout: float = 10.0) -> None: ...
@@ -162,6 +167,7 @@ __all__ = [
     "PDU",
     "decode_pdu",
     "split_pdus",
+    "encode_user_item",
     "decode_command",
     "split_command",
     "has_status_details",

@@ -1,4 +1,5 @@
-"""The bridge the Rust core calls: notifications, C-ECHO requests and user identity.
+"""The bridge the Rust core calls: notifications, C-ECHO requests, user identity and SOP
+class (common) extended negotiation.
 
 The core asks only for what is observed: ``observed`` is a bit set of the notification
 events some handler is bound to, and ``handles_echo`` is False while EVT_C_ECHO has its
@@ -8,7 +9,10 @@ default handler, in which case the core answers Success without entering Python 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from pydicom import config
+from pydicom.uid import UID
 
 from . import _core, evt
 from .association import Association, wrap
@@ -86,12 +90,22 @@ class Dispatcher:
     def handles_user_identity(self) -> bool:
         return _is_bound(self.handlers, evt.EVT_USER_ID)
 
+    @property
+    def handles_sop_class_extended(self) -> bool:
+        return _is_bound(self.handlers, evt.EVT_SOP_EXTENDED) or _is_bound(
+            self.handlers, evt.EVT_SOP_COMMON
+        )
+
     def association(self, core: Any) -> Association:
         assoc = core.user
         if assoc is None:
             assoc = wrap(self.ae, core, self.handlers)
             if self._on_new is not None:
                 self._on_new(assoc)
+        elif assoc._accepted is None:
+            # Created by a negotiation handler (EVT_USER_ID, EVT_SOP_EXTENDED...) before
+            # negotiation finished: what it settled is filled in once it is known.
+            assoc._refresh()
         return assoc  # type: ignore[no-any-return]
 
     def notify(self, core: Any, name: str, info: Dict[str, Any]) -> None:
@@ -154,3 +168,89 @@ class Dispatcher:
             LOGGER.error("The user identity response must be bytes or None")
             response = None
         return bool(is_authorised), response if positive else None
+
+    def sop_class_extended(
+        self,
+        core: Any,
+        requested: Sequence[Tuple[str, bytes]],
+        common: Sequence[Tuple[str, str, Sequence[str]]],
+    ) -> List[Tuple[str, bytes]]:
+        """Runs the EVT_SOP_EXTENDED and EVT_SOP_COMMON handlers that are bound (as
+        pynetdicom does, on every request, items or none) and returns the SOP class
+        extended negotiation answers to send, as (SOP Class UID, information)."""
+        assoc = self.association(core)
+        # Negotiation has not finished: the requestor's items are filled in from here, for
+        # handlers that look at ``event.assoc.requestor``.
+        assoc._fill_sop_class_extended(
+            {"sop_class_extended": requested, "sop_class_common_extended": common}
+        )
+        answers: List[Tuple[str, bytes]] = []
+        if _is_bound(self.handlers, evt.EVT_SOP_EXTENDED):
+            answers = _extended_answers(assoc, requested)
+        if _is_bound(self.handlers, evt.EVT_SOP_COMMON):
+            _check_common(assoc, common)
+        return answers
+
+
+def _extended_answers(
+    assoc: Association, requested: Sequence[Tuple[str, bytes]]
+) -> List[Tuple[str, bytes]]:
+    """The EVT_SOP_EXTENDED handler's answers to `requested`, each checked (pynetdicom's
+    log messages): a handler that raises or returns something other than a dict answers
+    nothing; an answer that is not a valid item, or is for a SOP class not proposed, is
+    left out."""
+    from .pdu_primitives import SOPClassExtendedNegotiation
+
+    app_info = {UID(uid, validation_mode=config.IGNORE): info for uid, info in requested}
+    try:
+        response = evt.trigger(assoc, evt.EVT_SOP_EXTENDED, {"app_info": app_info})
+    except Exception as exc:
+        LOGGER.error("Exception raised in handler bound to 'evt.EVT_SOP_EXTENDED'")
+        LOGGER.exception(exc)
+        return []
+    if not isinstance(response, (type(None), dict)):
+        LOGGER.error("Invalid type returned by handler bound to 'evt.EVT_SOP_EXTENDED'")
+        return []
+    answers: List[Tuple[str, bytes]] = []
+    for sop_class, info in (response or {}).items():
+        item = SOPClassExtendedNegotiation()
+        try:
+            item.sop_class_uid = sop_class
+            item.service_class_application_information = info
+            item.from_primitive().encode()  # fits its sub-item
+        except Exception as exc:
+            LOGGER.error(
+                "Unable to set the SOP Class Extended Negotiation response values for the "
+                f"SOP Class UID {sop_class}"
+            )
+            LOGGER.exception(exc)
+            continue
+        if item.sop_class_uid not in app_info:
+            LOGGER.error(
+                f"The SOP Class Extended Negotiation response for '{item.sop_class_uid}' is "
+                "not sent: the requestor proposed no item for that SOP class"
+            )
+            continue
+        answers.append((str(item.sop_class_uid), bytes(info)))
+    return answers
+
+
+def _check_common(assoc: Association, common: Sequence[Tuple[str, str, Sequence[str]]]) -> None:
+    """Runs the EVT_SOP_COMMON handler on the requestor's items (as received, unchecked)
+    and checks what it returns. Nothing is sent back: PS3.7 D.3.3.6 defines no answer."""
+    from .pdu_primitives import SOPClassCommonExtendedNegotiation
+
+    items = {
+        UID(item[0], validation_mode=config.IGNORE): SOPClassCommonExtendedNegotiation._received(
+            *item
+        )
+        for item in common
+    }
+    try:
+        response = evt.trigger(assoc, evt.EVT_SOP_COMMON, {"items": items})
+    except Exception as exc:
+        LOGGER.error("Exception raised in handler bound to 'evt.EVT_SOP_COMMON'")
+        LOGGER.exception(exc)
+        return
+    if not isinstance(response, dict):
+        LOGGER.error("Invalid type returned by handler bound to 'evt.EVT_SOP_COMMON'")

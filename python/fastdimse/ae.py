@@ -67,6 +67,28 @@ def _decode_deprecated(value: object, name: str) -> object:
     return value
 
 
+def _sop_class_extended(item: Any) -> Tuple[str, bytes]:
+    """A SOP class extended negotiation item (ours or pynetdicom's) for the core."""
+    uid = item.sop_class_uid
+    info = item.service_class_application_information
+    if uid is None or info is None:
+        raise ValueError(
+            "SOP Class UID and Service Class Application Information must be set prior to "
+            "Association negotiation"
+        )
+    return str(uid), bytes(info)
+
+
+def _sop_class_common_extended(item: Any) -> Tuple[str, str, List[str]]:
+    """A SOP class common extended negotiation item (ours or pynetdicom's) for the core."""
+    if item.sop_class_uid is None or item.service_class_uid is None:
+        raise ValueError(
+            "SOP Class UID and Service Class UID must be set prior to Association negotiation"
+        )
+    related = [str(uid) for uid in item.related_general_sop_class_identification or []]
+    return str(item.sop_class_uid), str(item.service_class_uid), related
+
+
 def _timeout_or_default(name: str, value: object, default: Optional[float]) -> Optional[float]:
     """pynetdicom's timeout setters: None, a non-negative number, or else a warning and
     `default`. (``connection_timeout`` also turns 0 into its default, None: a zero timeout
@@ -640,10 +662,11 @@ class ApplicationEntity:
         max_pdu : int, optional
             The largest P-DATA-TF PDU we accept, in bytes (0 for no limit; default 16382).
         ext_neg : list, optional
-            Extended negotiation items: a
-            :class:`~fastdimse.pdu_primitives.UserIdentityNegotiation` and/or an
-            :class:`~fastdimse.pdu_primitives.AsynchronousOperationsWindowNegotiation`
-            (pynetdicom's items are accepted as well); other items are not sent.
+            Extended negotiation items of :mod:`fastdimse.pdu_primitives` (pynetdicom's
+            are accepted as well): a ``UserIdentityNegotiation``, an
+            ``AsynchronousOperationsWindowNegotiation``, ``SCP_SCU_RoleSelectionNegotiation``,
+            ``SOPClassExtendedNegotiation`` and ``SOPClassCommonExtendedNegotiation`` items;
+            other items are not sent.
         bind_address : tuple of (str, int), optional
             The local (host, port) to connect from; ``None`` (the default) or ``("", 0)``
             lets the OS choose.
@@ -674,7 +697,8 @@ class ApplicationEntity:
             (checked in that order, as pynetdicom checks them).
         ValueError
             If `port` is out of range, `max_pdu` or `ae_title` is invalid, more than 128
-            contexts are given, or one is not a PresentationContext.
+            contexts are given, or one is not a PresentationContext, or a SOP class
+            (common) extended negotiation item in `ext_neg` lacks a value it needs.
         RuntimeError
             If no presentation context is requested.
         ValueError, TypeError
@@ -787,6 +811,8 @@ class ApplicationEntity:
         identity = None
         window = None
         roles: Dict[str, Tuple[bool, bool]] = {}
+        extended: List[Tuple[str, bytes]] = []
+        common: List[Tuple[str, str, List[str]]] = []
         for item in ext_neg or ():
             if hasattr(item, "sop_class_uid") and hasattr(item, "scp_role"):
                 # SCP/SCU Role Selection: proposed for the contexts of its SOP class. A role
@@ -811,6 +837,10 @@ class ApplicationEntity:
                         item.maximum_number_operations_performed,
                     ),
                 )
+            elif hasattr(item, "service_class_application_information"):
+                extended.append(_sop_class_extended(item))
+            elif hasattr(item, "related_general_sop_class_identification"):
+                common.append(_sop_class_common_extended(item))
         config = {
             "calling_ae_title": self.ae_title,
             "called_ae_title": called,
@@ -828,6 +858,8 @@ class ApplicationEntity:
             "implementation_version_name": self.implementation_version_name,
             "user_identity": identity,
             "async_ops_window": window,
+            "sop_class_extended": extended,
+            "sop_class_common_extended": common,
             "bind_address": bind,
             "tls": tls,
             **self._timeouts(),
@@ -1132,6 +1164,7 @@ class AssociationServer:
             self._dispatcher.observed,
             self._dispatcher.handles_echo,
             self._dispatcher.handles_user_identity,
+            self._dispatcher.handles_sop_class_extended,
         )
 
     def _reconfigure(self) -> None:

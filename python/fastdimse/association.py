@@ -11,6 +11,7 @@ import logging
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Union
 
 from pydicom.dataset import Dataset
+from pydicom.uid import UID
 
 from . import _completion, _core, evt
 from ._status_dataset import status_dataset
@@ -68,11 +69,16 @@ class ServiceUser:
         self.asynchronous_operations: Tuple[int, int] = (1, 1)
         #: The requestor's proposed presentation contexts (with their IDs), as sent.
         self.requested_contexts: List[PresentationContext] = []
-        #: Extended negotiation items this user sent (user identity, asynchronous window).
+        #: Extended negotiation items the requestor sent (user identity, asynchronous
+        #: window, SOP class extended and common extended negotiation).
         self.extended_negotiation: List[Any] = []
-        #: pynetdicom's SOP class (common) extended negotiation: not negotiated here.
-        self.sop_class_common_extended: Dict[str, Any] = {}
-        self.sop_class_extended: Dict[str, Any] = {}
+        #: The SOP class common extended negotiation items the requestor sent, as
+        #: ``{SOP Class UID: SOPClassCommonExtendedNegotiation}`` (empty for the acceptor:
+        #: they are never answered).
+        self.sop_class_common_extended: Dict[UID, Any] = {}
+        #: The SOP class extended negotiation items this user sent (the requestor's
+        #: proposals, the acceptor's answers), as ``{SOP Class UID: information}``.
+        self.sop_class_extended: Dict[UID, bytes] = {}
         self._primitive: Optional[AssociateRequest] = None
 
     @property
@@ -417,6 +423,7 @@ class Association:
                 item.maximum_number_operations_invoked = int(invoked)
                 item.maximum_number_operations_performed = int(performed)
                 extended.append(item)
+            extended.extend(self._fill_sop_class_extended(info))
             self.requestor.extended_negotiation = extended
         if info["user_identity_response"] is not None:
             ac = UserIdentityNegotiation()
@@ -427,6 +434,36 @@ class Association:
         for ctx_id, abstract, ts, result, as_scu, as_scp in info["contexts"]:
             context = _negotiated(ctx_id, abstract, ts, result, as_scu, as_scp)
             (self._accepted if result == 0 else self._rejected).append(context)
+
+    def _fill_sop_class_extended(self, info: Dict[str, Any]) -> List[Any]:
+        """Fills the users' SOP class (common) extended negotiation from the core's `info`;
+        returns the requestor's items."""
+        from .pdu_primitives import (
+            SOPClassCommonExtendedNegotiation,
+            SOPClassExtendedNegotiation,
+            _received_uid,
+        )
+
+        items: List[Any] = []
+        proposed: Dict[UID, bytes] = {}
+        for sop_class, app_info in info.get("sop_class_extended", ()):
+            items.append(SOPClassExtendedNegotiation._received(sop_class, app_info))
+            proposed[_received_uid(sop_class)] = bytes(app_info)
+        common: Dict[UID, Any] = {}
+        for sop_class, service_class, related in info.get("sop_class_common_extended", ()):
+            common_item = SOPClassCommonExtendedNegotiation._received(
+                sop_class, service_class, related
+            )
+            items.append(common_item)
+            common[_received_uid(sop_class)] = common_item
+        answered = {
+            _received_uid(sop_class): bytes(app_info)
+            for sop_class, app_info in info.get("accepted_sop_class_extended", ())
+        }
+        self.requestor.sop_class_extended = proposed
+        self.requestor.sop_class_common_extended = common
+        self.acceptor.sop_class_extended = answered
+        return items
 
     def _refresh(self) -> None:
         if self._accepted is None:

@@ -33,13 +33,20 @@
 //!   `EVT_ASYNC_OPS` handler is bound, else nothing.
 //! - User identity (58H) goes to the handler; a 59H answer is sent only when a positive
 //!   response was requested and the handler gave a server response.
-//! - SOP class extended (56H) and common extended (57H) negotiation are not answered:
-//!   we support none. Unknown items and sub-items are ignored.
+//! - SOP class extended negotiation (56H): [`accept`] answers none; [`accept_with`] answers
+//!   with the items it is given (what pynetdicom's `EVT_SOP_EXTENDED` handler returns),
+//!   in that order, after the role selection answers. An item is sent only for a SOP class
+//!   the requestor proposed in a 56H (an answer to nothing is not an answer), once per SOP
+//!   class, and only if its UID is valid and it fits its length field and the user
+//!   information item; the others are dropped (the caller checks and logs them first).
+//! - SOP class common extended negotiation (57H) is never answered (PS3.7 D.3.3.6).
+//! - Unknown items and sub-items are ignored.
 
 use std::borrow::Cow;
 
 use super::context::{requestor_roles, result, NegotiatedContext};
 use super::error::AssocError;
+use super::extended::SopClassExtended;
 use super::identity::{IdentityDecision, UserIdentity};
 use super::items;
 use super::rejection::Rejection;
@@ -155,6 +162,8 @@ pub struct Accepted {
     pub user_identity: Option<UserIdentity>,
     /// The window we answered with, if the requestor proposed one.
     pub async_ops_window: Option<(u16, u16)>,
+    /// The SOP class extended negotiation answers (56H) we sent.
+    pub sop_class_extended: Vec<SopClassExtended>,
 }
 
 impl Accepted {
@@ -175,11 +184,23 @@ struct RoleProposal<'s> {
 }
 
 /// Negotiates `rq` against `cfg`. `identity` is called only when the request carries a
-/// user identity, and only once the AE title checks passed.
+/// user identity, and only once the AE title checks passed. SOP class extended
+/// negotiation is not answered.
 pub fn accept(
     rq: &Associate<'_>,
     cfg: &AcceptorConfig,
     identity: &mut dyn FnMut(&UserIdentity) -> IdentityDecision,
+) -> Result<Accepted, Rejection> {
+    accept_with(rq, cfg, identity, &[])
+}
+
+/// [`accept`], answering the requestor's SOP class extended negotiation (56H) with
+/// `extended` (see the module policies for which items are sent).
+pub fn accept_with(
+    rq: &Associate<'_>,
+    cfg: &AcceptorConfig,
+    identity: &mut dyn FnMut(&UserIdentity) -> IdentityDecision,
+    extended: &[SopClassExtended],
 ) -> Result<Accepted, Rejection> {
     if rq.protocol_version & 1 == 0 {
         return Err(Rejection::protocol_version_not_supported());
@@ -354,6 +375,33 @@ pub fn accept(
             });
         }
     }
+    let mut extended_sent: Vec<SopClassExtended> = Vec::new();
+    if !extended.is_empty() {
+        let proposed: Vec<SopClassExtended> = items::sop_class_extended(rq).collect();
+        // Room left in the 50H item (16-bit length) once the identity answer is counted.
+        let mut room = usize::from(u16::MAX).saturating_sub(
+            user_info.iter().map(UserItem::encoded_len).sum::<usize>()
+                + identity_answer.as_ref().map_or(0, |r| 6 + r.len()),
+        );
+        for answer in extended {
+            let asked = proposed
+                .iter()
+                .any(|p| same_uid(p.sop_class_uid.as_bytes(), answer.sop_class_uid.as_bytes()));
+            let repeated = extended_sent
+                .iter()
+                .any(|s| same_uid(s.sop_class_uid.as_bytes(), answer.sop_class_uid.as_bytes()));
+            if !asked || repeated {
+                continue;
+            }
+            if let Ok(item) = answer.to_user_item() {
+                if item.encoded_len() <= room {
+                    room -= item.encoded_len();
+                    user_info.push(item);
+                    extended_sent.push(answer.clone());
+                }
+            }
+        }
+    }
     if let Some(response) = identity_answer {
         user_info.push(UserItem::UserIdentityAc {
             server_response: Cow::Owned(response),
@@ -386,6 +434,7 @@ pub fn accept(
         peer_implementation_version_name: items::implementation_version_name(rq).map(uid_text),
         user_identity,
         async_ops_window,
+        sop_class_extended: extended_sent,
     })
 }
 

@@ -1,6 +1,7 @@
 //! Read-only views of the items of an A-ASSOCIATE-RQ/AC, in wire order. Unknown items and
 //! sub-items are skipped here, so negotiation never sees them.
 
+use super::extended::{SopClassCommonExtended, SopClassExtended};
 use crate::pdu::{Associate, Item, PresentationContextAc, PresentationContextRq, UserItem};
 
 /// The first application context name (10H).
@@ -87,6 +88,20 @@ pub(crate) fn role_selections<'s>(
         } => Some((&sop_class_uid[..], *scu_role != 0, *scp_role != 0)),
         _ => None,
     })
+}
+
+/// SOP class extended negotiation sub-items (56H), in wire order.
+pub(crate) fn sop_class_extended<'s>(
+    a: &'s Associate<'_>,
+) -> impl Iterator<Item = SopClassExtended> + 's {
+    user_items(a).filter_map(SopClassExtended::from_user_item)
+}
+
+/// SOP class common extended negotiation sub-items (57H), in wire order.
+pub(crate) fn sop_class_common_extended<'s>(
+    a: &'s Associate<'_>,
+) -> impl Iterator<Item = SopClassCommonExtended> + 's {
+    user_items(a).filter_map(SopClassCommonExtended::from_user_item)
 }
 
 /// The smaller of two window sizes where 0 means unlimited.

@@ -4,6 +4,7 @@
 //! - [`requestor`]: build an A-ASSOCIATE-RQ and read the A-ASSOCIATE-AC.
 //! - [`context`]: the per-context outcome both roles produce.
 //! - [`identity`]: user identity negotiation.
+//! - [`extended`]: SOP class extended and common extended negotiation.
 //! - [`rejection`]: A-ASSOCIATE-RJ codes and their wording.
 //! - [`text`]: AE titles and UIDs on and off the wire.
 //!
@@ -12,15 +13,19 @@
 pub mod acceptor;
 pub mod context;
 pub mod error;
+pub mod extended;
 pub mod identity;
 mod items;
 pub mod rejection;
 pub mod requestor;
 pub mod text;
 
-pub use acceptor::{accept, Accepted, AcceptorConfig, SupportedContext, OPS_WINDOW};
+pub use acceptor::{accept, accept_with, Accepted, AcceptorConfig, SupportedContext, OPS_WINDOW};
 pub use context::{result, NegotiatedContext};
 pub use error::AssocError;
+pub use extended::{
+    sop_class_common_extended_of, sop_class_extended_of, SopClassCommonExtended, SopClassExtended,
+};
 pub use identity::{IdentityDecision, UserIdentity};
 pub use rejection::Rejection;
 pub use requestor::{build_rq, process_ac, Established, RequestedContext, RequestorConfig};

@@ -7,7 +7,8 @@
 //! - Role selection (54H) is proposed for a SOP class when any of its contexts sets a
 //!   role; an unset role of the pair is proposed as 0 (pynetdicom does the same). The
 //!   sub-items follow the first context of each SOP class.
-//! - User information sub-items are sent as 51H, 52H, 55H, 53H, 54H..., 58H.
+//! - User information sub-items are sent as 51H, 52H, 55H, 53H, 54H..., 56H..., 57H...,
+//!   58H; the 56H and 57H items in the order given.
 //! - Reading the AC: a 21H for an ID we did not propose, or a second 21H for one ID, is an
 //!   error. A proposed context with no answer gets result 2 (no-reason, as pynetdicom). An
 //!   acceptance whose transfer syntax is missing or not one we proposed for that context
@@ -17,11 +18,14 @@
 //!   accepted context on which no role survives is reported as result 1
 //!   (user-rejection), the answer a conforming acceptor would have given.
 //! - The acceptor's 51H value (absent = 0, no limit) bounds the P-DATA-TF we send.
+//! - The acceptor's 56H answers are reported as they came; 57H is never answered
+//!   (PS3.7 D.3.3.6).
 
 use std::borrow::Cow;
 
 use super::context::{requestor_roles, result, NegotiatedContext};
 use super::error::AssocError;
+use super::extended::{SopClassCommonExtended, SopClassExtended};
 use super::identity::UserIdentity;
 use super::items;
 use super::text::{ae_title_bytes, check_uid, check_version_name, same_uid, uid_text};
@@ -72,6 +76,10 @@ pub struct RequestorConfig {
     pub user_identity: Option<UserIdentity>,
     /// Proposed as 53H when set.
     pub async_ops_window: Option<(u16, u16)>,
+    /// Proposed as 56H sub-items, in this order.
+    pub sop_class_extended: Vec<SopClassExtended>,
+    /// Proposed as 57H sub-items, in this order.
+    pub sop_class_common_extended: Vec<SopClassCommonExtended>,
 }
 
 impl RequestorConfig {
@@ -87,6 +95,8 @@ impl RequestorConfig {
             implementation_version_name: Some(uid::IMPLEMENTATION_VERSION_NAME.to_string()),
             user_identity: None,
             async_ops_window: None,
+            sop_class_extended: Vec::new(),
+            sop_class_common_extended: Vec::new(),
         }
     }
 }
@@ -109,6 +119,8 @@ pub struct Established {
     pub max_outstanding: u16,
     /// The server response of the acceptor's 59H sub-item, if it sent one.
     pub user_identity_response: Option<Vec<u8>>,
+    /// The acceptor's 56H answers, in wire order.
+    pub sop_class_extended: Vec<SopClassExtended>,
     /// Our AE title, trimmed.
     pub calling_ae_title: String,
     /// The peer's AE title as we addressed it, trimmed.
@@ -203,6 +215,12 @@ pub fn build_rq(cfg: &RequestorConfig) -> Result<Associate<'static>, AssocError>
             scp_role: u8::from(scp),
         });
     }
+    for item in &cfg.sop_class_extended {
+        user_info.push(item.to_user_item()?);
+    }
+    for item in &cfg.sop_class_common_extended {
+        user_info.push(item.to_user_item()?);
+    }
     if let Some(ui) = &cfg.user_identity {
         for (field, value) in [
             ("user identity primary field", &ui.primary),
@@ -220,6 +238,13 @@ pub fn build_rq(cfg: &RequestorConfig) -> Result<Associate<'static>, AssocError>
             positive_response_requested: u8::from(ui.positive_response_requested),
             primary: Cow::Owned(ui.primary.clone()),
             secondary: Cow::Owned(ui.secondary.clone()),
+        });
+    }
+    let user_info_len: usize = user_info.iter().map(UserItem::encoded_len).sum();
+    if user_info_len > usize::from(u16::MAX) {
+        return Err(AssocError::FieldTooLong {
+            field: "user information item",
+            len: user_info_len,
         });
     }
     items.push(Item::UserInformation(user_info));
@@ -364,6 +389,7 @@ pub fn process_ac(
             UserItem::UserIdentityAc { server_response } => Some(server_response.to_vec()),
             _ => None,
         }),
+        sop_class_extended: items::sop_class_extended(ac).collect(),
         calling_ae_title: cfg.calling_ae_title.trim_matches(' ').to_string(),
         called_ae_title: cfg.called_ae_title.trim_matches(' ').to_string(),
     })

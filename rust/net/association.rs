@@ -668,8 +668,24 @@ impl Task {
                     server_response: None,
                 },
             };
+            // pynetdicom asks its EVT_SOP_EXTENDED and EVT_SOP_COMMON handlers on every
+            // request, items or none; so do we, when one is bound.
+            let extended_answers = if self.hooks.handles_sop_class_extended() {
+                let hooks = Arc::clone(&self.hooks);
+                let shared = Arc::clone(&self.shared);
+                let extended = assoc::sop_class_extended_of(&rq);
+                let common = assoc::sop_class_common_extended_of(&rq);
+                super::handler_pool::run(move || {
+                    let _inside = shared.hook_running_here();
+                    hooks.sop_class_extended(&shared, &extended, &common)
+                })
+                .await
+                .unwrap_or_default()
+            } else {
+                Vec::new()
+            };
             let mut decide = |_: &assoc::UserIdentity| decision.clone();
-            assoc::accept(&rq, &cfg.acceptor, &mut decide)
+            assoc::accept_with(&rq, &cfg.acceptor, &mut decide, &extended_answers)
         };
         match outcome {
             Ok(accepted) => {
@@ -695,6 +711,7 @@ impl Task {
                     max_outstanding: accepted.async_ops_window.map_or(1, |(allowed, _)| allowed),
                     proposed_async_ops_window: proposed_window,
                     async_ops_window: accepted.async_ops_window,
+                    accepted_sop_class_extended: accepted.sop_class_extended,
                 });
                 self.shared.set_lifecycle(Lifecycle::Established);
                 // EVT_ACCEPTED and EVT_ESTABLISHED handlers run before the AC goes out, so
@@ -814,6 +831,7 @@ impl Task {
                             max_outstanding: est.max_outstanding,
                             proposed_async_ops_window: cfg.requestor.async_ops_window,
                             async_ops_window: est.async_ops_window,
+                            accepted_sop_class_extended: est.sop_class_extended,
                         });
                         if !any_accepted {
                             // Nothing can be sent on it: abort, as pynetdicom's requestor does.

@@ -69,6 +69,61 @@ fn role_text(rq: &pdu::Associate<'_>, abstract_syntax: &[u8], scu_scp: Option<(u
     }
 }
 
+/// pynetdicom's `pretty_bytes` layout: 16 bytes a line as two-digit hex separated by two
+/// spaces, at most 512 bytes (with a note first when cut), each line indented by `indent`.
+fn hex_lines(data: &[u8], indent: &str, out: &mut Vec<String>) {
+    const MAX: usize = 512;
+    if data.len() > MAX {
+        out.push(format!("{indent}Only dumping {MAX} bytes."));
+    }
+    for chunk in data[..data.len().min(MAX)].chunks(16) {
+        let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
+        out.push(format!("{indent}{}", hex.join("  ")));
+    }
+}
+
+/// The SOP class extended negotiation items (56H) under `title`, or `title: None`.
+fn extended(pdu: &pdu::Associate<'_>, title: &str, out: &mut Vec<String>) {
+    let items = crate::assoc::sop_class_extended_of(pdu);
+    if items.is_empty() {
+        out.push(format!("{title}: None"));
+        return;
+    }
+    out.push(format!("{title}:"));
+    for item in items {
+        out.push(format!("  SOP Class: ={}", item.sop_class_uid));
+        hex_lines(&item.app_info, "    ", out);
+    }
+}
+
+/// The SOP class common extended negotiation items (57H) of a request.
+fn common_extended(rq: &pdu::Associate<'_>, out: &mut Vec<String>) {
+    let items = crate::assoc::sop_class_common_extended_of(rq);
+    if items.is_empty() {
+        out.push("Requested Common Extended Negotiation: None".to_string());
+        return;
+    }
+    out.push("Requested Common Extended Negotiation:".to_string());
+    for item in items {
+        out.push(format!(
+            "  SOP Class: ={}",
+            uid_name(item.sop_class_uid.as_bytes())
+        ));
+        out.push(format!(
+            "    Service Class: ={}",
+            uid_name(item.service_class_uid.as_bytes())
+        ));
+        if item.related_general_sop_classes.is_empty() {
+            out.push("    Related General SOP Classes: None".to_string());
+        } else {
+            out.push("    Related General SOP Class(es):".to_string());
+            for uid in &item.related_general_sop_classes {
+                out.push(format!("      ={}", uid_name(uid.as_bytes())));
+            }
+        }
+    }
+}
+
 fn async_window(pdu: &pdu::Associate<'_>, verb: &str, out: &mut Vec<String>) {
     match pdu.async_ops_window() {
         Some((invoked, performed)) => {
@@ -154,8 +209,8 @@ pub fn associate_rq(rq: &pdu::Associate<'_>, outgoing: bool) -> Vec<String> {
             out.push(format!("      ={}", uid_name(ts)));
         }
     }
-    out.push("Requested Extended Negotiation: None".to_string());
-    out.push("Requested Common Extended Negotiation: None".to_string());
+    extended(rq, "Requested Extended Negotiation", &mut out);
+    common_extended(rq, &mut out);
     async_window(rq, "Requested", &mut out);
     match rq.user_identity_rq() {
         Some(id) => {
@@ -297,7 +352,7 @@ pub fn associate_ac(
             ));
         }
     }
-    out.push("Accepted Extended Negotiation: None".to_string());
+    extended(ac, "Accepted Extended Negotiation", &mut out);
     async_window(ac, "Accepted", &mut out);
     let identity = ac
         .user_items()

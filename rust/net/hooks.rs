@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use crate::assoc::{IdentityDecision, UserIdentity};
+use crate::assoc::{IdentityDecision, SopClassCommonExtended, SopClassExtended, UserIdentity};
 
 use super::shared::AssocShared;
 
@@ -147,6 +147,22 @@ pub trait Hooks: Send + Sync + 'static {
         IdentityDecision::Accept {
             server_response: None,
         }
+    }
+    /// True if SOP class extended and common extended negotiation go to
+    /// [`Hooks::sop_class_extended`].
+    fn handles_sop_class_extended(&self) -> bool {
+        false
+    }
+    /// Sees the requestor's SOP class extended (56H, `extended`) and common extended (57H,
+    /// `common`) items, either list possibly empty, and returns the 56H answers to send
+    /// (57H is never answered, PS3.7 D.3.3.6).
+    fn sop_class_extended(
+        &self,
+        _assoc: &Arc<AssocShared>,
+        _extended: &[SopClassExtended],
+        _common: &[SopClassCommonExtended],
+    ) -> Vec<SopClassExtended> {
+        Vec::new()
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::assoc::{NegotiatedContext, UserIdentity};
+use crate::assoc::{NegotiatedContext, SopClassCommonExtended, SopClassExtended, UserIdentity};
 
 /// Which end of the association we are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +59,10 @@ pub struct RequestSummary {
     pub called_ae_title: String,
     /// (context ID, abstract syntax, transfer syntaxes).
     pub contexts: Vec<(u8, String, Vec<String>)>,
+    /// The SOP class extended negotiation items (56H), in wire order.
+    pub sop_class_extended: Vec<SopClassExtended>,
+    /// The SOP class common extended negotiation items (57H), in wire order.
+    pub sop_class_common_extended: Vec<SopClassCommonExtended>,
 }
 
 impl RequestSummary {
@@ -78,6 +82,8 @@ impl RequestSummary {
                     )
                 })
                 .collect(),
+            sop_class_extended: crate::assoc::sop_class_extended_of(rq),
+            sop_class_common_extended: crate::assoc::sop_class_common_extended_of(rq),
         }
     }
 }
@@ -107,4 +113,6 @@ pub struct AssocInfo {
     /// How many requests the requestor may have outstanding at once (0 = no limit), as the
     /// asynchronous operations window (53H) settled it: 1 unless both sides sent one.
     pub max_outstanding: u16,
+    /// The acceptor's SOP class extended negotiation answers (56H), in wire order.
+    pub accepted_sop_class_extended: Vec<SopClassExtended>,
 }

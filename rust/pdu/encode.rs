@@ -176,6 +176,11 @@ impl UserItem<'_> {
         }
     }
 
+    /// The number of bytes [`UserItem::encode`] appends.
+    pub fn encoded_len(&self) -> usize {
+        4 + self.value_len()
+    }
+
     /// The value of the sub-item's length field.
     fn value_len(&self) -> usize {
         match self {
@@ -207,7 +212,8 @@ impl UserItem<'_> {
         }
     }
 
-    fn encode(&self, out: &mut Vec<u8>) {
+    /// Appends the encoded sub-item (type, reserved/version byte, length, value) to `out`.
+    pub fn encode(&self, out: &mut Vec<u8>) {
         let byte_1 = match self {
             UserItem::SopClassCommonExtended { version, .. } => *version,
             _ => 0,

@@ -8,7 +8,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::assoc::{
-    AcceptorConfig, RequestedContext, RequestorConfig, SupportedContext, UserIdentity, OPS_WINDOW,
+    AcceptorConfig, RequestedContext, RequestorConfig, SopClassCommonExtended, SopClassExtended,
+    SupportedContext, UserIdentity, OPS_WINDOW,
 };
 use crate::net::{ClientConfig, ServerConfig, Timeouts, Upgrade};
 
@@ -88,6 +89,20 @@ fn timeouts(d: &Bound<'_, PyDict>) -> PyResult<Timeouts> {
     })
 }
 
+/// `key` if present and not None, else the default (an empty list for the extended
+/// negotiation items).
+fn optional<'py, T: FromPyObjectOwned<'py> + Default>(
+    d: &Bound<'py, PyDict>,
+    key: &str,
+) -> PyResult<T> {
+    match d.get_item(key)? {
+        Some(item) if !item.is_none() => item.extract::<T>().map_err(|_| {
+            PyTypeError::new_err(format!("setting '{key}' has the wrong type: {item}"))
+        }),
+        _ => Ok(T::default()),
+    }
+}
+
 type ContextTuple = (String, Vec<String>, Option<bool>, Option<bool>);
 type RequestedTuple = (Option<u8>, String, Vec<String>, Option<bool>, Option<bool>);
 
@@ -154,6 +169,28 @@ pub fn client_config(d: &Bound<'_, PyDict>) -> PyResult<ClientConfig> {
             },
         ),
         async_ops_window: get(d, "async_ops_window")?,
+        sop_class_extended: optional::<Vec<(String, Vec<u8>)>>(d, "sop_class_extended")?
+            .into_iter()
+            .map(|(sop_class_uid, app_info)| SopClassExtended {
+                sop_class_uid,
+                app_info,
+            })
+            .collect(),
+        sop_class_common_extended: optional::<Vec<(String, String, Vec<String>)>>(
+            d,
+            "sop_class_common_extended",
+        )?
+        .into_iter()
+        .map(
+            |(sop_class_uid, service_class_uid, related_general_sop_classes)| {
+                SopClassCommonExtended {
+                    sop_class_uid,
+                    service_class_uid,
+                    related_general_sop_classes,
+                }
+            },
+        )
+        .collect(),
     };
     let bind: Option<(String, u16)> = get(d, "bind_address")?;
     let bind_address = match bind {

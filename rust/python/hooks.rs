@@ -9,7 +9,7 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
-use crate::assoc::{IdentityDecision, UserIdentity};
+use crate::assoc::{IdentityDecision, SopClassCommonExtended, SopClassExtended, UserIdentity};
 use crate::net::{AssocShared, EchoIndication, Hooks, Notification};
 
 use super::gate;
@@ -20,6 +20,7 @@ pub struct PyHooks {
     observed: AtomicU32,
     echo: AtomicBool,
     identity: AtomicBool,
+    sop_class_extended: AtomicBool,
 }
 
 impl PyHooks {
@@ -28,19 +29,23 @@ impl PyHooks {
         let observed: u32 = d.getattr("observed")?.extract()?;
         let echo: bool = d.getattr("handles_echo")?.extract()?;
         let identity: bool = d.getattr("handles_user_identity")?.extract()?;
+        let sop_class_extended: bool = d.getattr("handles_sop_class_extended")?.extract()?;
         Ok(Self {
             dispatcher,
             observed: AtomicU32::new(observed),
             echo: AtomicBool::new(echo),
             identity: AtomicBool::new(identity),
+            sop_class_extended: AtomicBool::new(sop_class_extended),
         })
     }
 
     /// Handlers were bound or unbound: what the core should deliver from now on.
-    pub fn update(&self, observed: u32, echo: bool, identity: bool) {
+    pub fn update(&self, observed: u32, echo: bool, identity: bool, sop_class_extended: bool) {
         self.observed.store(observed, Ordering::Release);
         self.echo.store(echo, Ordering::Release);
         self.identity.store(identity, Ordering::Release);
+        self.sop_class_extended
+            .store(sop_class_extended, Ordering::Release);
     }
 }
 
@@ -166,5 +171,54 @@ impl Hooks for PyHooks {
             })
         })
         .unwrap_or(IdentityDecision::Reject)
+    }
+
+    fn handles_sop_class_extended(&self) -> bool {
+        self.sop_class_extended.load(Ordering::Acquire)
+    }
+
+    fn sop_class_extended(
+        &self,
+        assoc: &Arc<AssocShared>,
+        extended: &[SopClassExtended],
+        common: &[SopClassCommonExtended],
+    ) -> Vec<SopClassExtended> {
+        gate::enter(|py| {
+            let result = (|| -> PyResult<Vec<SopClassExtended>> {
+                let core = CoreAssociation::wrap(py, Arc::clone(assoc))?;
+                let requested: Vec<(&str, Bound<'_, PyBytes>)> = extended
+                    .iter()
+                    .map(|e| (e.sop_class_uid.as_str(), PyBytes::new(py, &e.app_info)))
+                    .collect();
+                let common: Vec<(&str, &str, &[String])> = common
+                    .iter()
+                    .map(|c| {
+                        (
+                            c.sop_class_uid.as_str(),
+                            c.service_class_uid.as_str(),
+                            &c.related_general_sop_classes[..],
+                        )
+                    })
+                    .collect();
+                let answer = self.dispatcher.call_method1(
+                    py,
+                    "sop_class_extended",
+                    (core, requested, common),
+                )?;
+                let answers: Vec<(String, Vec<u8>)> = answer.extract(py)?;
+                Ok(answers
+                    .into_iter()
+                    .map(|(sop_class_uid, app_info)| SopClassExtended {
+                        sop_class_uid,
+                        app_info,
+                    })
+                    .collect())
+            })();
+            result.unwrap_or_else(|e| {
+                report(py, e, "the SOP class extended negotiation handlers");
+                Vec::new()
+            })
+        })
+        .unwrap_or_default()
     }
 }

@@ -171,6 +171,38 @@ impl CoreAssociation {
         )?;
         d.set_item("proposed_async_ops_window", info.proposed_async_ops_window)?;
         d.set_item("async_ops_window", info.async_ops_window)?;
+        let extended = |items: &[crate::assoc::SopClassExtended]| -> Vec<(String, Py<PyBytes>)> {
+            items
+                .iter()
+                .map(|e| {
+                    (
+                        e.sop_class_uid.clone(),
+                        PyBytes::new(py, &e.app_info).unbind(),
+                    )
+                })
+                .collect()
+        };
+        d.set_item(
+            "sop_class_extended",
+            extended(&info.request.sop_class_extended),
+        )?;
+        d.set_item(
+            "accepted_sop_class_extended",
+            extended(&info.accepted_sop_class_extended),
+        )?;
+        let common: Vec<(&str, &str, Vec<String>)> = info
+            .request
+            .sop_class_common_extended
+            .iter()
+            .map(|c| {
+                (
+                    c.sop_class_uid.as_str(),
+                    c.service_class_uid.as_str(),
+                    c.related_general_sop_classes.clone(),
+                )
+            })
+            .collect();
+        d.set_item("sop_class_common_extended", common)?;
         Ok(Some(d))
     }
 
@@ -465,9 +497,19 @@ impl CoreServer {
 
     /// Tells the core which events now have handlers (after `bind`/`unbind`), for the
     /// associations accepted from now on.
-    fn update_interest(&self, observed: u32, handles_echo: bool, handles_user_identity: bool) {
-        self.hooks
-            .update(observed, handles_echo, handles_user_identity);
+    fn update_interest(
+        &self,
+        observed: u32,
+        handles_echo: bool,
+        handles_user_identity: bool,
+        handles_sop_class_extended: bool,
+    ) {
+        self.hooks.update(
+            observed,
+            handles_echo,
+            handles_user_identity,
+            handles_sop_class_extended,
+        );
     }
 
     /// New settings (the same dict as the constructor's) for associations accepted from now

@@ -528,8 +528,30 @@ fn split_pdus(py: Python<'_>, data: &[u8]) -> PyResult<(Vec<Py<PyBytes>>, Py<PyB
     Ok((out, PyBytes::new(py, &data[offset..]).unbind()))
 }
 
+/// Encodes one user information sub-item (51H-59H, or another type with a `value`) from
+/// a dict shaped like the entries of `fields["user_information"]`: the bytes the item
+/// objects of `fastdimse.pdu_primitives` return from `encode()`.
+#[pyfunction]
+fn encode_user_item<'py>(
+    py: Python<'py>,
+    fields: &Bound<'py, PyDict>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let item = user_item_from(fields)?;
+    let value_len = item.encoded_len() - 4;
+    if value_len > usize::from(u16::MAX) {
+        return Err(PyValueError::new_err(format!(
+            "the sub-item's value would be {value_len} bytes long; its 16-bit length field \
+             holds at most 65535"
+        )));
+    }
+    let mut out = Vec::with_capacity(item.encoded_len());
+    item.encode(&mut out);
+    Ok(PyBytes::new(py, &out))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyPdu>()?;
+    m.add_function(wrap_pyfunction!(encode_user_item, m)?)?;
     m.add_function(wrap_pyfunction!(decode_pdu, m)?)?;
     m.add_function(wrap_pyfunction!(split_pdus, m)?)?;
     Ok(())
