@@ -10,7 +10,7 @@ The rule never looks at a result. It works in two steps:
    (the test function, the setup/teardown and class attributes of its class and bases, its
    decorators, and every module-level function, class or constant it references,
    transitively) references something in ``FORBIDDEN``: another service's SOP classes,
-   primitives, events or calls; TLS; pynetdicom internals (DUL, state machine, transport,
+   primitives, events or calls; pynetdicom internals (DUL, state machine, transport,
    ACSE, DIMSE provider, PDU encoding, private modules and attributes). The reason of the
    first rule that matches is recorded.
 
@@ -42,6 +42,7 @@ FILES: Tuple[str, ...] = (
     "tests/test_status.py",
     "apps/tests/test_echoscp.py",
     "apps/tests/test_echoscu.py",
+    "tests/test_transport.py",
 )
 
 # Every other test file of the wheel, with why it is out of scope.
@@ -65,7 +66,6 @@ EXCLUDED_FILES: Dict[str, str] = {
     "tests/test_service_substance_admin.py": "other services: substance administration",
     "tests/test_sop.py": "other services: the SOP class registry of every service",
     "tests/test_timer.py": "internals: ARTIM timer",
-    "tests/test_transport.py": "internals: transport",
     "tests/test_utils.py": "pynetdicom.utils helpers (not part of the Verification API)",
     "tests/test_validators.py": "internals: private _validators module",
     "apps/tests/test_common.py": "other services: the apps' shared dataset helpers",
@@ -83,7 +83,6 @@ EXCLUDED_FILES: Dict[str, str] = {
 }
 
 OTHER_SERVICES = "other services"
-TLS = "TLS"
 INTERNALS = "internals"
 PRIVATE = "private attribute or name"
 OUTSIDE = "needs an outside route"
@@ -118,7 +117,7 @@ INTERNAL_MODULES: Dict[str, str] = {
 # The only SOP class of pynetdicom.sop_class that fastdimse serves.
 SOP_CLASS_ALLOWED = {"Verification", "SOPClass", "uid_to_service_class", "uid_to_sop_class"}
 
-# Names and attributes that mark another service, TLS or an internal.
+# Names and attributes that mark another service or an internal.
 _OTHER_SERVICE_RE = re.compile(
     r"^(send_(c_(store|find|get|move)|n_\w+)|EVT_(C_(STORE|FIND|GET|MOVE)|N_\w+)"
     r"|(C_(STORE|FIND|GET|MOVE)|N_(ACTION|CREATE|DELETE|EVENT_REPORT|GET|SET))"
@@ -146,20 +145,6 @@ _OTHER_SERVICE_EVENT_ATTRS = {
     "event_information",
     "event_type",
     "modification_list",
-}
-_TLS_NAMES = {
-    "ssl",
-    "tls_args",
-    "ssl_context",
-    "server_context",
-    "client_context",
-    "create_default_context",
-    "SSLContext",
-    "TLS_DIR",
-    "SERVER_CERT",
-    "SERVER_KEY",
-    "CLIENT_CERT",
-    "CLIENT_KEY",
 }
 _INTERNAL_ATTRS = {
     "dul": "DUL provider",
@@ -242,8 +227,6 @@ def _reason_for_import(full: str) -> Optional[str]:
         name = full.rsplit(".", 1)[1]
         if _is_private(name):
             return f"{PRIVATE}: {full}"
-    if full.split(".")[0] == "ssl":
-        return f"{TLS}: ssl"
     return None
 
 
@@ -253,8 +236,6 @@ def _reason_for_name(name: str, is_attr: bool) -> Optional[str]:
     Private names count only as attributes (``assoc._x``); a test module's own helpers may
     start with an underscore, and names imported from pynetdicom are judged by their import.
     """
-    if name in _TLS_NAMES:
-        return f"{TLS}: {name}"
     if name in _INTERNAL_ATTRS:
         return f"{INTERNALS}: {_INTERNAL_ATTRS[name]}"
     if name not in _OTHER_SERVICE_ALLOWED and _OTHER_SERVICE_RE.match(name):
