@@ -6,9 +6,20 @@
 //! threads talk to it through [`Command`]s; it sleeps in one `select!` on the connection,
 //! the command queue and the nearest deadline (over TCP its reader may first poll the
 //! socket for an adaptive window, `spin.rs`). The state machine and the outgoing bytes
-//! belong to the association's owner (`link.rs`): every event is looked up there once
-//! (`Task::fsm`, `Link::event_and_queue`) and the action the cell names is performed; see
-//! docs/architecture.md for the events, who raises them, and who writes the bytes.
+//! belong to the association's owner (`link.rs`).
+//!
+//! The table's actions are the engine. Each event handler (`accept`, `request`,
+//! `on_frame`, `on_command`, `on_deadline`, `transport_closed`, `local_abort`,
+//! `request_release`, `release_response`, `p_data_request`, `await_close`, and
+//! `protocol_error` for the PDUs that are out of place) looks its event up once
+//! (`Task::fsm`, or `Link::event_and_queue` when the action's bytes must be queued in the
+//! same step) and matches on the action the cell names, calling the one method that
+//! performs it: `ae_2_send_rq` .. `ae_8_send_rj`, `dt_1_send_p_data`,
+//! `dt_2_p_data_received`, `ar_1_send_release_rq` .. `ar_10_release_confirmed_collision`,
+//! `aa_1_send_abort` .. `aa_8_send_provider_abort` (the section "the actions of PS3.8
+//! Tables 9-6 to 9-9" below, each with the standard's text). Nothing is written but the
+//! PDU of an action a lookup named. See docs/architecture.md for the events, who raises
+//! them, which method performs each action, and who writes the bytes.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
