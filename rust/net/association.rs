@@ -6,9 +6,20 @@
 //! threads talk to it through [`Command`]s; it sleeps in one `select!` on the connection,
 //! the command queue and the nearest deadline (over TCP its reader may first poll the
 //! socket for an adaptive window, `spin.rs`). The state machine and the outgoing bytes
-//! belong to the association's owner (`link.rs`): every event is looked up there once
-//! (`Task::fsm`, `Link::event_and_queue`) and the action the cell names is performed; see
-//! docs/architecture.md for the events, who raises them, and who writes the bytes.
+//! belong to the association's owner (`link.rs`).
+//!
+//! The table's actions are the engine. Each event handler (`accept`, `request`,
+//! `on_frame`, `on_command`, `on_deadline`, `transport_closed`, `local_abort`,
+//! `request_release`, `release_response`, `p_data_request`, `await_close`, and
+//! `protocol_error` for the PDUs that are out of place) looks its event up once
+//! (`Task::fsm`, or `Link::event_and_queue` when the action's bytes must be queued in the
+//! same step) and matches on the action the cell names, calling the one method that
+//! performs it: `ae_2_send_rq` .. `ae_8_send_rj`, `dt_1_send_p_data`,
+//! `dt_2_p_data_received`, `ar_1_send_release_rq` .. `ar_10_release_confirmed_collision`,
+//! `aa_1_send_abort` .. `aa_8_send_provider_abort` (the section "the actions of PS3.8
+//! Tables 9-6 to 9-9" below, each with the standard's text). Nothing is written but the
+//! PDU of an action a lookup named. See docs/architecture.md for the events, who raises
+//! them, which method performs each action, and who writes the bytes.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -22,7 +33,7 @@ use crate::pdu::{self, abort_reason, Pdu, PduType};
 use crate::uid;
 use crate::ul::{Action, Event, Role as UlRole, State};
 
-use super::command::{Command, ReleaseOutcome, Reply};
+use super::command::{Command, Outgoing, ReleaseOutcome, Reply};
 use super::config::{ClientConfig, ServerConfig};
 use super::dump;
 use super::error::NetError;
@@ -81,7 +92,7 @@ pub(crate) struct Task {
     rx: UnboundedReceiver<Command>,
     assembler: dimse::Assembler,
     /// Messages of ours are queued in the owner but not flushed: the peer's next PDU was
-    /// already in, so the answers to it go out with them in one write (`after_queued`).
+    /// already in, so the answers to it go out with them in one write (`dt_1_send_p_data`).
     unflushed: bool,
     last_rx: Instant,
     /// Deadline of the wait for A-ASSOCIATE-AC/RJ or A-RELEASE-RP.
@@ -290,43 +301,36 @@ impl Task {
         }
     }
 
-    /// A protocol error detected here: looks `event` up once and performs what the table
-    /// names (see [`Self::protocol_error`]).
-    async fn provider_abort(&mut self, event: Event, reason: u8, why: String) -> End {
+    /// A PDU event that is a protocol error here, found by us (an unexpected or invalid
+    /// PDU): looks `event` up once and performs what the table names (see
+    /// [`Self::protocol_error`]).
+    async fn pdu_error(&mut self, event: Event, reason: u8, why: String) -> End {
         let action = self.fsm(event);
         self.protocol_error(action, reason, why).await
     }
 
-    /// Performs the action the table named for a PDU event that is an error in this state,
-    /// `reason` being the A-ABORT reason when the provider is the source:
-    /// - AA-8 (an association exists): A-ABORT (service-provider, `reason`), the user is
-    ///   told (A-P-ABORT), then wait for the close in Sta13 under ARTIM;
-    /// - AA-1 (Sta2, no association yet): A-ABORT with the service-user source, as the
-    ///   table says (PS3.8 Table 9-9; the reason is then not significant and sent as 0);
-    /// - AA-7 (Sta13): A-ABORT (service-provider, `reason`);
-    /// - AA-6 (Sta13): ignored.
-    ///
-    /// The event was looked up exactly once, by the caller.
+    /// Performs the action the table named for a PDU event that is an error in this state;
+    /// the event was looked up exactly once, by the caller. `reason` is the A-ABORT reason
+    /// when the service-provider is the source, `why` the fault, for the log. The cells
+    /// (PS3.8 Table 9-10): AA-1 in Sta2 (no association yet), AA-8 once one is negotiated
+    /// or exists, AA-7 or AA-6 in Sta13.
     async fn protocol_error(&mut self, action: Option<Action>, reason: u8, why: String) -> End {
         match action {
             Some(Action::Aa8) => {
                 log::error(format_args!("[{}] {why}", self.id()));
-                log::info(format_args!("Aborting Association"));
-                self.send_abort(SOURCE_PROVIDER, reason).await;
-                self.become_aborted(false, SOURCE_PROVIDER, reason).await;
+                self.aa_8_send_provider_abort(reason).await
             }
             Some(Action::Aa1) => {
                 log::error(format_args!("[{}] {why}", self.id()));
-                log::info(format_args!("Aborting Association"));
-                self.send_abort(SOURCE_USER, 0).await;
-                self.become_aborted(false, SOURCE_USER, 0).await;
+                self.aa_1_send_abort().await
             }
             Some(Action::Aa7) => {
                 log::error(format_args!("[{}] {why}", self.id()));
-                let _ = self.send_pdu(&Pdu::abort(SOURCE_PROVIDER, reason)).await;
+                self.aa_7_send_abort(reason).await
             }
             Some(Action::Aa6) => {
                 log::debug(format_args!("[{}] Ignored in Sta13: {why}", self.id()));
+                self.aa_6_ignore()
             }
             other => {
                 // Every PDU event has a cell once a connection is open (PS3.8 Table 9-10);
@@ -336,10 +340,20 @@ impl Task {
                     self.id()
                 ));
                 self.become_aborted(false, SOURCE_PROVIDER, reason).await;
-                return End::Close;
+                End::Close
             }
         }
-        End::AwaitClose
+    }
+
+    /// An event the task raised got no cell, or a cell it never gets where the task raises
+    /// it: a bug of ours, not the peer's. Logged; the association closes.
+    fn off_table(&self, event: Event, action: Option<Action>) -> End {
+        log::error(format_args!(
+            "[{}] The state table named {action:?} for {event}, which the engine does not \
+             expect there: closing",
+            self.id()
+        ));
+        End::Close
     }
 
     /// Handles a frame that is not a well-formed PDU of a known type.
@@ -358,7 +372,7 @@ impl Task {
                     ),
                     _ => format!("Unrecognised PDU type 0x{t:02X} received"),
                 };
-                self.provider_abort(Event::Evt19, abort_reason::UNRECOGNIZED_PDU, why)
+                self.pdu_error(Event::Evt19, abort_reason::UNRECOGNIZED_PDU, why)
                     .await
             }
             Frame::TooLarge {
@@ -367,7 +381,7 @@ impl Task {
                 limit,
             } => {
                 let name = PduType::from_u8(pdu_type).map_or("PDU", PduType::name);
-                self.provider_abort(
+                self.pdu_error(
                     Event::Evt19,
                     abort_reason::INVALID_PDU_PARAMETER_VALUE,
                     format!("{name} of {length} bytes exceeds the maximum of {limit}"),
@@ -375,7 +389,7 @@ impl Task {
                 .await
             }
             Frame::Stalled => {
-                self.provider_abort(
+                self.pdu_error(
                     Event::Evt19,
                     abort_reason::NOT_SPECIFIED,
                     "The peer stalled in the middle of a PDU".to_string(),
@@ -386,13 +400,13 @@ impl Task {
         }
     }
 
-    /// The transport closed under us (Evt17).
+    /// Evt17, the transport closed under us (`mid_pdu`: in the middle of a PDU): AR-5 in
+    /// Sta13, AA-5 in Sta2, AA-4 in any other state.
     async fn transport_closed(&mut self, mid_pdu: bool) -> End {
         self.peer_closed = true;
-        let state = self.state();
-        let _ = self.fsm(Event::Evt17);
-        if state == State::Sta13 {
-            return End::Close;
+        let action = self.fsm(Event::Evt17);
+        if action == Some(Action::Ar5) {
+            return self.ar_5_stop_artim();
         }
         if mid_pdu {
             log::error(format_args!(
@@ -400,14 +414,11 @@ impl Task {
                 self.id()
             ));
         }
-        if matches!(self.shared.lifecycle(), Lifecycle::Negotiating)
-            && self.shared.role == Role::Acceptor
-        {
-            // Closed before any association existed: nothing to report but the close.
-            return End::Close;
+        match action {
+            Some(Action::Aa5) => self.aa_5_stop_artim(),
+            // AA-4 (no cell only in Sta1, which the task leaves by ending).
+            _ => self.aa_4_provider_abort_indication().await,
         }
-        self.become_aborted(false, SOURCE_PROVIDER, 0).await;
-        End::Close
     }
 
     /// Ends every outstanding request of ours: the association is gone.
@@ -446,11 +457,15 @@ impl Task {
     async fn on_deadline(&mut self, now: Instant) -> Option<End> {
         if self.shared.link.artim_deadline().is_some_and(|d| d <= now) {
             log::info(format_args!("[{}] ARTIM timer expired", self.id()));
-            let _ = self.fsm(Event::Evt18);
-            if self.shared.lifecycle() == Lifecycle::Negotiating {
-                self.shared.set_lifecycle(Lifecycle::Aborted);
-            }
-            return Some(End::Close);
+            return Some(match self.fsm(Event::Evt18) {
+                Some(Action::Aa2) => {
+                    if self.shared.lifecycle() == Lifecycle::Negotiating {
+                        self.shared.set_lifecycle(Lifecycle::Aborted);
+                    }
+                    self.aa_2_close()
+                }
+                other => self.off_table(Event::Evt18, other),
+            });
         }
         let due = self.shared.outstanding().take_due(now);
         if let Some(pending) = due {
@@ -471,7 +486,7 @@ impl Task {
         }
         if self.reader.mid_pdu() && self.last_rx + self.shared.timeouts().stall() <= now {
             return Some(
-                self.provider_abort(
+                self.pdu_error(
                     Event::Evt19,
                     abort_reason::NOT_SPECIFIED,
                     "The peer stalled in the middle of a PDU".to_string(),
@@ -500,25 +515,25 @@ impl Task {
         None
     }
 
-    /// A-ABORT request primitive (Evt15): source service-user.
+    /// Evt15, the A-ABORT request primitive (the user's `abort()`, or a timeout or fault
+    /// on our side): AA-1, or AA-2 while the transport connection is still being made
+    /// (Sta4).
     async fn local_abort(&mut self) -> End {
         match self.fsm(Event::Evt15) {
+            Some(Action::Aa1) => self.aa_1_send_abort().await,
             Some(Action::Aa2) => {
                 self.become_aborted(false, SOURCE_USER, 0).await;
-                End::Close
+                self.aa_2_close()
             }
-            Some(_) => {
-                log::info(format_args!("Aborting Association"));
-                self.send_abort(SOURCE_USER, 0).await;
-                self.become_aborted(false, SOURCE_USER, 0).await;
-                End::AwaitClose
-            }
-            None => End::Close,
+            // No cell (Sta1, Sta2, Sta13): nothing left to abort.
+            _ => End::Close,
         }
     }
 
-    /// Sta13: wait for the peer to close, at most until ARTIM expires. Only an unexpected
-    /// A-ASSOCIATE-RQ or an invalid PDU is answered (AA-7); everything else is ignored.
+    /// Sta13: waits for the peer to close (Evt17: AR-5), at most until ARTIM expires
+    /// (Evt18: AA-2). Meanwhile an A-ABORT ends the wait (Evt16: AA-2), an A-ASSOCIATE-RQ
+    /// or an invalid PDU is answered with an A-ABORT (Evt6, Evt19: AA-7), and any other
+    /// PDU is ignored (AA-6).
     async fn await_close(&mut self) {
         if self.state() != State::Sta13 {
             return;
@@ -537,28 +552,40 @@ impl Task {
         loop {
             self.timer
                 .cover(Some(answer_abort_at.map_or(deadline, |a| a.min(deadline))));
-            tokio::select! {
+            let end = tokio::select! {
                 frame = self.reader.next() => match frame {
                     Ok(Frame::Pdu { pdu_type, .. }) => {
-                        if pdu_type == PduType::AssociateRq as u8 {
-                            let _ = self.fsm(Event::Evt6);
-                            let _ = self.send_pdu(&Pdu::abort(SOURCE_PROVIDER, abort_reason::UNEXPECTED_PDU)).await;
-                        } else if pdu_type == PduType::Abort as u8 {
-                            let _ = self.fsm(Event::Evt16);
-                            return;
+                        let event = Event::for_pdu_type(pdu_type);
+                        match self.fsm(event) {
+                            // Evt6: an A-ASSOCIATE-RQ.
+                            Some(Action::Aa7) => {
+                                self.aa_7_send_abort(abort_reason::UNEXPECTED_PDU).await
+                            }
+                            // Evt16: an A-ABORT.
+                            Some(Action::Aa2) => self.aa_2_close(),
+                            Some(Action::Aa6) => self.aa_6_ignore(),
+                            other => self.off_table(event, other),
                         }
                     }
                     Ok(Frame::Closed { .. }) | Err(_) => {
                         self.peer_closed = true;
-                        let _ = self.fsm(Event::Evt17);
-                        return;
+                        match self.fsm(Event::Evt17) {
+                            Some(Action::Ar5) => self.ar_5_stop_artim(),
+                            other => self.off_table(Event::Evt17, other),
+                        }
                     }
-                    Ok(Frame::Stalled) => return,
-                    Ok(_) => {
-                        let _ = self.fsm(Event::Evt19);
-                        let _ = self.send_pdu(&Pdu::abort(SOURCE_PROVIDER, abort_reason::UNRECOGNIZED_PDU)).await;
-                        return;
-                    }
+                    // A PDU started and not finished within the stall limit: nothing more
+                    // can be read, close.
+                    Ok(Frame::Stalled) => End::Close,
+                    // An unrecognised PDU, or one over the size limit: the stream cannot be
+                    // read past it, so the wait ends after the A-ABORT.
+                    Ok(_) => match self.fsm(Event::Evt19) {
+                        Some(Action::Aa7) => {
+                            self.aa_7_send_abort(abort_reason::UNRECOGNIZED_PDU).await;
+                            End::Close
+                        }
+                        other => self.off_table(Event::Evt19, other),
+                    },
                 },
                 _ = self.timer.fired() => {
                     let now = Instant::now();
@@ -569,20 +596,30 @@ impl Task {
                         }
                     }
                     if now >= deadline {
-                        let _ = self.fsm(Event::Evt18);
-                        return;
+                        match self.fsm(Event::Evt18) {
+                            Some(Action::Aa2) => self.aa_2_close(),
+                            other => self.off_table(Event::Evt18, other),
+                        }
+                    } else {
+                        End::AwaitClose
                     }
                 }
+            };
+            if let End::Close = end {
+                return;
             }
         }
     }
 
     // ----- acceptor ---------------------------------------------------------------------
 
-    /// Sta2: waits for the A-ASSOCIATE-RQ and negotiates. Returns true once established.
+    /// An accepted connection, from Evt5 to Sta6: the A-ASSOCIATE-RQ (Evt6), the decision
+    /// on it and our answer (Evt7 or Evt8). `Ok` once established.
     async fn accept(&mut self, cfg: &ServerConfig, over_limit: bool) -> Result<(), End> {
-        let _ = self.fsm(Event::Evt5);
-        self.notify(Notification::ConnOpen).await;
+        match self.fsm(Event::Evt5) {
+            Some(Action::Ae5) => self.ae_5_connection_open().await,
+            other => return Err(self.off_table(Event::Evt5, other)),
+        }
         let deadline = self
             .shared
             .link
@@ -595,28 +632,33 @@ impl Task {
             // A fresh timer: it fires at `deadline`, not before.
             _ = self.timer.fired() => {
                 log::info(format_args!("[{}] ARTIM timer expired: no A-ASSOCIATE-RQ received", self.id()));
-                let _ = self.fsm(Event::Evt18);
-                return Err(End::Close);
+                return Err(match self.fsm(Event::Evt18) {
+                    Some(Action::Aa2) => self.aa_2_close(),
+                    other => self.off_table(Event::Evt18, other),
+                });
             }
         };
         self.last_rx = Instant::now();
         let (pdu_type, len) = match frame {
             Ok(Frame::Pdu { pdu_type, len }) => (pdu_type, len),
             Ok(Frame::Closed { .. }) | Err(_) => {
-                let _ = self.fsm(Event::Evt17);
-                return Err(End::Close);
+                return Err(match self.fsm(Event::Evt17) {
+                    Some(Action::Aa5) => self.aa_5_stop_artim(),
+                    other => self.off_table(Event::Evt17, other),
+                });
             }
             Ok(other) => return Err(self.bad_frame(&other).await),
         };
         if pdu_type != PduType::AssociateRq as u8 {
             let event = Event::for_pdu_type(pdu_type);
-            if event == Event::Evt16 {
-                let _ = self.fsm(event);
-                return Err(End::Close);
+            let action = self.fsm(event);
+            if action == Some(Action::Aa2) {
+                // Evt16: an A-ABORT before any association.
+                return Err(self.aa_2_close());
             }
             return Err(self
-                .provider_abort(
-                    event,
+                .protocol_error(
+                    action,
                     abort_reason::UNEXPECTED_PDU,
                     format!("Expected an A-ASSOCIATE-RQ, received PDU type 0x{pdu_type:02X}"),
                 )
@@ -628,160 +670,155 @@ impl Task {
             Err(e) => {
                 let reason = e.abort_reason();
                 return Err(self
-                    .provider_abort(Event::Evt19, reason, format!("Invalid A-ASSOCIATE-RQ: {e}"))
+                    .pdu_error(Event::Evt19, reason, format!("Invalid A-ASSOCIATE-RQ: {e}"))
                     .await);
             }
         };
-        let _ = self.fsm(Event::Evt6);
-        if dump::enabled() {
-            dump::log_lines(&dump::associate_rq(&rq, false));
+        match self.fsm(Event::Evt6) {
+            Some(Action::Ae6) => self.ae_6_rq_received(&rq).await,
+            other => return Err(self.off_table(Event::Evt6, other)),
         }
-        if !rq
-            .items
-            .iter()
-            .any(|i| matches!(i, pdu::Item::PresentationContextRq(_)))
-        {
-            log::error(format_args!(
-                "[{}] The A-ASSOCIATE-RQ proposes no presentation context (PS3.8 9.3.2 \
-                 requires one or more): rejecting (1, 2, 1)",
-                self.id()
-            ));
+        match self.decide(cfg, over_limit, &rq).await {
+            Ok(accepted) => self.accept_response(cfg, &rq, accepted).await,
+            Err(rj) => Err(self.reject_response(rj).await),
         }
-        self.notify(Notification::Requested).await;
-        let proposed_window = rq.async_ops_window();
+    }
 
-        let outcome = if over_limit {
-            Err(assoc::Rejection::local_limit_exceeded())
-        } else {
-            let decision = match identity_of(&rq) {
-                Some(identity) if self.hooks.handles_user_identity() => {
-                    let hooks = Arc::clone(&self.hooks);
-                    let shared = Arc::clone(&self.shared);
-                    super::handler_pool::run(move || {
-                        let _inside = shared.hook_running_here();
-                        hooks.user_identity(&shared, &identity)
-                    })
-                    .await
-                    .unwrap_or(IdentityDecision::Reject)
-                }
-                _ => IdentityDecision::Accept {
-                    server_response: None,
-                },
-            };
-            // pynetdicom asks its EVT_SOP_EXTENDED and EVT_SOP_COMMON handlers on every
-            // request, items or none; so do we, when one is bound.
-            let extended_answers = if self.hooks.handles_sop_class_extended() {
+    /// The answer to the A-ASSOCIATE indication: the server's limit on associations, the
+    /// user identity hook (on a handler thread) and the negotiation (`assoc::accept`).
+    async fn decide(
+        &self,
+        cfg: &ServerConfig,
+        over_limit: bool,
+        rq: &pdu::Associate<'static>,
+    ) -> Result<assoc::Accepted, assoc::Rejection> {
+        if over_limit {
+            return Err(assoc::Rejection::local_limit_exceeded());
+        }
+        let decision = match identity_of(rq) {
+            Some(identity) if self.hooks.handles_user_identity() => {
                 let hooks = Arc::clone(&self.hooks);
                 let shared = Arc::clone(&self.shared);
-                let extended = assoc::sop_class_extended_of(&rq);
-                let common = assoc::sop_class_common_extended_of(&rq);
                 super::handler_pool::run(move || {
                     let _inside = shared.hook_running_here();
-                    hooks.sop_class_extended(&shared, &extended, &common)
+                    hooks.user_identity(&shared, &identity)
                 })
                 .await
-                .unwrap_or_default()
-            } else {
-                Vec::new()
-            };
-            let mut decide = |_: &assoc::UserIdentity| decision.clone();
-            assoc::accept_with(&rq, &cfg.acceptor, &mut decide, &extended_answers)
+                .unwrap_or(IdentityDecision::Reject)
+            }
+            _ => IdentityDecision::Accept {
+                server_response: None,
+            },
         };
-        match outcome {
-            Ok(accepted) => {
-                log::info(format_args!("Accepting Association"));
-                if dump::enabled() {
-                    dump::log_lines(&dump::associate_ac(&accepted.ac, &rq, true));
+        // pynetdicom asks its EVT_SOP_EXTENDED and EVT_SOP_COMMON handlers on every request,
+        // items or none; so do we, when one is bound.
+        let extended_answers = if self.hooks.handles_sop_class_extended() {
+            let hooks = Arc::clone(&self.hooks);
+            let shared = Arc::clone(&self.shared);
+            let extended = assoc::sop_class_extended_of(rq);
+            let common = assoc::sop_class_common_extended_of(rq);
+            super::handler_pool::run(move || {
+                let _inside = shared.hook_running_here();
+                hooks.sop_class_extended(&shared, &extended, &common)
+            })
+            .await
+            .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let mut decide = |_: &assoc::UserIdentity| decision.clone();
+        assoc::accept_with(rq, &cfg.acceptor, &mut decide, &extended_answers)
+    }
+
+    /// Evt7, the A-ASSOCIATE response primitive (accept): records the association and runs
+    /// the EVT_ACCEPTED and EVT_ESTABLISHED handlers, then looks Evt7 up and queues the AC
+    /// in the same step of the owner, so that no P-DATA can precede it (AE-7).
+    async fn accept_response(
+        &mut self,
+        cfg: &ServerConfig,
+        rq: &pdu::Associate<'static>,
+        accepted: assoc::Accepted,
+    ) -> Result<(), End> {
+        log::info(format_args!("Accepting Association"));
+        if dump::enabled() {
+            dump::log_lines(&dump::associate_ac(&accepted.ac, rq, true));
+        }
+        let ac = Pdu::AssociateAc(accepted.ac);
+        // Established before the AC goes out: once the requestor holds the AC, anyone
+        // asking about this end must find it established. The protocol state moves to Sta6
+        // only with the AC (below), so no P-DATA can precede it.
+        self.shared.set_info(AssocInfo {
+            contexts: accepted.contexts,
+            peer_max_pdu_length: accepted.peer_max_pdu_length,
+            local_max_pdu_length: cfg.acceptor.maximum_pdu_length,
+            local_ae_title: accepted.called_ae_title,
+            peer_ae_title: accepted.calling_ae_title,
+            request: Arc::new(RequestSummary::of(rq)),
+            peer_implementation_class_uid: accepted.peer_implementation_class_uid,
+            peer_implementation_version_name: accepted.peer_implementation_version_name,
+            user_identity: accepted.user_identity,
+            user_identity_response: None,
+            max_outstanding: accepted.async_ops_window.map_or(1, |(allowed, _)| allowed),
+            proposed_async_ops_window: rq.async_ops_window(),
+            async_ops_window: accepted.async_ops_window,
+            accepted_sop_class_extended: accepted.sop_class_extended,
+        });
+        self.shared.set_lifecycle(Lifecycle::Established);
+        // EVT_ACCEPTED and EVT_ESTABLISHED handlers run before the AC goes out, so that they
+        // have run once the requestor's associate() returns (pynetdicom runs them just
+        // after, which a requestor usually does not beat).
+        self.notify(Notification::Accepted).await;
+        self.notify(Notification::Established).await;
+        let (action, queued) = self
+            .shared
+            .link
+            .event_and_queue(Event::Evt7, |action, buf| {
+                let send = action == Action::Ae7;
+                if send {
+                    ac.encode(buf);
                 }
-                let ac = Pdu::AssociateAc(accepted.ac);
-                // Established before the AC goes out: once the requestor holds the AC,
-                // anyone asking about this end must find it established. The protocol
-                // state moves to Sta6 only with the AC (below), so no P-DATA can precede it.
-                self.shared.set_info(AssocInfo {
-                    contexts: accepted.contexts,
-                    peer_max_pdu_length: accepted.peer_max_pdu_length,
-                    local_max_pdu_length: cfg.acceptor.maximum_pdu_length,
-                    local_ae_title: accepted.called_ae_title,
-                    peer_ae_title: accepted.calling_ae_title,
-                    request: Arc::new(RequestSummary::of(&rq)),
-                    peer_implementation_class_uid: accepted.peer_implementation_class_uid,
-                    peer_implementation_version_name: accepted.peer_implementation_version_name,
-                    user_identity: accepted.user_identity,
-                    user_identity_response: None,
-                    max_outstanding: accepted.async_ops_window.map_or(1, |(allowed, _)| allowed),
-                    proposed_async_ops_window: proposed_window,
-                    async_ops_window: accepted.async_ops_window,
-                    accepted_sop_class_extended: accepted.sop_class_extended,
-                });
-                self.shared.set_lifecycle(Lifecycle::Established);
-                // EVT_ACCEPTED and EVT_ESTABLISHED handlers run before the AC goes out, so
-                // that they have run once the requestor's associate() returns (pynetdicom
-                // runs them just after, which a requestor usually does not beat).
-                self.notify(Notification::Accepted).await;
-                self.notify(Notification::Established).await;
-                // AE-7: Evt7 and the AC it sends, in one step of the owner.
-                let (_, queued) = self
-                    .shared
-                    .link
-                    .event_and_queue(Event::Evt7, |action, buf| {
-                        let send = action == Action::Ae7;
-                        if send {
-                            ac.encode(buf);
-                        }
-                        send
-                    });
-                if !queued || !self.flush().await {
-                    // The connection went before the AC did: the user was told it was
-                    // established, so it is told it ended.
-                    self.become_aborted(false, SOURCE_PROVIDER, 0).await;
-                    return Err(End::Close);
-                }
-                Ok(())
+                send
+            });
+        match action {
+            Some(Action::Ae7) => self.ae_7_send_ac(queued).await,
+            other => {
+                let end = self.off_table(Event::Evt7, other);
+                self.become_aborted(false, SOURCE_PROVIDER, 0).await;
+                Err(end)
             }
-            Err(rj) => {
-                log::info(format_args!("Rejecting Association"));
-                let _ = self.fsm(Event::Evt8);
-                self.shared.set_rejection((rj.result, rj.source, rj.reason));
-                self.shared.set_lifecycle(Lifecycle::Rejected);
-                // EVT_REJECTED handlers run before the RJ goes out, as EVT_ACCEPTED's do
-                // before the AC.
-                self.notify(Notification::Rejected {
-                    result: rj.result,
-                    source: rj.source,
-                    reason: rj.reason,
-                })
-                .await;
-                let _ = self
-                    .send_pdu(&Pdu::reject(rj.result, rj.source, rj.reason))
-                    .await;
-                Err(End::AwaitClose)
-            }
+        }
+    }
+
+    /// Evt8, the A-ASSOCIATE response primitive (reject), with the rejection `rj`.
+    async fn reject_response(&mut self, rj: assoc::Rejection) -> End {
+        log::info(format_args!("Rejecting Association"));
+        match self.fsm(Event::Evt8) {
+            Some(Action::Ae8) => self.ae_8_send_rj(rj).await,
+            other => self.off_table(Event::Evt8, other),
         }
     }
 
     // ----- requestor --------------------------------------------------------------------
 
-    /// Sta4/Sta5: sends the A-ASSOCIATE-RQ and waits for the answer.
+    /// An outgoing association, from Evt1 to Sta6: our A-ASSOCIATE-RQ, then the answer
+    /// (Evt3, Evt4 or Evt16) within the ACSE timeout. `Ok` once established.
     async fn request(
         &mut self,
         cfg: &ClientConfig,
         rq: pdu::Associate<'static>,
     ) -> Result<(), End> {
-        let _ = self.fsm(Event::Evt1);
-        let _ = self.fsm(Event::Evt2);
-        self.notify(Notification::ConnOpen).await;
-        log::info(format_args!("Requesting Association"));
-        if dump::enabled() {
-            dump::log_lines(&dump::associate_rq(&rq, true));
+        // AE-1 (the TRANSPORT CONNECT request) is `client.rs`'s, which connected (and
+        // upgraded, for TLS) before this task began; Evt2 is its confirmation.
+        match self.fsm(Event::Evt1) {
+            Some(Action::Ae1) => {}
+            other => return Err(self.off_table(Event::Evt1, other)),
         }
-        let rq_pdu = Pdu::AssociateRq(rq);
-        if !self.send_pdu(&rq_pdu).await {
-            self.shared.set_lifecycle(Lifecycle::Aborted);
-            return Err(End::Close);
-        }
-        self.notify(Notification::Requested).await;
-        let Pdu::AssociateRq(rq) = rq_pdu else {
-            unreachable!("constructed above")
+        let rq = match self.fsm(Event::Evt2) {
+            Some(Action::Ae2) => {
+                self.notify(Notification::ConnOpen).await;
+                self.ae_2_send_rq(rq).await?
+            }
+            other => return Err(self.off_table(Event::Evt2, other)),
         };
         let deadline = self.shared.timeouts().acse.map(|t| Instant::now() + t);
         let timed = self.timer.cover(deadline);
@@ -795,93 +832,37 @@ impl Task {
             }
         };
         self.last_rx = Instant::now();
-        let (_, len) = match frame {
-            Ok(Frame::Pdu { pdu_type, len }) => (pdu_type, len),
+        let len = match frame {
+            Ok(Frame::Pdu { len, .. }) => len,
             Ok(Frame::Closed { .. }) | Err(_) => {
                 log::error(format_args!(
                     "Association request failed: the peer closed the connection"
                 ));
-                let _ = self.fsm(Event::Evt17);
-                self.become_aborted(false, SOURCE_PROVIDER, 0).await;
-                return Err(End::Close);
+                return Err(match self.fsm(Event::Evt17) {
+                    Some(Action::Aa4) => self.aa_4_provider_abort_indication().await,
+                    other => self.off_table(Event::Evt17, other),
+                });
             }
             Ok(other) => return Err(self.bad_frame(&other).await),
         };
         let decoded = pdu::decode(self.reader.pdu(len)).map(Pdu::into_owned);
         match decoded {
-            Ok(Pdu::AssociateAc(ac)) => {
-                let _ = self.fsm(Event::Evt3);
-                if dump::enabled() {
-                    dump::log_lines(&dump::associate_ac(&ac, &rq, false));
-                }
-                match assoc::process_ac(&cfg.requestor, &rq, &ac) {
-                    Ok(est) => {
-                        let any_accepted = est.contexts.iter().any(|c| c.result == 0);
-                        self.shared.set_info(AssocInfo {
-                            contexts: est.contexts,
-                            peer_max_pdu_length: est.peer_max_pdu_length,
-                            local_max_pdu_length: cfg.requestor.maximum_pdu_length,
-                            local_ae_title: cfg.requestor.calling_ae_title.clone(),
-                            peer_ae_title: cfg.requestor.called_ae_title.clone(),
-                            request: Arc::new(RequestSummary::of(&rq)),
-                            peer_implementation_class_uid: est.peer_implementation_class_uid,
-                            peer_implementation_version_name: est.peer_implementation_version_name,
-                            user_identity: None,
-                            user_identity_response: est.user_identity_response,
-                            max_outstanding: est.max_outstanding,
-                            proposed_async_ops_window: cfg.requestor.async_ops_window,
-                            async_ops_window: est.async_ops_window,
-                            accepted_sop_class_extended: est.sop_class_extended,
-                        });
-                        if !any_accepted {
-                            // Nothing can be sent on it: abort, as pynetdicom's requestor does.
-                            self.notify(Notification::Accepted).await;
-                            log::error(format_args!("No accepted presentation contexts"));
-                            return Err(self.local_abort().await);
-                        }
-                        log::info(format_args!("Association Accepted"));
-                        self.shared.set_lifecycle(Lifecycle::Established);
-                        self.notify(Notification::Accepted).await;
-                        self.notify(Notification::Established).await;
-                        Ok(())
-                    }
-                    Err(e) => {
-                        log::error(format_args!("Invalid A-ASSOCIATE-AC: {e}: aborting"));
-                        Err(self.local_abort().await)
-                    }
-                }
-            }
-            Ok(Pdu::AssociateRj(rj)) => {
-                let _ = self.fsm(Event::Evt4);
-                self.shared.set_rejection((rj.result, rj.source, rj.reason));
-                self.shared.set_lifecycle(Lifecycle::Rejected);
-                log::error(format_args!("Association Rejected"));
-                log::error(format_args!(
-                    "{}",
-                    assoc::Rejection {
-                        result: rj.result,
-                        source: rj.source,
-                        reason: rj.reason
-                    }
-                    .describe()
-                ));
-                self.notify(Notification::Rejected {
-                    result: rj.result,
-                    source: rj.source,
-                    reason: rj.reason,
-                })
-                .await;
-                Err(End::Close)
-            }
-            Ok(Pdu::Abort(a)) => {
-                let _ = self.fsm(Event::Evt16);
-                self.become_aborted(true, a.source, a.reason).await;
-                Err(End::Close)
-            }
+            Ok(Pdu::AssociateAc(ac)) => match self.fsm(Event::Evt3) {
+                Some(Action::Ae3) => self.ae_3_accepted(cfg, &rq, &ac).await,
+                other => Err(self.unexpected(other, "A-ASSOCIATE-AC").await),
+            },
+            Ok(Pdu::AssociateRj(rj)) => match self.fsm(Event::Evt4) {
+                Some(Action::Ae4) => Err(self.ae_4_rejected(rj.result, rj.source, rj.reason).await),
+                other => Err(self.unexpected(other, "A-ASSOCIATE-RJ").await),
+            },
+            Ok(Pdu::Abort(a)) => match self.fsm(Event::Evt16) {
+                Some(Action::Aa3) => Err(self.aa_3_abort_indication(a.source, a.reason).await),
+                other => Err(self.off_table(Event::Evt16, other)),
+            },
             Ok(other) => {
                 let event = Event::for_pdu_type(other.pdu_type() as u8);
                 Err(self
-                    .provider_abort(
+                    .pdu_error(
                         event,
                         abort_reason::UNEXPECTED_PDU,
                         format!(
@@ -894,7 +875,7 @@ impl Task {
             Err(e) => {
                 let reason = e.abort_reason();
                 Err(self
-                    .provider_abort(Event::Evt19, reason, format!("Invalid PDU: {e}"))
+                    .pdu_error(Event::Evt19, reason, format!("Invalid PDU: {e}"))
                     .await)
             }
         }
@@ -904,7 +885,7 @@ impl Task {
 
     async fn run_established(&mut self) -> End {
         loop {
-            // Answers held back while more requests were already in (`after_queued`) go
+            // Answers held back while more requests were already in (`dt_1_send_p_data`) go
             // out before the task waits for anything.
             if self.unflushed && !self.reader.next_pdu_buffered() && !self.flush().await {
                 return self.transport_closed(false).await;
@@ -941,6 +922,8 @@ impl Task {
         }
     }
 
+    /// One frame from the reader while the association runs: the event of each PDU is
+    /// looked up once and the action its cell names is performed.
     async fn on_frame(&mut self, frame: Frame) -> Option<End> {
         let (pdu_type, len) = match frame {
             Frame::Pdu { pdu_type, len } => (pdu_type, len),
@@ -949,24 +932,33 @@ impl Task {
         };
         match PduType::from_u8(pdu_type) {
             Some(PduType::PData) => match self.fsm(Event::Evt10) {
-                Some(Action::Dt2 | Action::Ar6) => self.on_pdata(len).await,
+                Some(Action::Dt2 | Action::Ar6) => self.dt_2_p_data_received(len).await,
                 other => Some(self.unexpected(other, "P-DATA-TF").await),
             },
-            Some(PduType::ReleaseRq) => self.on_release_rq().await,
-            Some(PduType::ReleaseRp) => self.on_release_rp().await,
+            Some(PduType::ReleaseRq) => match self.fsm(Event::Evt12) {
+                Some(Action::Ar2) => self.ar_2_release_indication().await,
+                Some(Action::Ar8) => self.ar_8_release_collision().await,
+                other => Some(self.unexpected(other, "A-RELEASE-RQ").await),
+            },
+            Some(PduType::ReleaseRp) => match self.fsm(Event::Evt13) {
+                Some(Action::Ar3) => Some(self.ar_3_release_confirmed().await),
+                Some(Action::Ar10) => self.ar_10_release_confirmed_collision().await,
+                other => Some(self.unexpected(other, "A-RELEASE-RP").await),
+            },
             Some(PduType::Abort) => {
                 let (source, reason) = match pdu::decode(self.reader.pdu(len)) {
                     Ok(Pdu::Abort(a)) => (a.source, a.reason),
                     _ => (SOURCE_PROVIDER, 0),
                 };
-                let _ = self.fsm(Event::Evt16);
-                self.become_aborted(true, source, reason).await;
-                Some(End::Close)
+                match self.fsm(Event::Evt16) {
+                    Some(Action::Aa3) => Some(self.aa_3_abort_indication(source, reason).await),
+                    other => Some(self.off_table(Event::Evt16, other)),
+                }
             }
             Some(t @ (PduType::AssociateRq | PduType::AssociateAc | PduType::AssociateRj)) => {
                 let event = Event::for_pdu_type(t as u8);
                 Some(
-                    self.provider_abort(
+                    self.pdu_error(
                         event,
                         abort_reason::UNEXPECTED_PDU,
                         format!("Unexpected {} received", t.name()),
@@ -986,72 +978,6 @@ impl Task {
             format!("Unexpected {what} received"),
         )
         .await
-    }
-
-    /// DT-2 / AR-6: every PDV of the P-DATA-TF, every message it completes.
-    async fn on_pdata(&mut self, len: usize) -> Option<End> {
-        let mut messages: Vec<(u8, Vec<u8>)> = Vec::new();
-        let mut failure: Option<(u8, String)> = None;
-        {
-            let pdu_bytes = self.reader.pdu(len);
-            let body = &pdu_bytes[pdu::HEADER_LEN..];
-            let info = self.shared.info();
-            let mut count = 0usize;
-            for pdv in pdu::pdvs(body) {
-                let pdv = match pdv {
-                    Ok(p) => p,
-                    Err(e) => {
-                        failure = Some((e.abort_reason(), format!("Invalid P-DATA-TF: {e}")));
-                        break;
-                    }
-                };
-                count += 1;
-                let accepted = info.is_some_and(|i| {
-                    i.contexts
-                        .iter()
-                        .any(|c| c.context_id == pdv.context_id && c.result == 0)
-                });
-                if !accepted {
-                    failure = Some((
-                        abort_reason::INVALID_PDU_PARAMETER_VALUE,
-                        format!(
-                            "PDV on presentation context {} which is not accepted",
-                            pdv.context_id
-                        ),
-                    ));
-                    break;
-                }
-                match self
-                    .assembler
-                    .push(pdv.context_id, pdv.message_control, &pdv.data)
-                {
-                    Ok(Some(msg)) => messages.push((msg.context_id, msg.command.to_vec())),
-                    Ok(None) => {}
-                    Err(e) => {
-                        failure = Some((
-                            abort_reason::INVALID_PDU_PARAMETER_VALUE,
-                            format!("Invalid DIMSE fragment: {e}"),
-                        ));
-                        break;
-                    }
-                }
-            }
-            if failure.is_none() && count == 0 {
-                failure = Some((
-                    abort_reason::INVALID_PDU_PARAMETER_VALUE,
-                    "P-DATA-TF without any PDV".into(),
-                ));
-            }
-        }
-        if let Some((reason, why)) = failure {
-            return Some(self.provider_abort(Event::Evt19, reason, why).await);
-        }
-        for (context_id, command) in messages {
-            if let Some(end) = self.on_message(context_id, command).await {
-                return Some(end);
-            }
-        }
-        None
     }
 
     /// One whole DIMSE message.
@@ -1256,68 +1182,57 @@ impl Task {
         self.write_message(context_id, command).await
     }
 
-    /// Evt9 for one DIMSE message of the task's own (an answer it gives itself, a request
-    /// from `Command::Echo`): DT-1 / AR-7 if the table allows, as P-DATA-TF PDUs.
-    async fn write_message(&mut self, context_id: u8, command: Vec<u8>) -> Option<End> {
-        let peer_max = self.shared.info().map_or(0, |i| i.peer_max_pdu_length);
-        let (_, queued) = self
+    /// Evt9 raised by the task for one DIMSE message of its own (an answer it gives itself,
+    /// a request from `Command::Echo`, a message from `Command::Send`): looks it up and, in
+    /// the same step of the owner, queues the message's P-DATA-TF PDUs (`encode`) if the
+    /// table names DT-1 or AR-7, then performs that action. With no cell (no association
+    /// yet, or it is ending) the message is not sent.
+    async fn p_data_request(
+        &mut self,
+        context_id: u8,
+        command: Vec<u8>,
+        encode: impl FnOnce(&[u8], &mut Vec<u8>),
+    ) -> Option<End> {
+        let (action, queued) = self
             .shared
             .link
             .event_and_queue(Event::Evt9, |action, buf| {
                 let send = matches!(action, Action::Dt1 | Action::Ar7);
                 if send {
-                    dimse::write_message(buf, context_id, &command, None, peer_max);
+                    encode(&command, buf);
                 }
                 send
             });
-        self.after_queued(queued, context_id, command).await
+        match action {
+            Some(Action::Dt1 | Action::Ar7) => {
+                self.dt_1_send_p_data(queued, context_id, command).await
+            }
+            _ => None,
+        }
     }
 
-    /// After a message was decided and queued (`queued`): writes it, unless the peer's next
-    /// PDU is already in, in which case the write waits for the answers to it so that
-    /// requests that arrived together are answered with one `send` (`run_established`).
-    async fn after_queued(
-        &mut self,
-        queued: bool,
-        context_id: u8,
-        command: Vec<u8>,
-    ) -> Option<End> {
-        if !queued {
-            return None;
-        }
-        let observed = self.observes(NotificationKind::DimseSent);
-        if !observed && self.reader.next_pdu_buffered() {
-            self.unflushed = true;
-            return None;
-        }
-        if !self.flush().await {
-            return Some(self.transport_closed(false).await);
-        }
-        if observed {
-            self.notify(Notification::DimseSent {
-                context_id,
-                command,
-            })
-            .await;
-        }
-        None
+    /// Evt9 for a DIMSE message the task encodes itself: `command` as P-DATA-TF PDUs no
+    /// larger than the peer takes.
+    async fn write_message(&mut self, context_id: u8, command: Vec<u8>) -> Option<End> {
+        let peer_max = self.shared.info().map_or(0, |i| i.peer_max_pdu_length);
+        self.p_data_request(context_id, command, |command, buf| {
+            dimse::write_message(buf, context_id, command, None, peer_max);
+        })
+        .await
     }
 
     async fn on_command(&mut self, cmd: Command) -> Option<End> {
         match cmd {
             Command::Send(message) => {
-                let (_, queued) = self
-                    .shared
-                    .link
-                    .event_and_queue(Event::Evt9, |action, buf| {
-                        let send = matches!(action, Action::Dt1 | Action::Ar7);
-                        if send {
-                            buf.extend_from_slice(&message.pdus);
-                        }
-                        send
-                    });
-                self.after_queued(queued, message.context_id, message.command)
-                    .await
+                let Outgoing {
+                    pdus,
+                    context_id,
+                    command,
+                } = message;
+                self.p_data_request(context_id, command, |_, buf| {
+                    buf.extend_from_slice(&pdus);
+                })
+                .await
             }
             Command::Echo {
                 message_id,
@@ -1379,19 +1294,11 @@ impl Task {
     }
 
     /// Evt11, the A-RELEASE request primitive: from `release()` (with its `reply`) or from
-    /// the network timeout when `network_timeout_response` is "A-RELEASE".
+    /// the network timeout when `network_timeout_response` is "A-RELEASE". With no cell
+    /// (not Sta6: no association, or it is already ending) `reply` is told it was aborted.
     async fn request_release(&mut self, reply: Option<Reply<ReleaseOutcome>>) -> Option<End> {
         match self.fsm(Event::Evt11) {
-            Some(Action::Ar1) => {
-                log::info(format_args!("Releasing Association"));
-                self.shared.set_lifecycle(Lifecycle::Releasing);
-                self.release_reply = reply;
-                self.acse_deadline = self.shared.timeouts().acse.map(|t| Instant::now() + t);
-                if !self.send_pdu(&Pdu::release_rq()).await {
-                    return Some(self.transport_closed(false).await);
-                }
-                None
-            }
+            Some(Action::Ar1) => self.ar_1_send_release_rq(reply).await,
             _ => {
                 if let Some(reply) = reply {
                     reply.send(ReleaseOutcome::Aborted);
@@ -1423,92 +1330,461 @@ impl Task {
             }
             if self.release_deferred {
                 self.release_deferred = false;
-                return self.answer_release().await;
+                return self.release_response(false).await;
             }
             return None;
         }
     }
 
-    /// Evt12: the peer asks to release.
-    async fn on_release_rq(&mut self) -> Option<End> {
-        match self.fsm(Event::Evt12) {
-            Some(Action::Ar2) => {
-                log::info(format_args!("Received Association Release Request"));
-                self.shared.set_lifecycle(Lifecycle::Releasing);
-                if !self.queued.is_empty() || self.shared.wait_for_handler() {
-                    // Responses still due may be sent in Sta8 (AR-7); answer after them.
-                    self.release_deferred = true;
-                    if self.shared.wait_for_handler() {
-                        return None;
-                    }
-                    return self.after_handler().await;
-                }
-                self.answer_release().await
-            }
-            Some(Action::Ar8) => {
-                // Release collision.
-                match self.fsm(Event::Evt14) {
-                    Some(Action::Ar9) => {
-                        let _ = self.send_pdu(&Pdu::release_rp()).await;
-                        None
-                    }
-                    _ => None,
-                }
-            }
-            other => Some(self.unexpected(other, "A-RELEASE-RQ").await),
-        }
-    }
-
-    /// Evt14 in Sta8: send A-RELEASE-RP and wait for the close (AR-4).
-    async fn answer_release(&mut self) -> Option<End> {
+    /// Evt14, the A-RELEASE response primitive, which the engine issues itself as the
+    /// local user: once no response is still due after the peer's A-RELEASE-RQ (Sta8:
+    /// AR-4), or at once in a release collision (Sta9: AR-9; Sta12, `after_ar10`: AR-4;
+    /// Sta10 has no cell, the answer waits for the peer's RP there, AR-10).
+    async fn release_response(&mut self, after_ar10: bool) -> Option<End> {
         match self.fsm(Event::Evt14) {
-            Some(Action::Ar4) => {
-                // Released before the RP goes out: once the peer holds the RP (its
-                // release() has returned), anyone asking about this end must find it
-                // released, as with the AC and "established".
-                self.shared.set_lifecycle(Lifecycle::Released);
-                log::info(format_args!("Association Released"));
-                self.ended_logged = true;
-                // The user's EVT_RELEASED handlers run before the RP goes out, so that they
-                // have run once the peer's release() returns (pynetdicom runs them just
-                // after, which a peer usually does not beat). An abort() from such a
-                // handler does not wait on this task (`waits_on_this_thread`) and is moot:
-                // the release is answered below and the association is over.
-                self.notify(Notification::Released).await;
-                let _ = self.send_pdu(&Pdu::release_rp()).await;
-                Some(End::AwaitClose)
-            }
+            Some(Action::Ar4) => Some(self.ar_4_send_release_rp(after_ar10).await),
+            Some(Action::Ar9) => self.ar_9_send_release_rp_collision().await,
             _ => None,
         }
     }
 
-    /// Evt13: the release we asked for is confirmed.
-    async fn on_release_rp(&mut self) -> Option<End> {
-        match self.fsm(Event::Evt13) {
-            Some(Action::Ar3) => {
-                self.acse_deadline = None;
-                self.shared.set_lifecycle(Lifecycle::Released);
-                log::info(format_args!("Association Released"));
-                self.ended_logged = true;
-                self.released = true;
-                self.notify(Notification::Released).await;
-                Some(End::Close)
+    // ----- the actions of PS3.8 Tables 9-6 to 9-9 ----------------------------------------
+    //
+    // One method per action the engine performs, named for it, each called with the action
+    // one lookup of its event named (the cells are in `rust/ul/table.rs`). When one runs,
+    // the machine is already in the cell's next state and has started or stopped ARTIM as
+    // the action says (`ul::StateMachine::on_event`). AE-1 is `client.rs`'s (the connect,
+    // before the task begins). AR-6 and AR-7 are DT-2 and DT-1 while releasing, the same
+    // text in PS3.8, and share their methods.
+
+    /// AE-2, "Send A-ASSOCIATE-RQ PDU" (Sta4 to Sta5), then EVT_REQUESTED. Gives `rq` back,
+    /// to check the answer against.
+    async fn ae_2_send_rq(
+        &mut self,
+        rq: pdu::Associate<'static>,
+    ) -> Result<pdu::Associate<'static>, End> {
+        log::info(format_args!("Requesting Association"));
+        if dump::enabled() {
+            dump::log_lines(&dump::associate_rq(&rq, true));
+        }
+        let rq_pdu = Pdu::AssociateRq(rq);
+        if !self.send_pdu(&rq_pdu).await {
+            self.shared.set_lifecycle(Lifecycle::Aborted);
+            return Err(End::Close);
+        }
+        self.notify(Notification::Requested).await;
+        let Pdu::AssociateRq(rq) = rq_pdu else {
+            unreachable!("constructed above")
+        };
+        Ok(rq)
+    }
+
+    /// AE-3, "Issue A-ASSOCIATE confirmation (accept) primitive" (Sta5 to Sta6): the AC
+    /// `ac` is checked against our request `rq` (PS3.8 9.3.3), the association recorded,
+    /// and the user told (EVT_ACCEPTED, EVT_ESTABLISHED). An AC that does not answer the
+    /// request, or accepts no presentation context, is aborted (Evt15), as pynetdicom's
+    /// requestor does.
+    async fn ae_3_accepted(
+        &mut self,
+        cfg: &ClientConfig,
+        rq: &pdu::Associate<'static>,
+        ac: &pdu::Associate<'static>,
+    ) -> Result<(), End> {
+        if dump::enabled() {
+            dump::log_lines(&dump::associate_ac(ac, rq, false));
+        }
+        match assoc::process_ac(&cfg.requestor, rq, ac) {
+            Ok(est) => {
+                let any_accepted = est.contexts.iter().any(|c| c.result == 0);
+                self.shared.set_info(AssocInfo {
+                    contexts: est.contexts,
+                    peer_max_pdu_length: est.peer_max_pdu_length,
+                    local_max_pdu_length: cfg.requestor.maximum_pdu_length,
+                    local_ae_title: cfg.requestor.calling_ae_title.clone(),
+                    peer_ae_title: cfg.requestor.called_ae_title.clone(),
+                    request: Arc::new(RequestSummary::of(rq)),
+                    peer_implementation_class_uid: est.peer_implementation_class_uid,
+                    peer_implementation_version_name: est.peer_implementation_version_name,
+                    user_identity: None,
+                    user_identity_response: est.user_identity_response,
+                    max_outstanding: est.max_outstanding,
+                    proposed_async_ops_window: cfg.requestor.async_ops_window,
+                    async_ops_window: est.async_ops_window,
+                    accepted_sop_class_extended: est.sop_class_extended,
+                });
+                if !any_accepted {
+                    // Nothing can be sent on it: abort, as pynetdicom's requestor does.
+                    self.notify(Notification::Accepted).await;
+                    log::error(format_args!("No accepted presentation contexts"));
+                    return Err(self.local_abort().await);
+                }
+                log::info(format_args!("Association Accepted"));
+                self.shared.set_lifecycle(Lifecycle::Established);
+                self.notify(Notification::Accepted).await;
+                self.notify(Notification::Established).await;
+                Ok(())
             }
-            Some(Action::Ar10) => {
-                // Collision, acceptor side: now answer the peer's request.
-                match self.fsm(Event::Evt14) {
-                    Some(Action::Ar4) => {
-                        let _ = self.send_pdu(&Pdu::release_rp()).await;
-                        self.shared.set_lifecycle(Lifecycle::Released);
-                        self.released = true;
-                        self.notify(Notification::Released).await;
-                        Some(End::AwaitClose)
+            Err(e) => {
+                log::error(format_args!("Invalid A-ASSOCIATE-AC: {e}: aborting"));
+                Err(self.local_abort().await)
+            }
+        }
+    }
+
+    /// AE-4, "Issue A-ASSOCIATE confirmation (reject) primitive and close transport
+    /// connection" (Sta5 to Sta1): the rejection (`result`, `source`, `reason`) is recorded,
+    /// logged and told to the user (EVT_REJECTED); the connection closes.
+    async fn ae_4_rejected(&mut self, result: u8, source: u8, reason: u8) -> End {
+        self.shared.set_rejection((result, source, reason));
+        self.shared.set_lifecycle(Lifecycle::Rejected);
+        log::error(format_args!("Association Rejected"));
+        log::error(format_args!(
+            "{}",
+            assoc::Rejection {
+                result,
+                source,
+                reason
+            }
+            .describe()
+        ));
+        self.notify(Notification::Rejected {
+            result,
+            source,
+            reason,
+        })
+        .await;
+        End::Close
+    }
+
+    /// AE-5, "Issue Transport connection response primitive; start ARTIM timer" (Sta1 to
+    /// Sta2): the connection is open (EVT_CONN_OPEN); the A-ASSOCIATE-RQ is awaited under
+    /// ARTIM.
+    async fn ae_5_connection_open(&mut self) {
+        self.notify(Notification::ConnOpen).await;
+    }
+
+    /// AE-6, "Stop ARTIM timer and if A-ASSOCIATE-RQ acceptable by service-provider: issue
+    /// A-ASSOCIATE indication primitive (next state Sta3); otherwise issue A-ASSOCIATE-RJ
+    /// PDU and start ARTIM timer (next state Sta13)". Every RQ that decodes is taken as
+    /// acceptable here and indicated (EVT_REQUESTED); what the provider cannot accept (no
+    /// presentation context, PS3.8 9.3.2; the server's association limit) is then rejected
+    /// by the answer to the indication (Evt8, AE-8: the same RJ, and ARTIM started).
+    async fn ae_6_rq_received(&mut self, rq: &pdu::Associate<'static>) {
+        if dump::enabled() {
+            dump::log_lines(&dump::associate_rq(rq, false));
+        }
+        if !rq
+            .items
+            .iter()
+            .any(|i| matches!(i, pdu::Item::PresentationContextRq(_)))
+        {
+            log::error(format_args!(
+                "[{}] The A-ASSOCIATE-RQ proposes no presentation context (PS3.8 9.3.2 \
+                 requires one or more): rejecting (1, 2, 1)",
+                self.id()
+            ));
+        }
+        self.notify(Notification::Requested).await;
+    }
+
+    /// AE-7, "Send A-ASSOCIATE-AC PDU" (Sta3 to Sta6). The AC was queued (`queued`) in the
+    /// step of the owner that looked Evt7 up (`accept_response`), so nothing another thread
+    /// sends can precede it; this writes it. If the connection went before the AC did, the
+    /// user, told it was established, is told it ended.
+    async fn ae_7_send_ac(&mut self, queued: bool) -> Result<(), End> {
+        if !queued || !self.flush().await {
+            self.become_aborted(false, SOURCE_PROVIDER, 0).await;
+            return Err(End::Close);
+        }
+        Ok(())
+    }
+
+    /// AE-8, "Send A-ASSOCIATE-RJ PDU and start ARTIM timer" (Sta3 to Sta13): the rejection
+    /// `rj` is recorded and EVT_REJECTED's handlers run before the RJ goes out, as
+    /// EVT_ACCEPTED's do before the AC; then the peer's close is awaited under ARTIM.
+    async fn ae_8_send_rj(&mut self, rj: assoc::Rejection) -> End {
+        self.shared.set_rejection((rj.result, rj.source, rj.reason));
+        self.shared.set_lifecycle(Lifecycle::Rejected);
+        self.notify(Notification::Rejected {
+            result: rj.result,
+            source: rj.source,
+            reason: rj.reason,
+        })
+        .await;
+        let _ = self
+            .send_pdu(&Pdu::reject(rj.result, rj.source, rj.reason))
+            .await;
+        End::AwaitClose
+    }
+
+    /// DT-1, "Send P-DATA-TF PDU" (Sta6), and AR-7, "Issue P-DATA-TF PDU" (Sta8), the same
+    /// action while the peer's release waits for our responses. The PDUs of the message
+    /// (`command` on `context_id`) were queued (`queued`) in the step of the owner that
+    /// looked Evt9 up (`p_data_request`); this writes them, unless the peer's next PDU is
+    /// already in, in which case the write waits for the answers to it so that requests
+    /// that arrived together are answered with one `send` (`run_established`). Then
+    /// EVT_DIMSE_SENT. (A handler's response and `send_c_echo()` perform DT-1 on their own
+    /// threads: `Link::p_data`.)
+    async fn dt_1_send_p_data(
+        &mut self,
+        queued: bool,
+        context_id: u8,
+        command: Vec<u8>,
+    ) -> Option<End> {
+        if !queued {
+            return None;
+        }
+        let observed = self.observes(NotificationKind::DimseSent);
+        if !observed && self.reader.next_pdu_buffered() {
+            self.unflushed = true;
+            return None;
+        }
+        if !self.flush().await {
+            return Some(self.transport_closed(false).await);
+        }
+        if observed {
+            self.notify(Notification::DimseSent {
+                context_id,
+                command,
+            })
+            .await;
+        }
+        None
+    }
+
+    /// DT-2, "Send P-DATA indication primitive" (Sta6), and AR-6, "Issue P-DATA indication"
+    /// (Sta7), the same action while our release request waits for its answer: every PDV
+    /// of the P-DATA-TF PDU (`len` bytes, in the reader), every message it completes
+    /// (`on_message`). A PDV that is malformed, or on a context not accepted, makes the PDU
+    /// an invalid one (Evt19).
+    async fn dt_2_p_data_received(&mut self, len: usize) -> Option<End> {
+        let mut messages: Vec<(u8, Vec<u8>)> = Vec::new();
+        let mut failure: Option<(u8, String)> = None;
+        {
+            let pdu_bytes = self.reader.pdu(len);
+            let body = &pdu_bytes[pdu::HEADER_LEN..];
+            let info = self.shared.info();
+            let mut count = 0usize;
+            for pdv in pdu::pdvs(body) {
+                let pdv = match pdv {
+                    Ok(p) => p,
+                    Err(e) => {
+                        failure = Some((e.abort_reason(), format!("Invalid P-DATA-TF: {e}")));
+                        break;
                     }
-                    _ => None,
+                };
+                count += 1;
+                let accepted = info.is_some_and(|i| {
+                    i.contexts
+                        .iter()
+                        .any(|c| c.context_id == pdv.context_id && c.result == 0)
+                });
+                if !accepted {
+                    failure = Some((
+                        abort_reason::INVALID_PDU_PARAMETER_VALUE,
+                        format!(
+                            "PDV on presentation context {} which is not accepted",
+                            pdv.context_id
+                        ),
+                    ));
+                    break;
+                }
+                match self
+                    .assembler
+                    .push(pdv.context_id, pdv.message_control, &pdv.data)
+                {
+                    Ok(Some(msg)) => messages.push((msg.context_id, msg.command.to_vec())),
+                    Ok(None) => {}
+                    Err(e) => {
+                        failure = Some((
+                            abort_reason::INVALID_PDU_PARAMETER_VALUE,
+                            format!("Invalid DIMSE fragment: {e}"),
+                        ));
+                        break;
+                    }
                 }
             }
-            other => Some(self.unexpected(other, "A-RELEASE-RP").await),
+            if failure.is_none() && count == 0 {
+                failure = Some((
+                    abort_reason::INVALID_PDU_PARAMETER_VALUE,
+                    "P-DATA-TF without any PDV".into(),
+                ));
+            }
         }
+        if let Some((reason, why)) = failure {
+            return Some(self.pdu_error(Event::Evt19, reason, why).await);
+        }
+        for (context_id, command) in messages {
+            if let Some(end) = self.on_message(context_id, command).await {
+                return Some(end);
+            }
+        }
+        None
+    }
+
+    /// AR-1, "Send A-RELEASE-RQ PDU" (Sta6 to Sta7): the association is releasing, the
+    /// answer is awaited under the ACSE timeout, and `reply` (`release()`'s) is told how it
+    /// ended once the connection is closed.
+    async fn ar_1_send_release_rq(&mut self, reply: Option<Reply<ReleaseOutcome>>) -> Option<End> {
+        log::info(format_args!("Releasing Association"));
+        self.shared.set_lifecycle(Lifecycle::Releasing);
+        self.release_reply = reply;
+        self.acse_deadline = self.shared.timeouts().acse.map(|t| Instant::now() + t);
+        if !self.send_pdu(&Pdu::release_rq()).await {
+            return Some(self.transport_closed(false).await);
+        }
+        None
+    }
+
+    /// AR-2, "Issue A-RELEASE indication primitive" (Sta6 to Sta8). The engine is the
+    /// local user that answers it (Evt14, [`Self::release_response`]): at once, or once
+    /// the responses still due (a running handler's, the requests waiting for it) have
+    /// gone out, which Sta8 allows (AR-7).
+    async fn ar_2_release_indication(&mut self) -> Option<End> {
+        log::info(format_args!("Received Association Release Request"));
+        self.shared.set_lifecycle(Lifecycle::Releasing);
+        if !self.queued.is_empty() || self.shared.wait_for_handler() {
+            self.release_deferred = true;
+            if self.shared.wait_for_handler() {
+                return None;
+            }
+            return self.after_handler().await;
+        }
+        self.release_response(false).await
+    }
+
+    /// AR-3, "Issue A-RELEASE confirmation primitive, and close transport connection"
+    /// (Sta7 or Sta11 to Sta1): our release is confirmed (EVT_RELEASED; `release()` is told
+    /// once the connection is closed), and the connection closes.
+    async fn ar_3_release_confirmed(&mut self) -> End {
+        self.acse_deadline = None;
+        self.shared.set_lifecycle(Lifecycle::Released);
+        log::info(format_args!("Association Released"));
+        self.ended_logged = true;
+        self.released = true;
+        self.notify(Notification::Released).await;
+        End::Close
+    }
+
+    /// AR-4, "Issue A-RELEASE-RP PDU and start ARTIM timer" (Sta8 or Sta12 to Sta13), then
+    /// the peer's close is awaited under ARTIM.
+    ///
+    /// After the peer's A-RELEASE-RQ (Sta8) the association is released before the RP goes
+    /// out: once the peer holds the RP (its release() has returned), anyone asking about
+    /// this end must find it released, as with the AC and "established", and the user's
+    /// EVT_RELEASED handlers have run (pynetdicom runs them just after, which a peer usually
+    /// does not beat). An abort() from such a handler does not wait on this task
+    /// (`waits_on_this_thread`) and is moot: the release is answered here and the
+    /// association is over.
+    ///
+    /// In a collision (Sta12, `after_ar10`), the confirmation of our own release (AR-10) is
+    /// recorded and told (EVT_RELEASED, and `release()` once closed) after the RP goes out.
+    async fn ar_4_send_release_rp(&mut self, after_ar10: bool) -> End {
+        if after_ar10 {
+            let _ = self.send_pdu(&Pdu::release_rp()).await;
+            self.shared.set_lifecycle(Lifecycle::Released);
+            self.released = true;
+            self.notify(Notification::Released).await;
+        } else {
+            self.shared.set_lifecycle(Lifecycle::Released);
+            log::info(format_args!("Association Released"));
+            self.ended_logged = true;
+            self.notify(Notification::Released).await;
+            let _ = self.send_pdu(&Pdu::release_rp()).await;
+        }
+        End::AwaitClose
+    }
+
+    /// AR-5, "Stop ARTIM timer" (Sta13 to Sta1): the peer closed the transport after the
+    /// end of the association; ours closes too.
+    fn ar_5_stop_artim(&self) -> End {
+        End::Close
+    }
+
+    /// AR-8, "Issue A-RELEASE indication (release collision): if association-requestor,
+    /// next state is Sta9, if not next state is Sta10". The engine answers at once (Evt14):
+    /// the requestor sends its RP (AR-9); the acceptor's answer has no cell in Sta10 and
+    /// waits for the peer's RP (AR-10).
+    async fn ar_8_release_collision(&mut self) -> Option<End> {
+        self.release_response(false).await
+    }
+
+    /// AR-9, "Send A-RELEASE-RP PDU" (Sta9 to Sta11): the requestor's answer in a release
+    /// collision; the peer's RP comes next (AR-3).
+    async fn ar_9_send_release_rp_collision(&mut self) -> Option<End> {
+        let _ = self.send_pdu(&Pdu::release_rp()).await;
+        None
+    }
+
+    /// AR-10, "Issue A-RELEASE confirmation primitive" (Sta10 to Sta12): the acceptor's own
+    /// release is confirmed, and it answers the peer's request at once (Evt14: AR-4, which
+    /// reports the confirmation once the RP is out).
+    async fn ar_10_release_confirmed_collision(&mut self) -> Option<End> {
+        self.release_response(true).await
+    }
+
+    /// AA-1, "Send A-ABORT PDU (service-user source) and start (or restart if already
+    /// started) ARTIM timer" (to Sta13): the A-ABORT (0, 0), our side of the connection
+    /// shut down for writing, the user told (EVT_ABORTED); then the peer's close is awaited
+    /// under ARTIM. Performed for the A-ABORT request (Evt15) and, before any association
+    /// (Sta2), for a PDU out of place, as PS3.8 says (the reason is then not significant
+    /// and sent as 0).
+    async fn aa_1_send_abort(&mut self) -> End {
+        log::info(format_args!("Aborting Association"));
+        self.send_abort(SOURCE_USER, 0).await;
+        self.become_aborted(false, SOURCE_USER, 0).await;
+        End::AwaitClose
+    }
+
+    /// AA-2, "Stop ARTIM timer if running. Close transport connection" (to Sta1).
+    fn aa_2_close(&self) -> End {
+        End::Close
+    }
+
+    /// AA-3, "If (service-user initiated abort): issue A-ABORT indication and close
+    /// transport connection; otherwise (service-provider initiated abort): issue A-P-ABORT
+    /// indication and close transport connection" (to Sta1): the peer's A-ABORT, with its
+    /// `source` and `reason`, to the user (EVT_ABORTED, logged as an A-ABORT or an
+    /// A-P-ABORT by `source`); the connection closes.
+    async fn aa_3_abort_indication(&mut self, source: u8, reason: u8) -> End {
+        self.become_aborted(true, source, reason).await;
+        End::Close
+    }
+
+    /// AA-4, "Issue A-P-ABORT indication primitive" (to Sta1): the transport is gone; the
+    /// user is told (EVT_ABORTED), if an association was requested or accepted.
+    async fn aa_4_provider_abort_indication(&mut self) -> End {
+        self.become_aborted(false, SOURCE_PROVIDER, 0).await;
+        End::Close
+    }
+
+    /// AA-5, "Stop ARTIM timer" (Sta2 to Sta1): the peer closed before any A-ASSOCIATE-RQ;
+    /// nothing to report but the close.
+    fn aa_5_stop_artim(&self) -> End {
+        End::Close
+    }
+
+    /// AA-6, "Ignore PDU" (Sta13): the wait for the close goes on.
+    fn aa_6_ignore(&self) -> End {
+        End::AwaitClose
+    }
+
+    /// AA-7, "Send A-ABORT PDU" (Sta13), with the service-provider source and `reason`;
+    /// the wait for the close goes on.
+    async fn aa_7_send_abort(&mut self, reason: u8) -> End {
+        let _ = self.send_pdu(&Pdu::abort(SOURCE_PROVIDER, reason)).await;
+        End::AwaitClose
+    }
+
+    /// AA-8, "Send A-ABORT PDU (service-provider source), issue an A-P-ABORT indication, and
+    /// start ARTIM timer" (to Sta13): the A-ABORT (2, `reason`), our side of the connection
+    /// shut down for writing, the user told (EVT_ABORTED); then the peer's close is awaited
+    /// under ARTIM.
+    async fn aa_8_send_provider_abort(&mut self, reason: u8) -> End {
+        log::info(format_args!("Aborting Association"));
+        self.send_abort(SOURCE_PROVIDER, reason).await;
+        self.become_aborted(false, SOURCE_PROVIDER, reason).await;
+        End::AwaitClose
     }
 
     /// Closes the connection and tells whoever still waits.
