@@ -931,10 +931,18 @@ impl Task {
             other => return Some(self.bad_frame(&other).await),
         };
         match PduType::from_u8(pdu_type) {
-            Some(PduType::PData) => match self.fsm(Event::Evt10) {
-                Some(Action::Dt2 | Action::Ar6) => self.dt_2_p_data_received(len).await,
-                other => Some(self.unexpected(other, "P-DATA-TF").await),
-            },
+            Some(PduType::PData) => {
+                // A P-DATA-TF whose PDVs do not parse, or name a context that was not
+                // accepted, is an invalid PDU (Evt19), not a P-DATA-TF (Evt10): checked
+                // first, so that the PDU raises one event.
+                if let Err((reason, why)) = self.check_p_data(len) {
+                    return Some(self.pdu_error(Event::Evt19, reason, why).await);
+                }
+                match self.fsm(Event::Evt10) {
+                    Some(Action::Dt2 | Action::Ar6) => self.dt_2_p_data_received(len).await,
+                    other => Some(self.unexpected(other, "P-DATA-TF").await),
+                }
+            }
             Some(PduType::ReleaseRq) => match self.fsm(Event::Evt12) {
                 Some(Action::Ar2) => self.ar_2_release_indication().await,
                 Some(Action::Ar8) => self.ar_8_release_collision().await,
@@ -1559,36 +1567,12 @@ impl Task {
     /// an invalid one (Evt19).
     async fn dt_2_p_data_received(&mut self, len: usize) -> Option<End> {
         let mut messages: Vec<(u8, Vec<u8>)> = Vec::new();
-        let mut failure: Option<(u8, String)> = None;
+        let mut failure: Option<String> = None;
         {
             let pdu_bytes = self.reader.pdu(len);
             let body = &pdu_bytes[pdu::HEADER_LEN..];
-            let info = self.shared.info();
-            let mut count = 0usize;
-            for pdv in pdu::pdvs(body) {
-                let pdv = match pdv {
-                    Ok(p) => p,
-                    Err(e) => {
-                        failure = Some((e.abort_reason(), format!("Invalid P-DATA-TF: {e}")));
-                        break;
-                    }
-                };
-                count += 1;
-                let accepted = info.is_some_and(|i| {
-                    i.contexts
-                        .iter()
-                        .any(|c| c.context_id == pdv.context_id && c.result == 0)
-                });
-                if !accepted {
-                    failure = Some((
-                        abort_reason::INVALID_PDU_PARAMETER_VALUE,
-                        format!(
-                            "PDV on presentation context {} which is not accepted",
-                            pdv.context_id
-                        ),
-                    ));
-                    break;
-                }
+            // `check_p_data` has parsed these PDVs already.
+            for pdv in pdu::pdvs(body).flatten() {
                 match self
                     .assembler
                     .push(pdv.context_id, pdv.message_control, &pdv.data)
@@ -1596,23 +1580,19 @@ impl Task {
                     Ok(Some(msg)) => messages.push((msg.context_id, msg.command.to_vec())),
                     Ok(None) => {}
                     Err(e) => {
-                        failure = Some((
-                            abort_reason::INVALID_PDU_PARAMETER_VALUE,
-                            format!("Invalid DIMSE fragment: {e}"),
-                        ));
+                        failure = Some(format!("Invalid DIMSE fragment: {e}"));
                         break;
                     }
                 }
             }
-            if failure.is_none() && count == 0 {
-                failure = Some((
-                    abort_reason::INVALID_PDU_PARAMETER_VALUE,
-                    "P-DATA-TF without any PDV".into(),
-                ));
-            }
         }
-        if let Some((reason, why)) = failure {
-            return Some(self.pdu_error(Event::Evt19, reason, why).await);
+        if let Some(why) = failure {
+            // The DIMSE layer finds the message invalid after the P-DATA indication: the
+            // one case where a PDU raises a second event (docs/architecture.md).
+            return Some(
+                self.pdu_error(Event::Evt19, abort_reason::INVALID_PDU_PARAMETER_VALUE, why)
+                    .await,
+            );
         }
         for (context_id, command) in messages {
             if let Some(end) = self.on_message(context_id, command).await {
@@ -1620,6 +1600,41 @@ impl Task {
             }
         }
         None
+    }
+
+    /// Whether the P-DATA-TF of `len` bytes in the reader is a valid PDU: its PDVs parse,
+    /// there is at least one, and each is on an accepted presentation context. The A-ABORT
+    /// reason and the log line otherwise.
+    fn check_p_data(&self, len: usize) -> Result<(), (u8, String)> {
+        let pdu_bytes = self.reader.pdu(len);
+        let body = &pdu_bytes[pdu::HEADER_LEN..];
+        let info = self.shared.info();
+        let mut count = 0usize;
+        for pdv in pdu::pdvs(body) {
+            let pdv = pdv.map_err(|e| (e.abort_reason(), format!("Invalid P-DATA-TF: {e}")))?;
+            count += 1;
+            let accepted = info.is_some_and(|i| {
+                i.contexts
+                    .iter()
+                    .any(|c| c.context_id == pdv.context_id && c.result == 0)
+            });
+            if !accepted {
+                return Err((
+                    abort_reason::INVALID_PDU_PARAMETER_VALUE,
+                    format!(
+                        "PDV on presentation context {} which is not accepted",
+                        pdv.context_id
+                    ),
+                ));
+            }
+        }
+        if count == 0 {
+            return Err((
+                abort_reason::INVALID_PDU_PARAMETER_VALUE,
+                "P-DATA-TF without any PDV".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// AR-1, "Send A-RELEASE-RQ PDU" (Sta6 to Sta7): the association is releasing, the

@@ -25,7 +25,7 @@
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use crate::ul::{Action, Event, EventContext, Role as UlRole, State, StateMachine};
+use crate::ul::{Action, Event, EventContext, Role as UlRole, State, StateMachine, UlError};
 
 use super::log;
 use super::sys::{self, RawFd};
@@ -81,15 +81,22 @@ impl Link {
     /// Looks `event` up once and moves to the next state; returns the action the table
     /// names for the caller to perform (`None` for a blank cell, which changes nothing).
     pub fn event(&self, event: Event) -> Option<Action> {
-        let mut inner = self.lock();
-        Self::lookup(&mut inner, self.id, event)
+        let looked_up = Self::lookup(&mut self.lock(), event);
+        self.noted(looked_up)
     }
 
-    fn lookup(inner: &mut Inner, id: u64, event: Event) -> Option<Action> {
-        match inner.fsm.on_event(event, EventContext::new(Instant::now())) {
+    fn lookup(inner: &mut Inner, event: Event) -> Result<Action, UlError> {
+        inner.fsm.on_event(event, EventContext::new(Instant::now()))
+    }
+
+    /// The action of a lookup, with a blank cell logged: after the lock is released, since
+    /// a log record may have to wait for Python's GIL, and a thread holding the GIL may be
+    /// waiting for this lock (`p_data` from the asyncio event loop).
+    fn noted(&self, looked_up: Result<Action, UlError>) -> Option<Action> {
+        match looked_up {
             Ok(action) => Some(action),
             Err(e) => {
-                log::debug(format_args!("[{id}] {e}"));
+                log::debug(format_args!("[{}] {e}", self.id));
                 None
             }
         }
@@ -106,14 +113,13 @@ impl Link {
         encode: impl FnOnce(Action, &mut Vec<u8>) -> bool,
     ) -> (Option<Action>, bool) {
         let mut inner = self.lock();
-        let Some(action) = Self::lookup(&mut inner, self.id, event) else {
-            return (None, false);
+        let looked_up = Self::lookup(&mut inner, event);
+        let queued = match looked_up {
+            Ok(action) if !inner.closed => encode(action, &mut inner.pending),
+            _ => false,
         };
-        if inner.closed {
-            return (Some(action), false);
-        }
-        let queued = encode(action, &mut inner.pending);
-        (Some(action), queued)
+        drop(inner);
+        (self.noted(looked_up), queued)
     }
 
     /// Queues the bytes of an action the caller has just been given by [`Link::event`]
@@ -133,9 +139,13 @@ impl Link {
         if inner.closed {
             return Sent::Refused;
         }
-        match Self::lookup(&mut inner, self.id, Event::Evt9) {
-            Some(Action::Dt1 | Action::Ar7) => {}
-            _ => return Sent::Refused,
+        match Self::lookup(&mut inner, Event::Evt9) {
+            Ok(Action::Dt1 | Action::Ar7) => {}
+            other => {
+                drop(inner);
+                self.noted(other);
+                return Sent::Refused;
+            }
         }
         if !inner.pending.is_empty() || inner.fd.is_none() {
             inner.pending.extend_from_slice(bytes);
