@@ -98,9 +98,13 @@ pub enum Notification {
     },
     /// One whole PDU arrived, header included, before it is decoded (pynetdicom's
     /// EVT_DATA_RECV `event.data`). Copied only while this kind is observed.
-    DataRecv { data: Vec<u8> },
+    DataRecv {
+        data: Vec<u8>,
+    },
     /// One whole PDU, header included, was handed to the transport (EVT_DATA_SENT).
-    DataSent { data: Vec<u8> },
+    DataSent {
+        data: Vec<u8>,
+    },
 }
 
 impl Notification {
