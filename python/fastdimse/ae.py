@@ -1185,8 +1185,9 @@ class AssociationServer:
 
     def get_events(self) -> List[Any]:
         """The events that have handlers bound (intervention events always do: their
-        default until the user binds one), sorted by name."""
-        return sorted(self._handlers, key=lambda event: event.name)
+        default until the user binds one), sorted by name, as pynetdicom's."""
+        events = set(self._handlers) | set(evt._INTERVENTION_EVENTS)
+        return sorted(events, key=lambda event: event.name)
 
     def get_handlers(self, event: Any) -> Any:
         """The handlers bound to `event`: a list of (handler, args) for a notification
