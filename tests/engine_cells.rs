@@ -52,7 +52,15 @@ impl Hooks for Recorder {
     fn observed(&self) -> u32 {
         NotificationKind::ALL
             .iter()
-            .filter(|k| !matches!(k, NotificationKind::DimseRecv | NotificationKind::DimseSent))
+            .filter(|k| {
+                !matches!(
+                    k,
+                    NotificationKind::DimseRecv
+                        | NotificationKind::DimseSent
+                        | NotificationKind::DataRecv
+                        | NotificationKind::DataSent
+                )
+            })
             .fold(0, |m, k| m | k.bit())
     }
 

@@ -38,6 +38,8 @@ _NOTIFICATION_BITS = {
     "ABORTED": 7,
     "DIMSE_RECV": 8,
     "DIMSE_SENT": 9,
+    "DATA_RECV": 10,
+    "DATA_SENT": 11,
 }
 _EVENTS = {name: getattr(evt, f"EVT_{name}") for name in _NOTIFICATION_BITS}
 
@@ -49,6 +51,17 @@ def observed_mask(handlers: Dict[Any, Any]) -> int:
         if handlers.get(_EVENTS[name]):
             mask |= 1 << bit
     return mask
+
+
+def peer_socket_address(core: Any) -> Tuple[Any, ...]:
+    """The peer's address as Python's sockets give it (pynetdicom's ``event.address`` for
+    EVT_CONN_OPEN and EVT_CONN_CLOSE, in both roles): ``(host, port)`` over IPv4,
+    ``(host, port, flowinfo, scope_id)`` over IPv6."""
+    host, port = core.peer_address
+    flow_scope = core.peer_flow_scope
+    if flow_scope is None:
+        return (host, port)
+    return (host, port, flow_scope[0], flow_scope[1])
 
 
 def _is_bound(handlers: Dict[Any, Any], event: Any) -> bool:
@@ -122,6 +135,10 @@ class Dispatcher:
                 attrs["message"] = command_elements_to_primitive(elements)
             except ValueError:
                 attrs["message"] = decode_command(command)
+        elif name in ("DATA_RECV", "DATA_SENT"):
+            attrs["data"] = info["data"]
+        elif name in ("CONN_OPEN", "CONN_CLOSE"):
+            attrs["address"] = peer_socket_address(core)
         elif name == "ABORTED":
             attrs.update(info)
         elif name == "REJECTED":

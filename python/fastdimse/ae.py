@@ -7,6 +7,7 @@ with the value named. Everything that touches the network is done by the Rust co
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import warnings
 import weakref
@@ -1071,8 +1072,6 @@ class AddressInformation:
     @property
     def address_family(self) -> int:
         """``socket.AF_INET6`` or ``socket.AF_INET``."""
-        import socket
-
         return socket.AF_INET6 if self.is_ipv6 else socket.AF_INET
 
     @property
@@ -1087,7 +1086,16 @@ class AddressInformation:
 
 
 class AssociationServer:
-    """A running server (pynetdicom's ``ThreadedAssociationServer`` API)."""
+    """A running server (pynetdicom's ``ThreadedAssociationServer`` API).
+
+    Attributes
+    ----------
+    socket : socket.socket
+        The listening socket, as pynetdicom's ``server.socket``: its address and options
+        are the listener's. It holds a duplicate of the listener's descriptor (the listener
+        itself is the Rust core's), so closing it does not stop the server;
+        :meth:`shutdown` closes it.
+    """
 
     def __init__(
         self,
@@ -1112,6 +1120,10 @@ class AssociationServer:
             address[0], address[1], ae._server_config(ae_title, contexts, tls), self._dispatcher
         )
         self._flowinfo, self._scope_id = (address[2], address[3]) if len(address) == 4 else (0, 0)
+        fd = self._core.take_listener_fd()
+        self.socket: socket.socket = (
+            socket.socket(fileno=fd) if fd is not None else _closed_socket(address[0])
+        )
         LOGGER.debug(f"Server listening on {self.server_address}")
 
     @property
@@ -1171,6 +1183,12 @@ class AssociationServer:
         """The AE's settings changed: new associations start from the new ones."""
         self._core.reconfigure(self.ae._server_config(self.ae_title, self.contexts, self._tls))
 
+    def get_events(self) -> List[Any]:
+        """The events that have handlers bound (intervention events always do: their
+        default until the user binds one), sorted by name, as pynetdicom's."""
+        events = set(self._handlers) | set(evt._INTERVENTION_EVENTS)
+        return sorted(events, key=lambda event: event.name)
+
     def get_handlers(self, event: Any) -> Any:
         """The handlers bound to `event`: a list of (handler, args) for a notification
         event, one (handler, args) for an intervention event (its default when unbound)."""
@@ -1189,8 +1207,9 @@ class AssociationServer:
             pass
 
     def shutdown(self) -> None:
-        """Stop listening and abort the open associations."""
+        """Stop listening, abort the open associations and close :attr:`socket`."""
         self._core.shutdown()
+        self.socket.close()
         self._stopped.set()
 
     def server_close(self) -> None:
@@ -1202,6 +1221,14 @@ class AssociationServer:
 
     def __exit__(self, *exc: object) -> None:
         self.shutdown()
+
+
+def _closed_socket(host: str) -> socket.socket:
+    """A closed socket of `host`'s family, for a server whose listener is gone."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.close()
+    return sock
 
 
 AE = ApplicationEntity

@@ -37,7 +37,7 @@ use super::command::{Command, Outgoing, ReleaseOutcome, Reply};
 use super::config::{ClientConfig, ServerConfig};
 use super::dump;
 use super::error::NetError;
-use super::framing::{Frame, Limits, PduReader};
+use super::framing::{whole_pdus, Frame, Limits, PduReader};
 use super::hooks::{EchoIndication, Hooks, Notification, NotificationKind};
 use super::info::{AssocInfo, Lifecycle, RequestSummary, Role};
 use super::log;
@@ -193,6 +193,37 @@ impl Task {
     /// At most the stall limit for the peer to take it. False if the transport failed.
     async fn flush(&mut self) -> bool {
         self.unflushed = false;
+        // EVT_DATA_SENT: what is queued now is what this flush writes (while the event is
+        // observed, other threads hand their messages to the task, `AssocShared::write_message`).
+        let sent = self
+            .observes(NotificationKind::DataSent)
+            .then(|| self.shared.link.queued_copy());
+        let written = self.flush_queued().await;
+        if let (true, Some(bytes)) = (written, sent) {
+            self.data_sent(&bytes).await;
+        }
+        written
+    }
+
+    /// EVT_DATA_SENT for each whole PDU of `written`, bytes the task has just written.
+    async fn data_sent(&self, written: &[u8]) {
+        for pdu in whole_pdus(written) {
+            self.notify(Notification::DataSent { data: pdu.to_vec() })
+                .await;
+        }
+    }
+
+    /// EVT_DATA_RECV for the PDU of `len` bytes the reader has just framed, before it is
+    /// decoded (pynetdicom's order). Nothing is copied unless the event is observed.
+    async fn data_received(&self, len: usize) {
+        if self.observes(NotificationKind::DataRecv) {
+            let data = self.reader.pdu(len).to_vec();
+            self.notify(Notification::DataRecv { data }).await;
+        }
+    }
+
+    /// [`Self::flush`]'s writing.
+    async fn flush_queued(&mut self) -> bool {
         if !self.writer.is_tcp() {
             return self.write_stream().await;
         }
@@ -554,7 +585,8 @@ impl Task {
                 .cover(Some(answer_abort_at.map_or(deadline, |a| a.min(deadline))));
             let end = tokio::select! {
                 frame = self.reader.next() => match frame {
-                    Ok(Frame::Pdu { pdu_type, .. }) => {
+                    Ok(Frame::Pdu { pdu_type, len }) => {
+                        self.data_received(len).await;
                         let event = Event::for_pdu_type(pdu_type);
                         match self.fsm(event) {
                             // Evt6: an A-ASSOCIATE-RQ.
@@ -649,6 +681,7 @@ impl Task {
             }
             Ok(other) => return Err(self.bad_frame(&other).await),
         };
+        self.data_received(len).await;
         if pdu_type != PduType::AssociateRq as u8 {
             let event = Event::for_pdu_type(pdu_type);
             let action = self.fsm(event);
@@ -845,6 +878,7 @@ impl Task {
             }
             Ok(other) => return Err(self.bad_frame(&other).await),
         };
+        self.data_received(len).await;
         let decoded = pdu::decode(self.reader.pdu(len)).map(Pdu::into_owned);
         match decoded {
             Ok(Pdu::AssociateAc(ac)) => match self.fsm(Event::Evt3) {
@@ -930,6 +964,7 @@ impl Task {
             Frame::Closed { mid_pdu } => return Some(self.transport_closed(mid_pdu).await),
             other => return Some(self.bad_frame(&other).await),
         };
+        self.data_received(len).await;
         match PduType::from_u8(pdu_type) {
             Some(PduType::PData) => {
                 // A P-DATA-TF whose PDVs do not parse, or name a context that was not

@@ -23,10 +23,12 @@ pub enum NotificationKind {
     Aborted,
     DimseRecv,
     DimseSent,
+    DataRecv,
+    DataSent,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 10] = [
+    pub const ALL: [NotificationKind; 12] = [
         Self::ConnOpen,
         Self::ConnClose,
         Self::Requested,
@@ -37,6 +39,8 @@ impl NotificationKind {
         Self::Aborted,
         Self::DimseRecv,
         Self::DimseSent,
+        Self::DataRecv,
+        Self::DataSent,
     ];
 
     /// pynetdicom's event name without the `EVT_` prefix.
@@ -52,6 +56,8 @@ impl NotificationKind {
             Self::Aborted => "ABORTED",
             Self::DimseRecv => "DIMSE_RECV",
             Self::DimseSent => "DIMSE_SENT",
+            Self::DataRecv => "DATA_RECV",
+            Self::DataSent => "DATA_SENT",
         }
     }
 
@@ -90,6 +96,15 @@ pub enum Notification {
         context_id: u8,
         command: Vec<u8>,
     },
+    /// One whole PDU arrived, header included, before it is decoded (pynetdicom's
+    /// EVT_DATA_RECV `event.data`). Copied only while this kind is observed.
+    DataRecv {
+        data: Vec<u8>,
+    },
+    /// One whole PDU, header included, was handed to the transport (EVT_DATA_SENT).
+    DataSent {
+        data: Vec<u8>,
+    },
 }
 
 impl Notification {
@@ -105,6 +120,8 @@ impl Notification {
             Self::Aborted { .. } => NotificationKind::Aborted,
             Self::DimseRecv { .. } => NotificationKind::DimseRecv,
             Self::DimseSent { .. } => NotificationKind::DimseSent,
+            Self::DataRecv { .. } => NotificationKind::DataRecv,
+            Self::DataSent { .. } => NotificationKind::DataSent,
         }
     }
 }

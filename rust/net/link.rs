@@ -198,6 +198,12 @@ impl Link {
         Ok(true)
     }
 
+    /// A copy of the bytes queued and not yet written, for EVT_DATA_SENT observers (the
+    /// task takes it just before it writes them).
+    pub fn queued_copy(&self) -> Vec<u8> {
+        self.lock().pending.clone()
+    }
+
     /// The current state.
     pub fn state(&self) -> State {
         self.lock().fsm.state()

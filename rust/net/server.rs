@@ -37,6 +37,10 @@ struct Inner {
 pub struct Server {
     addr: SocketAddr,
     inner: Arc<Inner>,
+    /// A duplicate of the listening socket's descriptor for the layer above, which may take
+    /// it once ([`Server::take_listener_dup`]; Python wraps it in a `socket.socket`, as
+    /// pynetdicom's `server.socket`). Closed at shutdown if nobody took it.
+    listener_dup: Mutex<Option<sys::OwnedFd>>,
 }
 
 impl Server {
@@ -60,6 +64,7 @@ impl Server {
         socket.bind(&bind.into())?;
         socket.listen(1024)?;
         socket.set_nonblocking(true)?;
+        let listener_dup = sys::OwnedFd::from(socket.try_clone()?);
         let std_listener: std::net::TcpListener = socket.into();
         let addr = std_listener.local_addr()?;
         let handle = runtime::handle();
@@ -77,7 +82,21 @@ impl Server {
         });
         handle.spawn(accept_loop(listener, hooks, Arc::clone(&inner)));
         log::debug(format_args!("Listening on {addr}"));
-        Ok(Self { addr, inner })
+        Ok(Self {
+            addr,
+            inner,
+            listener_dup: Mutex::new(Some(listener_dup)),
+        })
+    }
+
+    /// The duplicate of the listening socket's descriptor made at start, once (`None`
+    /// afterwards, or after shutdown). Whoever takes it closes it; closing it does not
+    /// stop the server, which keeps its own descriptor until [`Server::shutdown`].
+    pub fn take_listener_dup(&self) -> Option<sys::OwnedFd> {
+        self.listener_dup
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
     }
 
     /// Replaces the settings that associations accepted from now on start from (the AE's
@@ -112,6 +131,7 @@ impl Server {
             return;
         }
         self.inner.stop.notify_one();
+        drop(self.take_listener_dup());
         let receivers: Vec<_> = self
             .active_associations()
             .iter()

@@ -301,10 +301,11 @@ impl AssocShared {
 
     /// Raises Evt9 for `message` from the calling thread: the owner (`link.rs`) sends it
     /// at once if the table allows P-DATA now (DT-1, AR-7) and the socket takes it; what
-    /// it queues instead the task writes. Observers of DIMSE_SENT get their notification
-    /// from the task, so then the message goes through the task.
+    /// it queues instead the task writes. Observers of DIMSE_SENT and DATA_SENT get their
+    /// notifications from the task, so then the message goes through the task.
     fn write_message(&self, message: Outgoing) -> Result<(), NetError> {
-        if self.observed() & NotificationKind::DimseSent.bit() != 0 {
+        let via_task = NotificationKind::DimseSent.bit() | NotificationKind::DataSent.bit();
+        if self.observed() & via_task != 0 {
             return self
                 .tx
                 .send(Command::Send(message))

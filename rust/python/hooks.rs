@@ -93,6 +93,9 @@ impl Hooks for PyHooks {
                         info.set_item("context_id", context_id)?;
                         info.set_item("command", PyBytes::new(py, command))?;
                     }
+                    Notification::DataRecv { data } | Notification::DataSent { data } => {
+                        info.set_item("data", PyBytes::new(py, data))?;
+                    }
                     _ => {}
                 }
                 let core = CoreAssociation::wrap(py, Arc::clone(assoc))?;

@@ -85,6 +85,16 @@ impl CoreAssociation {
         )
     }
 
+    /// The peer's IPv6 (flowinfo, scope_id), or None over IPv4: with `peer_address`, the
+    /// 4-tuple Python's sockets give for an IPv6 peer (pynetdicom's `event.address`).
+    #[getter]
+    fn peer_flow_scope(&self) -> Option<(u32, u32)> {
+        match self.inner.peer_addr {
+            std::net::SocketAddr::V6(a) => Some((a.flowinfo(), a.scope_id())),
+            std::net::SocketAddr::V4(_) => None,
+        }
+    }
+
     #[getter]
     fn local_address(&self) -> (String, u16) {
         (
@@ -529,6 +539,14 @@ impl CoreServer {
     #[getter]
     fn is_running(&self) -> bool {
         self.inner.is_running()
+    }
+
+    /// A duplicate of the listening socket's descriptor, which the caller now owns and
+    /// must close (Python wraps it in a `socket.socket`); None if it was already taken or
+    /// the server is shut down. Closing it does not stop the server.
+    fn take_listener_fd(&self) -> Option<i32> {
+        use std::os::fd::IntoRawFd;
+        self.inner.take_listener_dup().map(IntoRawFd::into_raw_fd)
     }
 
     fn active_associations(&self, py: Python<'_>) -> PyResult<Vec<Py<CoreAssociation>>> {
