@@ -253,9 +253,15 @@ def echo_dcmtk(ctx: Context) -> dict:
     """echoscu --repeat (W + N) against storescp, less the time of an echoscu --repeat W run:
     process start, association, release and the first W echoes cancel out, so only the last
     N are timed, as the other clients time theirs after a warm-up."""
-    srv = ctx.servers["storescp"]
+    return echo_dcmtk_on(ctx, "storescp", [], "echoscu")
+
+
+def echo_dcmtk_on(ctx: Context, server: str, options: List[str], what: str) -> dict:
+    """:func:`echo_dcmtk` against the server named `server`, echoscu run with `options`
+    (the TLS part's ``+tls ...``); `what` names the client in the error."""
+    srv = ctx.servers[server]
     w, n = ctx.mode.dcmtk_warmup, ctx.mode.dcmtk_repeat
-    base = [ECHOSCU, "127.0.0.1", str(srv.port)]
+    base = [ECHOSCU, *options, "127.0.0.1", str(srv.port)]
     cpu0 = cpu_seconds(srv.pid)
     tw = ctx.procs.run_timed([*base, "--repeat", str(w)], timeout=60, env=DCMTK_ENV)
     cpu1 = cpu_seconds(srv.pid)
@@ -268,7 +274,7 @@ def echo_dcmtk(ctx: Context) -> dict:
             "secs": 0.0,
             "rate": 0.0,
             "server_cpu": server_cpu,
-            "error": "echoscu failed",
+            "error": f"{what} failed",
         }
     secs = tn - tw
     return {"ok": n, "failed": 0, "secs": secs, "rate": n / secs, "server_cpu": server_cpu}

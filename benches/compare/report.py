@@ -329,17 +329,24 @@ def idle_table(idle: List[dict]) -> str:
     return t.render()
 
 
+def ratio_row(
+    results: Results, name: str, a: str, b: str, need: float
+) -> Tuple[str, str, str, Optional[bool]]:
+    """A target that row `a` run at least `need` times row `b` (median of the per-repetition
+    ratios): (target, measured, required, passed), or "not run" when either is missing."""
+    if a not in results or b not in results:
+        return (name, "not run", f">= {need}x", None)
+    med, lo, hi = spread(ratios(results, a, b))
+    ok = not math.isnan(med) and med >= need
+    return (name, f"{med:.3g}x (min {lo:.3g}, max {hi:.3g})", f">= {need}x", ok)
+
+
 def targets(results: Results, idle: List[dict]) -> List[Tuple[str, str, str, Optional[bool]]]:
     """(target, measured, required, passed) for every target of the issue."""
     out = []
 
     def ratio_target(name: str, a: str, b: str, need: float) -> None:
-        if a not in results or b not in results:
-            out.append((name, "not run", f">= {need}x", None))
-            return
-        med, lo, hi = spread(ratios(results, a, b))
-        ok = not math.isnan(med) and med >= need
-        out.append((name, f"{med:.3g}x (min {lo:.3g}, max {hi:.3g})", f">= {need}x", ok))
+        out.append(ratio_row(results, name, a, b, need))
 
     # End to end: fastdimse's own SCU against its SCP, as the issue lists the echo benchmarks.
     ratio_target(
@@ -641,12 +648,7 @@ def tls_targets(
     out: List[Tuple[str, str, str, Optional[bool]]] = []
 
     def ratio_target(name: str, a: str, b: str, need: float) -> None:
-        if a not in results or b not in results:
-            out.append((name, "not run", f">= {need}x", None))
-            return
-        med, lo, hi = spread(ratios(results, a, b))
-        ok = not math.isnan(med) and med >= need
-        out.append((name, f"{med:.3g}x (min {lo:.3g}, max {hi:.3g})", f">= {need}x", ok))
+        out.append(ratio_row(results, name, a, b, need))
 
     ratio_target(
         "TLS echoes/s: Python send_c_echo() / DCMTK echoscu +tls -> storescp +tls",

@@ -39,6 +39,7 @@ from benches import (
     _client,
     _native_args,
     _read_port_line,
+    echo_dcmtk_on,
     echo_floor,
     measure_held,
 )
@@ -142,25 +143,7 @@ def echo_dcmtk(ctx: Context) -> dict:
     """echoscu +tls --repeat (W + N) against storescp +tls, less an echoscu --repeat W run
     (process start, handshake, association and the first W echoes cancel out), as the plain
     DCMTK row does."""
-    srv = ctx.servers["tls_storescp"]
-    w, n = ctx.mode.dcmtk_warmup, ctx.mode.dcmtk_repeat
-    base = [ECHOSCU, *_echoscu_tls(ctx), "127.0.0.1", str(srv.port)]
-    cpu0 = cpu_seconds(srv.pid)
-    tw = ctx.procs.run_timed([*base, "--repeat", str(w)], timeout=60, env=DCMTK_ENV)
-    cpu1 = cpu_seconds(srv.pid)
-    tn = ctx.procs.run_timed([*base, "--repeat", str(w + n)], timeout=180, env=DCMTK_ENV)
-    server_cpu = (cpu_seconds(srv.pid) - cpu1) - (cpu1 - cpu0)
-    if tw is None or tn is None or tn <= tw:
-        return {
-            "ok": 0,
-            "failed": 1,
-            "secs": 0.0,
-            "rate": 0.0,
-            "server_cpu": server_cpu,
-            "error": "echoscu +tls failed",
-        }
-    secs = tn - tw
-    return {"ok": n, "failed": 0, "secs": secs, "rate": n / secs, "server_cpu": server_cpu}
+    return echo_dcmtk_on(ctx, "tls_storescp", _echoscu_tls(ctx), "echoscu +tls")
 
 
 def _children_cpu() -> float:

@@ -38,23 +38,15 @@ import warnings
 import weakref
 from typing import Any, Dict, List, Optional, Tuple, Union
 
+from ._core import TLS_CIPHER_SUITES
+
 __all__ = ["TLSConfig", "core_config", "install", "settings_from_context"]
 
 TLS12, TLS13 = "TLSv1.2", "TLSv1.3"
 
 #: The BCP 195 cipher suites the core implements, by IANA name, in order of preference
-#: (PS3.15 B.12; the same list as ``fastdimse._core.TLS_CIPHER_SUITES``).
-BCP195_SUITES: Tuple[str, ...] = (
-    "TLS_AES_256_GCM_SHA384",
-    "TLS_AES_128_GCM_SHA256",
-    "TLS_CHACHA20_POLY1305_SHA256",
-    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
-    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
-)
+#: (PS3.15 B.12): the core's list, ``fastdimse._core.TLS_CIPHER_SUITES``.
+BCP195_SUITES: Tuple[str, ...] = tuple(TLS_CIPHER_SUITES)
 
 # OpenSSL's names (as ``SSLContext.get_ciphers()`` gives them) of the suites above.
 _OPENSSL_NAMES = {

@@ -37,7 +37,7 @@ use super::command::{Command, Outgoing, ReleaseOutcome, Reply};
 use super::config::{ClientConfig, ServerConfig};
 use super::dump;
 use super::error::NetError;
-use super::framing::{whole_pdus, Frame, Limits, PduReader};
+use super::framing::{Frame, Limits, PduReader};
 use super::hooks::{EchoIndication, Hooks, Notification, NotificationKind};
 use super::info::{AssocInfo, Lifecycle, RequestSummary, Role};
 use super::log;
@@ -94,6 +94,9 @@ pub(crate) struct Task {
     /// Messages of ours are queued in the owner but not flushed: the peer's next PDU was
     /// already in, so the answers to it go out with them in one write (`dt_1_send_p_data`).
     unflushed: bool,
+    /// What the task writes next over a transport other than TCP (`write_stream`), kept
+    /// between writes for its capacity.
+    stream_out: Vec<u8>,
     last_rx: Instant,
     /// Deadline of the wait for A-ASSOCIATE-AC/RJ or A-RELEASE-RP.
     acse_deadline: Option<Instant>,
@@ -143,6 +146,7 @@ impl Task {
             rx,
             assembler: dimse::Assembler::new(MAX_DATASET),
             unflushed: false,
+            stream_out: Vec::new(),
             last_rx: Instant::now(),
             acse_deadline: None,
             release_reply: None,
@@ -166,6 +170,14 @@ impl Task {
         self.shared.link.event(event)
     }
 
+    /// When ARTIM expires: as it runs, or (not running) a full ARTIM timeout from now.
+    fn artim_deadline(&self) -> Instant {
+        self.shared
+            .link
+            .artim_deadline()
+            .unwrap_or_else(|| Instant::now() + self.shared.timeouts().artim())
+    }
+
     /// The current PS3.8 state.
     fn state(&self) -> State {
         self.shared.link.state()
@@ -175,13 +187,24 @@ impl Task {
         if !self.observes(event.kind()) {
             return;
         }
+        let _ = self
+            .run_hook(move |hooks, shared| hooks.notify(shared, &event))
+            .await;
+    }
+
+    /// Runs `hook` on a handler thread and waits for it, with the thread marked as running
+    /// a hook this task waits for (`AssocShared::hook_running_here`). `None` if it panicked.
+    async fn run_hook<R: Send + 'static>(
+        &self,
+        hook: impl FnOnce(&dyn Hooks, &Arc<AssocShared>) -> R + Send + 'static,
+    ) -> Option<R> {
         let hooks = Arc::clone(&self.hooks);
         let shared = Arc::clone(&self.shared);
-        let _ = super::handler_pool::run(move || {
+        super::handler_pool::run(move || {
             let _inside = shared.hook_running_here();
-            hooks.notify(&shared, &event)
+            hook(hooks.as_ref(), &shared)
         })
-        .await;
+        .await
     }
 
     fn observes(&self, kind: NotificationKind) -> bool {
@@ -198,7 +221,11 @@ impl Task {
         let sent = self
             .observes(NotificationKind::DataSent)
             .then(|| self.shared.link.queued_copy());
-        let written = self.flush_queued().await;
+        let written = if self.writer.is_tcp() {
+            self.write_tcp().await
+        } else {
+            self.write_stream().await
+        };
         if let (true, Some(bytes)) = (written, sent) {
             self.data_sent(&bytes).await;
         }
@@ -207,7 +234,7 @@ impl Task {
 
     /// EVT_DATA_SENT for each whole PDU of `written`, bytes the task has just written.
     async fn data_sent(&self, written: &[u8]) {
-        for pdu in whole_pdus(written) {
+        for pdu in pdu::whole_pdus(written) {
             self.notify(Notification::DataSent { data: pdu.to_vec() })
                 .await;
         }
@@ -222,46 +249,27 @@ impl Task {
         }
     }
 
-    /// [`Self::flush`]'s writing.
-    async fn flush_queued(&mut self) -> bool {
-        if !self.writer.is_tcp() {
-            return self.write_stream().await;
-        }
-        let half = &self.writer;
-        match self.shared.link.flush_some(|b| half.try_write(b)) {
-            Ok(true) => true,
-            Ok(false) => self.flush_pending().await,
-            Err(_) => false,
-        }
-    }
-
     /// A transport other than TCP: every byte is the task's, written with plain async
     /// writes, at most the stall limit for the peer to take them.
     async fn write_stream(&mut self) -> bool {
         let deadline = tokio::time::Instant::now() + self.shared.timeouts().stall();
         loop {
-            let out = self.shared.link.take_queued();
-            if out.is_empty() {
+            self.shared.link.take_queued(&mut self.stream_out);
+            if self.stream_out.is_empty() {
                 return true;
             }
-            match tokio::time::timeout_at(deadline, self.writer.write_all(&out)).await {
+            match tokio::time::timeout_at(deadline, self.writer.write_all(&self.stream_out)).await {
                 Ok(Ok(())) => {}
                 Ok(Err(_)) => return false,
-                Err(_) => {
-                    log::error(format_args!(
-                        "[{}] Failed to send a PDU: the peer is not reading",
-                        self.id()
-                    ));
-                    return false;
-                }
+                Err(_) => return self.peer_not_reading(),
             }
         }
     }
 
-    /// Writes what the owner still holds over TCP, waiting for the socket to take it, at
-    /// most the stall limit.
-    async fn flush_pending(&mut self) -> bool {
-        let deadline = tokio::time::Instant::now() + self.shared.timeouts().stall();
+    /// TCP: sends what the owner holds, at once if the socket takes it, else as it becomes
+    /// writable, at most the stall limit.
+    async fn write_tcp(&mut self) -> bool {
+        let mut deadline = None;
         loop {
             let half = &self.writer;
             match self.shared.link.flush_some(|b| half.try_write(b)) {
@@ -269,17 +277,23 @@ impl Task {
                 Ok(false) => {}
                 Err(_) => return false,
             }
+            let deadline = *deadline.get_or_insert_with(|| {
+                tokio::time::Instant::now() + self.shared.timeouts().stall()
+            });
             match tokio::time::timeout_at(deadline, self.writer.writable()).await {
                 Ok(Ok(())) => {}
-                _ => {
-                    log::error(format_args!(
-                        "[{}] Failed to send a PDU: the peer is not reading",
-                        self.id()
-                    ));
-                    return false;
-                }
+                _ => return self.peer_not_reading(),
             }
         }
+    }
+
+    /// A write did not finish within the stall limit: logged; false (the transport failed).
+    fn peer_not_reading(&self) -> bool {
+        log::error(format_args!(
+            "[{}] Failed to send a PDU: the peer is not reading",
+            self.id()
+        ));
+        false
     }
 
     /// Sends `pdu`, the PDU of an action the table has just named (see [`Link::queue`]),
@@ -468,10 +482,11 @@ impl Task {
                 best = Some(best.map_or(d, |b| b.min(d)));
             }
         };
-        consider(self.shared.link.artim_deadline());
+        let (state, artim) = self.shared.link.state_and_artim();
+        consider(artim);
         consider(self.acse_deadline);
         consider(self.shared.outstanding().next_deadline());
-        if matches!(self.state(), State::Sta6 | State::Sta7 | State::Sta8) {
+        if matches!(state, State::Sta6 | State::Sta7 | State::Sta8) {
             // Armed even while a handler runs or a request waits: a handler that returns
             // does not wake the task, so the idle deadline must already be in place.
             if let Some(network) = self.shared.timeouts().network {
@@ -500,13 +515,7 @@ impl Task {
         }
         let due = self.shared.outstanding().take_due(now);
         if let Some(pending) = due {
-            log::error(format_args!(
-                "DIMSE timeout reached while waiting for message response"
-            ));
-            // Abort first: when send_c_echo() returns, the association is already aborted.
-            let end = self.local_abort().await;
-            pending.reply.send(EchoOutcome::Timeout);
-            return Some(end);
+            return Some(self.dimse_timed_out(pending).await);
         }
         if self.acse_deadline.is_some_and(|d| d <= now) {
             self.acse_deadline = None;
@@ -546,6 +555,18 @@ impl Task {
         None
     }
 
+    /// The DIMSE timeout of `pending`, a request of ours, passed: the association is
+    /// aborted first, so that it is aborted when `send_c_echo()` returns, then its caller is
+    /// told.
+    async fn dimse_timed_out(&mut self, pending: PendingEcho) -> End {
+        log::error(format_args!(
+            "DIMSE timeout reached while waiting for message response"
+        ));
+        let end = self.local_abort().await;
+        pending.reply.send(EchoOutcome::Timeout);
+        end
+    }
+
     /// Evt15, the A-ABORT request primitive (the user's `abort()`, or a timeout or fault
     /// on our side): AA-1, or AA-2 while the transport connection is still being made
     /// (Sta4).
@@ -569,11 +590,7 @@ impl Task {
         if self.state() != State::Sta13 {
             return;
         }
-        let deadline = self
-            .shared
-            .link
-            .artim_deadline()
-            .unwrap_or_else(|| Instant::now() + self.shared.timeouts().artim());
+        let deadline = self.artim_deadline();
         // `abort()` callers wait for the peer's close (PS3.8 AA-1: the peer closes on our
         // A-ABORT, and pynetdicom's `abort()` returns after EVT_CONN_CLOSE), but not for a
         // peer that never closes: at most ABORT_LINGER, then they are told and the task
@@ -652,11 +669,7 @@ impl Task {
             Some(Action::Ae5) => self.ae_5_connection_open().await,
             other => return Err(self.off_table(Event::Evt5, other)),
         }
-        let deadline = self
-            .shared
-            .link
-            .artim_deadline()
-            .unwrap_or_else(|| Instant::now() + self.shared.timeouts().artim());
+        let deadline = self.artim_deadline();
         self.timer.cover(Some(deadline));
         let frame = tokio::select! {
             biased;
@@ -729,16 +742,10 @@ impl Task {
             return Err(assoc::Rejection::local_limit_exceeded());
         }
         let decision = match identity_of(rq) {
-            Some(identity) if self.hooks.handles_user_identity() => {
-                let hooks = Arc::clone(&self.hooks);
-                let shared = Arc::clone(&self.shared);
-                super::handler_pool::run(move || {
-                    let _inside = shared.hook_running_here();
-                    hooks.user_identity(&shared, &identity)
-                })
+            Some(identity) if self.hooks.handles_user_identity() => self
+                .run_hook(move |hooks, shared| hooks.user_identity(shared, &identity))
                 .await
-                .unwrap_or(IdentityDecision::Reject)
-            }
+                .unwrap_or(IdentityDecision::Reject),
             _ => IdentityDecision::Accept {
                 server_response: None,
             },
@@ -746,16 +753,11 @@ impl Task {
         // pynetdicom asks its EVT_SOP_EXTENDED and EVT_SOP_COMMON handlers on every request,
         // items or none; so do we, when one is bound.
         let extended_answers = if self.hooks.handles_sop_class_extended() {
-            let hooks = Arc::clone(&self.hooks);
-            let shared = Arc::clone(&self.shared);
             let extended = assoc::sop_class_extended_of(rq);
             let common = assoc::sop_class_common_extended_of(rq);
-            super::handler_pool::run(move || {
-                let _inside = shared.hook_running_here();
-                hooks.sop_class_extended(&shared, &extended, &common)
-            })
-            .await
-            .unwrap_or_default()
+            self.run_hook(move |hooks, shared| hooks.sop_class_extended(shared, &extended, &common))
+                .await
+                .unwrap_or_default()
         } else {
             Vec::new()
         };
@@ -1316,14 +1318,7 @@ impl Task {
             }
             Command::DimseTimeout { message_id, token } => {
                 let expired = self.shared.outstanding().take(message_id, token);
-                let pending = expired?;
-                log::error(format_args!(
-                    "DIMSE timeout reached while waiting for message response"
-                ));
-                // Abort first: when send_c_echo() returns, the association is already aborted.
-                let end = self.local_abort().await;
-                pending.reply.send(EchoOutcome::Timeout);
-                Some(end)
+                Some(self.dimse_timed_out(expired?).await)
             }
             Command::HandlerDone => self.after_handler().await,
             Command::Wake => {

@@ -352,19 +352,6 @@ impl PduReader {
     }
 }
 
-/// The whole PDUs of `bytes`, in order, each with its 6-byte header; a trailing piece
-/// shorter than its header announces is left out. For EVT_DATA_SENT, whose handlers get
-/// one call per PDU written.
-pub(crate) fn whole_pdus(mut bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
-    std::iter::from_fn(move || {
-        let head = bytes.get(..HEADER_LEN)?;
-        let len = u32::from_be_bytes([head[2], head[3], head[4], head[5]]) as usize;
-        let pdu = bytes.get(..HEADER_LEN.checked_add(len)?)?;
-        bytes = &bytes[pdu.len()..];
-        Some(pdu)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -492,19 +479,5 @@ mod tests {
         wait_until_readable(fd);
         expect_release_rq_at_first_poll(&mut reader);
         assert!(!reader.next_pdu_buffered());
-    }
-
-    #[test]
-    fn whole_pdus_splits_at_each_header_length() {
-        let release_rq = [5u8, 0, 0, 0, 0, 4, 0, 0, 0, 0];
-        let pdata = [4u8, 0, 0, 0, 0, 2, 0xAA, 0xBB];
-        let mut bytes = release_rq.to_vec();
-        bytes.extend_from_slice(&pdata);
-        let got: Vec<&[u8]> = whole_pdus(&bytes).collect();
-        assert_eq!(got, vec![&release_rq[..], &pdata[..]]);
-        // A piece shorter than its header says is not a PDU.
-        bytes.extend_from_slice(&[7, 0, 0, 0, 0, 4, 0]);
-        assert_eq!(whole_pdus(&bytes).count(), 2);
-        assert_eq!(whole_pdus(&[]).count(), 0);
     }
 }

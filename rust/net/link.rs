@@ -175,10 +175,12 @@ impl Link {
         Self::drain(&mut inner, &try_write)
     }
 
-    /// The task, over a transport other than TCP: everything queued so far, to write with
-    /// async writes. Empty when nothing is queued.
-    pub fn take_queued(&self) -> Vec<u8> {
-        std::mem::take(&mut self.lock().pending)
+    /// The task, over a transport other than TCP: everything queued so far into `out` (its
+    /// own buffer, cleared first), to write with async writes; empty when nothing is queued.
+    /// The two buffers are swapped, so both keep their capacity.
+    pub fn take_queued(&self, out: &mut Vec<u8>) {
+        out.clear();
+        std::mem::swap(&mut self.lock().pending, out);
     }
 
     fn drain(
@@ -207,6 +209,13 @@ impl Link {
     /// The current state.
     pub fn state(&self) -> State {
         self.lock().fsm.state()
+    }
+
+    /// The current state and when ARTIM expires (if it runs), read together: what the task
+    /// needs for its next deadline, with one lock.
+    pub fn state_and_artim(&self) -> (State, Option<Instant>) {
+        let inner = self.lock();
+        (inner.fsm.state(), inner.fsm.artim().deadline())
     }
 
     /// When ARTIM expires, if it runs.
@@ -242,6 +251,13 @@ mod tests {
     use super::*;
 
     /// An acceptor's owner over a transport only the task writes (everything queues).
+    /// Everything queued, taken as the task takes it.
+    fn taken(link: &Link) -> Vec<u8> {
+        let mut out = vec![0xEE; 4]; // the task's buffer, with stale bytes
+        link.take_queued(&mut out);
+        out
+    }
+
     fn acceptor() -> Link {
         Link::new(1, UlRole::Acceptor, Duration::from_secs(30), None)
     }
@@ -255,7 +271,7 @@ mod tests {
             a == Action::Ae7
         });
         assert_eq!((action, queued), (Some(Action::Ae7), true));
-        assert_eq!(link.take_queued(), b"AC");
+        assert_eq!(taken(&link), b"AC");
         link
     }
 
@@ -274,7 +290,7 @@ mod tests {
         });
         assert!(queued);
         assert_eq!(link.p_data(b"data"), Sent::Queued);
-        assert_eq!(link.take_queued(), b"AC|data", "the AC before any P-DATA");
+        assert_eq!(taken(&link), b"AC|data", "the AC before any P-DATA");
     }
 
     #[test]
@@ -289,7 +305,7 @@ mod tests {
         assert_eq!(link.event(Event::Evt14), Some(Action::Ar4));
         link.queue(|buf| buf.extend_from_slice(b"RP"));
         assert_eq!(link.p_data(b"3"), Sent::Refused);
-        assert_eq!(link.take_queued(), b"12RP");
+        assert_eq!(taken(&link), b"12RP");
 
         // Our own release request (AR-1, Sta7): no P-DATA after it.
         let link = established();
@@ -314,7 +330,7 @@ mod tests {
             true
         });
         assert!(!queued);
-        assert!(link.take_queued().is_empty());
+        assert!(taken(&link).is_empty());
     }
 
     #[test]

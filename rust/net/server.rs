@@ -38,7 +38,7 @@ pub struct Server {
     addr: SocketAddr,
     inner: Arc<Inner>,
     /// A duplicate of the listening socket's descriptor for the layer above, which may take
-    /// it once ([`Server::take_listener_dup`]; Python wraps it in a `socket.socket`, as
+    /// it once ([`Server::take_listener_fd`]; Python wraps it in a `socket.socket`, as
     /// pynetdicom's `server.socket`). Closed at shutdown if nobody took it.
     listener_dup: Mutex<Option<sys::OwnedFd>>,
 }
@@ -90,9 +90,13 @@ impl Server {
     }
 
     /// The duplicate of the listening socket's descriptor made at start, once (`None`
-    /// afterwards, or after shutdown). Whoever takes it closes it; closing it does not
-    /// stop the server, which keeps its own descriptor until [`Server::shutdown`].
-    pub fn take_listener_dup(&self) -> Option<sys::OwnedFd> {
+    /// afterwards, or after shutdown). Whoever takes it owns it and closes it; closing it
+    /// does not stop the server, which keeps its own descriptor until [`Server::shutdown`].
+    pub fn take_listener_fd(&self) -> Option<sys::RawFd> {
+        self.take_listener_dup().map(sys::IntoRawFd::into_raw_fd)
+    }
+
+    fn take_listener_dup(&self) -> Option<sys::OwnedFd> {
         self.listener_dup
             .lock()
             .unwrap_or_else(|e| e.into_inner())

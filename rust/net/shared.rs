@@ -313,14 +313,9 @@ impl AssocShared {
         }
         match self.link.p_data(&message.pdus) {
             Sent::Written => Ok(()),
-            Sent::Queued => {
-                self.tx.send(Command::Flush).map_err(|_| NetError::Closed)?;
-                if self.role == Role::Requestor {
-                    // An asyncio caller does not drive the client runtime: the keeper must.
-                    super::client_runtime::nudge();
-                }
-                Ok(())
-            }
+            // A blocking caller drives the client runtime while it waits; the asyncio calls
+            // nudge the keeper themselves.
+            Sent::Queued => self.tx.send(Command::Flush).map_err(|_| NetError::Closed),
             Sent::Refused => Err(NetError::InvalidState {
                 operation: "send a DIMSE message",
                 state: self.lifecycle().name(),

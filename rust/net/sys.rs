@@ -22,7 +22,7 @@ compile_error!("fastdimse builds on Unix only; Linux x86_64 is built and tested"
 
 use std::io;
 
-pub(crate) use std::os::unix::io::{AsRawFd, OwnedFd, RawFd};
+pub(crate) use std::os::unix::io::{AsRawFd, IntoRawFd, OwnedFd, RawFd};
 
 /// One `recv` with `MSG_DONTWAIT`, retried when a signal interrupts it. `WouldBlock` when
 /// nothing is waiting; `Ok(0)` at the end of the stream.

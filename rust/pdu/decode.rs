@@ -136,6 +136,18 @@ pub fn decode(data: &[u8]) -> Result<Pdu<'_>, PduError> {
     })
 }
 
+/// The whole PDUs at the start of a byte stream, in order, each with its 6-byte header,
+/// split by the lengths their headers announce; a trailing piece shorter than its header
+/// says is left out (its bytes follow the last PDU yielded).
+pub fn whole_pdus(mut bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    std::iter::from_fn(move || {
+        let (_, len) = decode_header(bytes).ok()?;
+        let pdu = bytes.get(..HEADER_LEN.checked_add(len as usize)?)?;
+        bytes = &bytes[pdu.len()..];
+        Some(pdu)
+    })
+}
+
 /// The PDV items of a P-DATA-TF body (the bytes after the 6-byte header), without
 /// allocating.
 pub fn pdvs(body: &[u8]) -> PdvIter<'_> {
@@ -608,5 +620,24 @@ impl<'a> Reader<'a> {
                 item: name,
             },
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_pdus_splits_at_each_header_length() {
+        let release_rq = [5u8, 0, 0, 0, 0, 4, 0, 0, 0, 0];
+        let pdata = [4u8, 0, 0, 0, 0, 2, 0xAA, 0xBB];
+        let mut bytes = release_rq.to_vec();
+        bytes.extend_from_slice(&pdata);
+        let got: Vec<&[u8]> = whole_pdus(&bytes).collect();
+        assert_eq!(got, vec![&release_rq[..], &pdata[..]]);
+        // A piece shorter than its header says is not a PDU.
+        bytes.extend_from_slice(&[7, 0, 0, 0, 0, 4, 0]);
+        assert_eq!(whole_pdus(&bytes).count(), 2);
+        assert_eq!(whole_pdus(&[]).count(), 0);
     }
 }

@@ -15,7 +15,7 @@ mod encode;
 mod error;
 
 pub use access::{RoleSelection, UserIdentityRequest};
-pub use decode::{decode, decode_header, pdvs, PdvIter};
+pub use decode::{decode, decode_header, pdvs, whole_pdus, PdvIter};
 pub use encode::encode_pdata_single;
 pub use error::{PduError, PduErrorKind};
 

@@ -545,8 +545,7 @@ impl CoreServer {
     /// must close (Python wraps it in a `socket.socket`); None if it was already taken or
     /// the server is shut down. Closing it does not stop the server.
     fn take_listener_fd(&self) -> Option<i32> {
-        use std::os::fd::IntoRawFd;
-        self.inner.take_listener_dup().map(IntoRawFd::into_raw_fd)
+        self.inner.take_listener_fd()
     }
 
     fn active_associations(&self, py: Python<'_>) -> PyResult<Vec<Py<CoreAssociation>>> {

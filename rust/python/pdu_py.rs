@@ -513,19 +513,15 @@ fn decode_pdu(data: &[u8]) -> PyResult<PyPdu> {
 
 /// Splits a byte stream into PDUs by their headers; returns (pdus, remaining bytes).
 #[pyfunction]
-fn split_pdus(py: Python<'_>, data: &[u8]) -> PyResult<(Vec<Py<PyBytes>>, Py<PyBytes>)> {
-    let mut out = Vec::new();
-    let mut offset = 0usize;
-    while data.len() - offset >= pdu::HEADER_LEN {
-        let (_, len) = pdu::decode_header(&data[offset..]).map_err(pdu_error)?;
-        let total = pdu::HEADER_LEN + len as usize;
-        if data.len() - offset < total {
-            break;
-        }
-        out.push(PyBytes::new(py, &data[offset..offset + total]).unbind());
-        offset += total;
-    }
-    Ok((out, PyBytes::new(py, &data[offset..]).unbind()))
+fn split_pdus(py: Python<'_>, data: &[u8]) -> (Vec<Py<PyBytes>>, Py<PyBytes>) {
+    let mut used = 0usize;
+    let pdus = pdu::whole_pdus(data)
+        .map(|p| {
+            used += p.len();
+            PyBytes::new(py, p).unbind()
+        })
+        .collect();
+    (pdus, PyBytes::new(py, &data[used..]).unbind())
 }
 
 /// Encodes one user information sub-item (51H-59H, or another type with a `value`) from
