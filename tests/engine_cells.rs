@@ -419,6 +419,63 @@ fn sta7_evt12_release_collision_as_acceptor() {
     assert_eq!(rec.names()[4..], ["RELEASED", "CONN_CLOSE"]);
 }
 
+/// Sta10 + Evt13 (release collision, acceptor side): AR-10 issues the A-RELEASE
+/// confirmation (EVT_RELEASED) before the user's response (Evt14) sends the RP (AR-4).
+#[test]
+fn sta10_evt13_ar10_confirms_before_ar4_sends_the_rp() {
+    let (mut peer, assoc, rec) = acceptor_sta6();
+    let _done = assoc.start_release().expect("release starts");
+    assert_eq!(peer.pdu(), RELEASE_RQ);
+    peer.send(&RELEASE_RQ); // collision: Sta10
+    assert_eq!(peer.recv(Duration::from_millis(100)), Got::Timeout);
+    peer.send(&RELEASE_RP); // AR-10, then AR-4
+    assert_eq!(peer.pdu(), RELEASE_RP);
+    assert_eq!(
+        rec.names()[4..],
+        ["RELEASED"],
+        "confirmed before the RP went out"
+    );
+    peer.close();
+    peer.expect_closed(Duration::from_secs(3));
+}
+
+/// Sta13 (after our RP) + Evt19: a PDU of an unknown type, one over the size limit, or one
+/// that stalls is an invalid PDU: AA-7, A-ABORT (2, reason) with the reason of the fault,
+/// as in the other states; the stream cannot be read past it, so the connection closes.
+#[test]
+fn sta13_evt19_invalid_pdus_aa7() {
+    // Unknown PDU type: reason 1 (unrecognized PDU).
+    let (mut peer, _assoc, _rec) = acceptor_sta6();
+    peer.send(&RELEASE_RQ);
+    assert_eq!(peer.pdu(), RELEASE_RP);
+    peer.send(&[0x08, 0, 0, 0, 0, 2, 0, 0]);
+    assert_eq!(peer.pdu(), abort(2, 1));
+    peer.expect_closed(Duration::from_secs(3));
+
+    // Over the size limit of an A-RELEASE-RQ: reason 6 (invalid PDU parameter value).
+    let (mut peer, _assoc, _rec) = acceptor_sta6();
+    peer.send(&RELEASE_RQ);
+    assert_eq!(peer.pdu(), RELEASE_RP);
+    peer.send(&[0x05, 0, 0x7F, 0xFF, 0xFF, 0xFF]);
+    assert_eq!(peer.pdu(), abort(2, 6));
+    peer.expect_closed(Duration::from_secs(3));
+
+    // Started and not finished within the stall limit (the network timeout, 300 ms here):
+    // reason 0 (not specified).
+    let (mut peer, assoc, _rec) = acceptor_sta6();
+    assoc.set_timeouts(Timeouts {
+        network: Some(Duration::from_millis(300)),
+        ..timeouts(5000)
+    });
+    peer.send(&unhex(ECHO_RQ)); // served after the new timeouts were taken
+    assert_eq!(peer.pdu(), unhex(ECHO_RSP));
+    peer.send(&RELEASE_RQ);
+    assert_eq!(peer.pdu(), RELEASE_RP);
+    peer.send(&[0x04, 0, 0, 0, 0, 10, 0]);
+    assert_eq!(peer.pdu(), abort(2, 0));
+    peer.expect_closed(Duration::from_secs(3));
+}
+
 /// Sta13 (after our RP) + Evt6: AA-7, A-ABORT (2, 2); + other PDUs: AA-6, ignored.
 #[test]
 fn sta13_evt6_aa7_and_other_pdus_aa6() {

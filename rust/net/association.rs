@@ -76,6 +76,12 @@ struct EchoRequest {
     command: Vec<u8>,
 }
 
+/// Whole DIMSE messages taken off a P-DATA-TF: (presentation context ID, command set).
+type Messages = Vec<(u8, Vec<u8>)>;
+
+/// Why a PDU is invalid: the A-ABORT reason (PS3.8 Table 9-26) and the log line.
+type Fault = (u8, String);
+
 /// Why the main loop ended.
 enum End {
     /// The transport is closed or must be closed now.
@@ -401,47 +407,12 @@ impl Task {
         End::Close
     }
 
-    /// Handles a frame that is not a well-formed PDU of a known type.
+    /// Handles a frame that is not a well-formed PDU of a known type: an invalid PDU
+    /// (Evt19, see [`frame_fault`]).
     async fn bad_frame(&mut self, frame: &Frame) -> End {
-        match *frame {
-            Frame::UnknownType(t) => {
-                // 0x16 starts a TLS handshake record, 0x15 a TLS alert: name the mismatch.
-                let why = match t {
-                    0x16 => format!(
-                        "Unrecognised PDU type 0x{t:02X} received: it looks like a TLS \
-                         handshake, the peer uses TLS on a connection without it"
-                    ),
-                    0x15 => format!(
-                        "Unrecognised PDU type 0x{t:02X} received: it looks like a TLS alert, \
-                         the peer expects TLS on this connection"
-                    ),
-                    _ => format!("Unrecognised PDU type 0x{t:02X} received"),
-                };
-                self.pdu_error(Event::Evt19, abort_reason::UNRECOGNIZED_PDU, why)
-                    .await
-            }
-            Frame::TooLarge {
-                pdu_type,
-                length,
-                limit,
-            } => {
-                let name = PduType::from_u8(pdu_type).map_or("PDU", PduType::name);
-                self.pdu_error(
-                    Event::Evt19,
-                    abort_reason::INVALID_PDU_PARAMETER_VALUE,
-                    format!("{name} of {length} bytes exceeds the maximum of {limit}"),
-                )
-                .await
-            }
-            Frame::Stalled => {
-                self.pdu_error(
-                    Event::Evt19,
-                    abort_reason::NOT_SPECIFIED,
-                    "The peer stalled in the middle of a PDU".to_string(),
-                )
-                .await
-            }
-            _ => End::Close,
+        match frame_fault(frame) {
+            Some((reason, why)) => self.pdu_error(Event::Evt19, reason, why).await,
+            None => End::Close,
         }
     }
 
@@ -623,17 +594,16 @@ impl Task {
                             other => self.off_table(Event::Evt17, other),
                         }
                     }
-                    // A PDU started and not finished within the stall limit: nothing more
-                    // can be read, close.
-                    Ok(Frame::Stalled) => End::Close,
-                    // An unrecognised PDU, or one over the size limit: the stream cannot be
-                    // read past it, so the wait ends after the A-ABORT.
-                    Ok(_) => match self.fsm(Event::Evt19) {
-                        Some(Action::Aa7) => {
-                            self.aa_7_send_abort(abort_reason::UNRECOGNIZED_PDU).await;
+                    // An unrecognised PDU, one over the size limit, or one that stalled: an
+                    // invalid PDU (Evt19). The stream cannot be read past it, so the wait
+                    // ends after the A-ABORT.
+                    Ok(other) => match (frame_fault(&other), self.fsm(Event::Evt19)) {
+                        (Some((reason, why)), Some(Action::Aa7)) => {
+                            log::error(format_args!("[{}] {why}", self.id()));
+                            self.aa_7_send_abort(reason).await;
                             End::Close
                         }
-                        other => self.off_table(Event::Evt19, other),
+                        (_, action) => self.off_table(Event::Evt19, action),
                     },
                 },
                 _ = self.timer.fired() => {
@@ -970,13 +940,16 @@ impl Task {
         match PduType::from_u8(pdu_type) {
             Some(PduType::PData) => {
                 // A P-DATA-TF whose PDVs do not parse, or name a context that was not
-                // accepted, is an invalid PDU (Evt19), not a P-DATA-TF (Evt10): checked
-                // first, so that the PDU raises one event.
-                if let Err((reason, why)) = self.check_p_data(len) {
-                    return Some(self.pdu_error(Event::Evt19, reason, why).await);
-                }
+                // accepted, or do not make valid DIMSE fragments, is an invalid PDU (Evt19),
+                // not a P-DATA-TF (Evt10): read first, so that the PDU raises one event.
+                let messages = match self.read_p_data(len) {
+                    Ok(messages) => messages,
+                    Err((reason, why)) => {
+                        return Some(self.pdu_error(Event::Evt19, reason, why).await)
+                    }
+                };
                 match self.fsm(Event::Evt10) {
-                    Some(Action::Dt2 | Action::Ar6) => self.dt_2_p_data_received(len).await,
+                    Some(Action::Dt2 | Action::Ar6) => self.dt_2_p_data_received(messages).await,
                     other => Some(self.unexpected(other, "P-DATA-TF").await),
                 }
             }
@@ -1368,7 +1341,7 @@ impl Task {
             }
             if self.release_deferred {
                 self.release_deferred = false;
-                return self.release_response(false).await;
+                return self.release_response().await;
             }
             return None;
         }
@@ -1376,11 +1349,11 @@ impl Task {
 
     /// Evt14, the A-RELEASE response primitive, which the engine issues itself as the
     /// local user: once no response is still due after the peer's A-RELEASE-RQ (Sta8:
-    /// AR-4), or at once in a release collision (Sta9: AR-9; Sta12, `after_ar10`: AR-4;
+    /// AR-4), or at once in a release collision (Sta9: AR-9; Sta12, after AR-10: AR-4;
     /// Sta10 has no cell, the answer waits for the peer's RP there, AR-10).
-    async fn release_response(&mut self, after_ar10: bool) -> Option<End> {
+    async fn release_response(&mut self) -> Option<End> {
         match self.fsm(Event::Evt14) {
-            Some(Action::Ar4) => Some(self.ar_4_send_release_rp(after_ar10).await),
+            Some(Action::Ar4) => Some(self.ar_4_send_release_rp().await),
             Some(Action::Ar9) => self.ar_9_send_release_rp_collision().await,
             _ => None,
         }
@@ -1591,39 +1564,9 @@ impl Task {
     }
 
     /// DT-2, "Send P-DATA indication primitive" (Sta6), and AR-6, "Issue P-DATA indication"
-    /// (Sta7), the same action while our release request waits for its answer: every PDV
-    /// of the P-DATA-TF PDU (`len` bytes, in the reader), every message it completes
-    /// (`on_message`). A PDV that is malformed, or on a context not accepted, makes the PDU
-    /// an invalid one (Evt19).
-    async fn dt_2_p_data_received(&mut self, len: usize) -> Option<End> {
-        let mut messages: Vec<(u8, Vec<u8>)> = Vec::new();
-        let mut failure: Option<String> = None;
-        {
-            let pdu_bytes = self.reader.pdu(len);
-            let body = &pdu_bytes[pdu::HEADER_LEN..];
-            // `check_p_data` has parsed these PDVs already.
-            for pdv in pdu::pdvs(body).flatten() {
-                match self
-                    .assembler
-                    .push(pdv.context_id, pdv.message_control, &pdv.data)
-                {
-                    Ok(Some(msg)) => messages.push((msg.context_id, msg.command.to_vec())),
-                    Ok(None) => {}
-                    Err(e) => {
-                        failure = Some(format!("Invalid DIMSE fragment: {e}"));
-                        break;
-                    }
-                }
-            }
-        }
-        if let Some(why) = failure {
-            // The DIMSE layer finds the message invalid after the P-DATA indication: the
-            // one case where a PDU raises a second event (docs/architecture.md).
-            return Some(
-                self.pdu_error(Event::Evt19, abort_reason::INVALID_PDU_PARAMETER_VALUE, why)
-                    .await,
-            );
-        }
+    /// (Sta7), the same action while our release request waits for its answer: every
+    /// message the P-DATA-TF completed (`read_p_data`), in order (`on_message`).
+    async fn dt_2_p_data_received(&mut self, messages: Messages) -> Option<End> {
         for (context_id, command) in messages {
             if let Some(end) = self.on_message(context_id, command).await {
                 return Some(end);
@@ -1632,13 +1575,16 @@ impl Task {
         None
     }
 
-    /// Whether the P-DATA-TF of `len` bytes in the reader is a valid PDU: its PDVs parse,
-    /// there is at least one, and each is on an accepted presentation context. The A-ABORT
-    /// reason and the log line otherwise.
-    fn check_p_data(&self, len: usize) -> Result<(), (u8, String)> {
+    /// Reads the P-DATA-TF of `len` bytes in the reader, in one pass: its PDVs (at least
+    /// one, each on an accepted presentation context) into the DIMSE assembler, and the
+    /// messages they complete, (context ID, command set). Otherwise it is an invalid PDU:
+    /// the A-ABORT reason and the log line. The assembler may be left holding part of a
+    /// message then; nothing reads it again, as the association is aborted.
+    fn read_p_data(&mut self, len: usize) -> Result<Messages, Fault> {
         let pdu_bytes = self.reader.pdu(len);
         let body = &pdu_bytes[pdu::HEADER_LEN..];
         let info = self.shared.info();
+        let mut messages = Vec::new();
         let mut count = 0usize;
         for pdv in pdu::pdvs(body) {
             let pdv = pdv.map_err(|e| (e.abort_reason(), format!("Invalid P-DATA-TF: {e}")))?;
@@ -1657,6 +1603,18 @@ impl Task {
                     ),
                 ));
             }
+            let complete = self
+                .assembler
+                .push(pdv.context_id, pdv.message_control, &pdv.data)
+                .map_err(|e| {
+                    (
+                        abort_reason::INVALID_PDU_PARAMETER_VALUE,
+                        format!("Invalid DIMSE fragment: {e}"),
+                    )
+                })?;
+            if let Some(msg) = complete {
+                messages.push((msg.context_id, msg.command.to_vec()));
+            }
         }
         if count == 0 {
             return Err((
@@ -1664,7 +1622,7 @@ impl Task {
                 "P-DATA-TF without any PDV".into(),
             ));
         }
-        Ok(())
+        Ok(messages)
     }
 
     /// AR-1, "Send A-RELEASE-RQ PDU" (Sta6 to Sta7): the association is releasing, the
@@ -1695,7 +1653,7 @@ impl Task {
             }
             return self.after_handler().await;
         }
-        self.release_response(false).await
+        self.release_response().await
     }
 
     /// AR-3, "Issue A-RELEASE confirmation primitive, and close transport connection"
@@ -1720,23 +1678,15 @@ impl Task {
     /// EVT_RELEASED handlers have run (pynetdicom runs them just after, which a peer usually
     /// does not beat). An abort() from such a handler does not wait on this task
     /// (`waits_on_this_thread`) and is moot: the release is answered here and the
-    /// association is over.
-    ///
-    /// In a collision (Sta12, `after_ar10`), the confirmation of our own release (AR-10) is
-    /// recorded and told (EVT_RELEASED, and `release()` once closed) after the RP goes out.
-    async fn ar_4_send_release_rp(&mut self, after_ar10: bool) -> End {
-        if after_ar10 {
-            let _ = self.send_pdu(&Pdu::release_rp()).await;
-            self.shared.set_lifecycle(Lifecycle::Released);
-            self.released = true;
-            self.notify(Notification::Released).await;
-        } else {
+    /// association is over. In a collision (Sta12) AR-10 has recorded and told that already.
+    async fn ar_4_send_release_rp(&mut self) -> End {
+        if self.shared.lifecycle() != Lifecycle::Released {
             self.shared.set_lifecycle(Lifecycle::Released);
             log::info(format_args!("Association Released"));
             self.ended_logged = true;
             self.notify(Notification::Released).await;
-            let _ = self.send_pdu(&Pdu::release_rp()).await;
         }
+        let _ = self.send_pdu(&Pdu::release_rp()).await;
         End::AwaitClose
     }
 
@@ -1751,7 +1701,7 @@ impl Task {
     /// the requestor sends its RP (AR-9); the acceptor's answer has no cell in Sta10 and
     /// waits for the peer's RP (AR-10).
     async fn ar_8_release_collision(&mut self) -> Option<End> {
-        self.release_response(false).await
+        self.release_response().await
     }
 
     /// AR-9, "Send A-RELEASE-RP PDU" (Sta9 to Sta11): the requestor's answer in a release
@@ -1762,10 +1712,13 @@ impl Task {
     }
 
     /// AR-10, "Issue A-RELEASE confirmation primitive" (Sta10 to Sta12): the acceptor's own
-    /// release is confirmed, and it answers the peer's request at once (Evt14: AR-4, which
-    /// reports the confirmation once the RP is out).
+    /// release is confirmed (EVT_RELEASED; `release()` is told once the connection is
+    /// closed), then it answers the peer's request at once (Evt14: AR-4 sends the RP).
     async fn ar_10_release_confirmed_collision(&mut self) -> Option<End> {
-        self.release_response(true).await
+        self.shared.set_lifecycle(Lifecycle::Released);
+        self.released = true;
+        self.notify(Notification::Released).await;
+        self.release_response().await
     }
 
     /// AA-1, "Send A-ABORT PDU (service-user source) and start (or restart if already
@@ -1871,6 +1824,44 @@ impl Task {
         let Task { writer, .. } = self;
         writer.forget();
     }
+}
+
+/// Why `frame` is an invalid PDU (Evt19): the A-ABORT reason and the log line. `None` for a
+/// frame that is a PDU, or the end of the stream.
+fn frame_fault(frame: &Frame) -> Option<Fault> {
+    Some(match *frame {
+        Frame::UnknownType(t) => {
+            // 0x16 starts a TLS handshake record, 0x15 a TLS alert: name the mismatch.
+            let why = match t {
+                0x16 => format!(
+                    "Unrecognised PDU type 0x{t:02X} received: it looks like a TLS handshake, \
+                     the peer uses TLS on a connection without it"
+                ),
+                0x15 => format!(
+                    "Unrecognised PDU type 0x{t:02X} received: it looks like a TLS alert, the \
+                     peer expects TLS on this connection"
+                ),
+                _ => format!("Unrecognised PDU type 0x{t:02X} received"),
+            };
+            (abort_reason::UNRECOGNIZED_PDU, why)
+        }
+        Frame::TooLarge {
+            pdu_type,
+            length,
+            limit,
+        } => {
+            let name = PduType::from_u8(pdu_type).map_or("PDU", PduType::name);
+            (
+                abort_reason::INVALID_PDU_PARAMETER_VALUE,
+                format!("{name} of {length} bytes exceeds the maximum of {limit}"),
+            )
+        }
+        Frame::Stalled => (
+            abort_reason::NOT_SPECIFIED,
+            "The peer stalled in the middle of a PDU".to_string(),
+        ),
+        Frame::Pdu { .. } | Frame::Closed { .. } => return None,
+    })
 }
 
 /// The user identity sub-item of an A-ASSOCIATE-RQ, detached from the PDU.
