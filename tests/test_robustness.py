@@ -171,6 +171,38 @@ def test_two_echo_requests_in_one_pdata_get_two_responses(
         assert [us(r[0x0100]) for r in rsps] == [0x8030, 0x8030]
 
 
+@pytest.mark.parametrize("handler", [False, True], ids=["native", "python-handler"])
+def test_release_rq_pipelined_behind_an_echo_gets_the_response_first(
+    fastdimse_server: Callable[..., Any], handler: bool
+) -> None:
+    # RQ, C-ECHO-RQ and A-RELEASE-RQ in one write: the release arrives (Sta8) while the
+    # response is still due, which PS3.8 sends first (AR-7), then the RP (AR-4). Found by
+    # scripts/mutation_diff.py: with a Python handler the response was dropped.
+    server = fastdimse_server(handlers=[(evt.EVT_C_ECHO, lambda e: 0x0000)] if handler else [])
+    with RawPeer(server_port(server)) as peer:
+        peer.send(associate_rq(called="FASTSCP") + echo_rq_pdata(7) + RELEASE_RQ)
+        assert peer.recv_pdu()[0] == 2
+        (rsp,) = [command_elements(m) for m in read_messages(peer, 1)]
+        assert (us(rsp[0x0120]), us(rsp[0x0900])) == (7, 0x0000)
+        assert peer.recv_pdu() == RELEASE_RP
+
+
+def test_release_rq_while_a_handler_runs_waits_for_its_response(
+    fastdimse_server: Callable[..., Any], held_handler: Any
+) -> None:
+    server = fastdimse_server(handlers=[(evt.EVT_C_ECHO, held_handler)])
+    with established(server_port(server), called="FASTSCP") as peer:
+        peer.send(echo_rq_pdata(5))
+        assert held_handler.entered.wait(5)
+        peer.send(RELEASE_RQ)
+        with pytest.raises(TimeoutError):
+            peer.recv_pdu(0.3)  # no RP while the response is due
+        held_handler.release()
+        (rsp,) = [command_elements(m) for m in read_messages(peer, 1)]
+        assert (us(rsp[0x0120]), us(rsp[0x0900])) == (5, 0x0000)
+        assert peer.recv_pdu() == RELEASE_RP
+
+
 def test_command_split_over_pdvs_and_pdus(fastdimse_server: Callable[..., Any]) -> None:
     server = fastdimse_server()
     with established(server_port(server)) as peer:

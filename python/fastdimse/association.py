@@ -327,9 +327,13 @@ class Association:
         return self._state == "released"
 
     def _can_send_dimse(self) -> bool:
-        """Established, neither released nor aborted: what the service classes check before
-        they answer, in one read of the core's state instead of three."""
-        return self._state == "established" and not self._failed
+        """Established, or releasing, and neither released nor aborted: what the service
+        classes check before they answer, in one read of the core's state instead of three.
+
+        Releasing counts: a response still due when the peer's A-RELEASE-RQ arrives is sent
+        before the A-RELEASE-RP (PS3.8 AR-7, Sta8); the core refuses it in the one releasing
+        state where P-DATA may not be sent (Sta7, after our own A-RELEASE-RQ)."""
+        return self._state in ("established", "releasing") and not self._failed
 
     def is_alive(self) -> bool:
         """True until the association has ended (pynetdicom's thread-like check)."""

@@ -19,6 +19,7 @@ from pydicom.dataset import Dataset
 
 from fastdimse import evt
 from fastdimse.dimse_primitives import C_ECHO
+from fastdimse.exceptions import AssociationError
 from fastdimse.status import GENERAL_STATUS, VERIFICATION_SERVICE_CLASS_STATUS, StatusDictType
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -194,7 +195,14 @@ class VerificationServiceClass(ServiceClass):
         if not self._can_send():
             return
 
-        self.dimse.send_msg(rsp, context.context_id)
+        try:
+            self.dimse.send_msg(rsp, context.context_id)
+        except AssociationError:
+            if self._can_send():
+                raise
+            # Aborted (or released by the handler's own thread) between the check and
+            # the send: there is no one to answer, as in pynetdicom.
+            LOGGER.debug("The association ended before the C-ECHO response was sent")
 
     def _status_from_handler(self, req: C_ECHO, context: _Context, rsp: C_ECHO) -> int:
         """Run the EVT_C_ECHO handler; return the Status to send (ErrorComment goes on `rsp`)."""
