@@ -46,6 +46,7 @@ from rawpeer import (  # noqa: E402
 SEED = 20261207
 TIMEOUT = 1.0  # acse, network and dimse timeouts of both implementations
 GRACE = 2.5  # how long a peer waits for the implementation to close
+STEP = 0.15  # SCP role: wait for answers between PDUs (0: send the whole stream at once)
 
 # ----- mutations ------------------------------------------------------------------------------
 
@@ -189,12 +190,23 @@ def scp_case(port: int, case: int, verbose: bool = False) -> str:
     stream = b"".join(pdus)
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        reader = Reader(sock)
         start = time.monotonic()
         try:
-            sock.sendall(stream)
+            if STEP:
+                # A PDU at a time, each after the answers to the one before (or a short
+                # wait), so each PDU meets the state its predecessors led to.
+                for p in pdus:
+                    sock.sendall(p)
+                    start = time.monotonic()
+                    while reader.pdu(start + STEP) is not None:
+                        pass
+                    if reader.closed_at is not None:
+                        break
+            else:
+                sock.sendall(stream)
         except OSError:
             pass
-        reader = Reader(sock)
         reader.drain(start + TIMEOUT + GRACE)
     if verbose:
         print(f"case {case} kind {kind}")
@@ -414,7 +426,13 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=32)
     parser.add_argument("--show", type=int, default=40, help="groups of differences to print")
     parser.add_argument("--scp-case", type=int, help="replay one SCP-role case verbosely")
+    parser.add_argument(
+        "--pipelined", action="store_true", help="SCP role: send each stream in one write"
+    )
     args = parser.parse_args()
+    if args.pipelined:
+        global STEP
+        STEP = 0.0
     if args.scp_case is not None:
         for name, start in (("fastdimse", fastdimse_scp), ("pynetdicom", pynetdicom_scp)):
             port, stop = start()
