@@ -320,3 +320,74 @@ def test_requestor_released_handler_has_run_when_the_acceptors_release_returns()
         assert triggered == ["released"]
     finally:
         server.shutdown()
+
+
+def test_abort_from_the_acceptors_requested_handler_sends_an_abort_instead_of_the_ac() -> None:
+    # Sta3 + Evt15: AA-1, an A-ABORT (0, 0) and no A-ASSOCIATE-AC; EVT_ABORTED follows, as
+    # after pynetdicom's abort().
+    from rawpeer import RawPeer, abort_pdu, associate_rq
+
+    seen: List[str] = []
+    aborted = threading.Event()
+
+    def on_requested(event: Any) -> None:
+        seen.append("REQUESTED")
+        event.assoc.abort()
+
+    def on_aborted(event: Any) -> None:
+        seen.append("ABORTED")
+        aborted.set()
+
+    ae = AE(ae_title="ANY-SCP")
+    ae.add_supported_context(Verification)
+    server = ae.start_server(
+        ("127.0.0.1", 0),
+        block=False,
+        evt_handlers=[(evt.EVT_REQUESTED, on_requested), (evt.EVT_ABORTED, on_aborted)],
+    )
+    try:
+        with RawPeer(server.server_address[1]) as peer:
+            peer.send(associate_rq())
+            assert peer.recv_pdu(5) == abort_pdu(0, 0)
+            assert peer.wait_closed(5)
+        assert aborted.wait(5)
+        assert seen == ["REQUESTED", "ABORTED"]
+    finally:
+        server.shutdown()
+
+
+def test_abort_from_the_requestors_requested_handler_aborts_at_once() -> None:
+    # Sta5 + Evt15: AA-1 while the answer is awaited, not when the ACSE timeout ends the
+    # wait (pynetdicom 3.0.4 waits for the timeout).
+    from rawpeer import RawPeer, RawSCP, abort_pdu
+
+    got: List[bytes] = []
+
+    def script(peer: RawPeer) -> None:
+        assert peer.recv_pdu(5)[0] == 1
+        got.append(peer.recv_pdu(5))  # no answer from us: what the requestor sends next
+
+    seen: List[str] = []
+
+    def on_requested(event: Any) -> None:
+        seen.append("REQUESTED")
+        event.assoc.abort()
+
+    with RawSCP(script) as scp:
+        ae = _scu()
+        ae.acse_timeout = 20
+        started = time.monotonic()
+        assoc = ae.associate(
+            "127.0.0.1",
+            scp.port,
+            evt_handlers=[
+                (evt.EVT_REQUESTED, on_requested),
+                (evt.EVT_ABORTED, lambda e: seen.append("ABORTED")),
+            ],
+        )
+        took = time.monotonic() - started
+        assert scp.done.wait(5)
+    assert assoc.is_aborted and not assoc.is_established
+    assert took < 5, f"associate() took {took:.1f} s: the abort waited for the ACSE timeout"
+    assert got == [abort_pdu(0, 0)]
+    assert seen == ["REQUESTED", "ABORTED"]

@@ -117,6 +117,11 @@ pub(crate) struct Task {
     queued: VecDeque<EchoRequest>,
     /// The peer asked to release while a handler was running: answer once it is done.
     release_deferred: bool,
+    /// Commands that came before the association was established, other than `abort()`
+    /// (`abort_if_requested`): served first once it is.
+    early: VecDeque<Command>,
+    /// The user called `abort()` (Evt15 from the API).
+    user_aborted: bool,
     ended_logged: bool,
     /// The peer closed the connection (we read its FIN).
     peer_closed: bool,
@@ -160,6 +165,8 @@ impl Task {
             abort_replies: Vec::new(),
             queued: VecDeque::new(),
             release_deferred: false,
+            early: VecDeque::new(),
+            user_aborted: false,
             ended_logged: false,
             peer_closed: false,
             timer: LazyTimer::default(),
@@ -341,7 +348,7 @@ impl Task {
             self.shared.set_lifecycle(Lifecycle::Aborted);
         }
         self.fail_outstanding();
-        if was_live || self.shared.role == Role::Requestor {
+        if was_live || self.shared.role == Role::Requestor || self.user_aborted {
             self.log_aborted(by_peer, source);
             self.notify(Notification::Aborted {
                 by_peer,
@@ -553,6 +560,31 @@ impl Task {
         }
     }
 
+    /// Evt15 from a handler the task waited for before the association was established
+    /// (on the acceptor EVT_REQUESTED and the user identity and extended negotiation
+    /// handlers, in Sta3; on the requestor EVT_REQUESTED, in Sta5): `abort()` there is
+    /// performed at once, AA-1, so the A-ABORT goes out instead of the A-ASSOCIATE-AC (or
+    /// before the answer arrives), as it does from pynetdicom's handlers. Other commands
+    /// wait for the association (`early`).
+    async fn abort_if_requested(&mut self) -> Option<End> {
+        while let Ok(cmd) = self.rx.try_recv() {
+            match cmd {
+                Command::Abort { reply } => return Some(self.abort_command(reply).await),
+                other => self.early.push_back(other),
+            }
+        }
+        None
+    }
+
+    /// `abort()`: Evt15, with its caller told once the connection is closed. EVT_ABORTED
+    /// follows in every state, as after pynetdicom's `abort()`, also before the acceptor
+    /// has answered the A-ASSOCIATE-RQ.
+    async fn abort_command(&mut self, reply: Option<Reply<()>>) -> End {
+        self.abort_replies.extend(reply);
+        self.user_aborted = true;
+        self.local_abort().await
+    }
+
     /// Sta13: waits for the peer to close (Evt17: AR-5), at most until ARTIM expires
     /// (Evt18: AA-2). Meanwhile an A-ABORT ends the wait (Evt16: AA-2), an A-ASSOCIATE-RQ
     /// or an invalid PDU is answered with an A-ABORT (Evt6, Evt19: AA-7), and any other
@@ -694,7 +726,11 @@ impl Task {
             Some(Action::Ae6) => self.ae_6_rq_received(&rq).await,
             other => return Err(self.off_table(Event::Evt6, other)),
         }
-        match self.decide(cfg, over_limit, &rq).await {
+        let decision = self.decide(cfg, over_limit, &rq).await;
+        if let Some(end) = self.abort_if_requested().await {
+            return Err(end);
+        }
+        match decision {
             Ok(accepted) => self.accept_response(cfg, &rq, accepted).await,
             Err(rj) => Err(self.reject_response(rj).await),
         }
@@ -825,15 +861,25 @@ impl Task {
             }
             other => return Err(self.off_table(Event::Evt2, other)),
         };
+        if let Some(end) = self.abort_if_requested().await {
+            return Err(end);
+        }
         let deadline = self.shared.timeouts().acse.map(|t| Instant::now() + t);
         let timed = self.timer.cover(deadline);
-        let frame = tokio::select! {
-            biased;
-            frame = self.reader.next() => frame,
-            // A fresh timer: it fires at `deadline`, not before.
-            _ = self.timer.fired(), if timed => {
-                log::error(format_args!("ACSE timeout reached while waiting for response to association request"));
-                return Err(self.local_abort().await);
+        let frame = loop {
+            tokio::select! {
+                biased;
+                frame = self.reader.next() => break frame,
+                // `abort()` while the answer is awaited (Sta5): Evt15, AA-1 at once.
+                Some(cmd) = self.rx.recv() => match cmd {
+                    Command::Abort { reply } => return Err(self.abort_command(reply).await),
+                    other => self.early.push_back(other),
+                },
+                // A fresh timer: it fires at `deadline`, not before.
+                _ = self.timer.fired(), if timed => {
+                    log::error(format_args!("ACSE timeout reached while waiting for response to association request"));
+                    return Err(self.local_abort().await);
+                }
             }
         };
         self.last_rx = Instant::now();
@@ -890,6 +936,11 @@ impl Task {
     // ----- established ------------------------------------------------------------------
 
     async fn run_established(&mut self) -> End {
+        while let Some(cmd) = self.early.pop_front() {
+            if let Some(end) = self.on_command(cmd).await {
+                return end;
+            }
+        }
         loop {
             // Answers held back while more requests were already in (`dt_1_send_p_data`) go
             // out before the task waits for anything.
@@ -1278,10 +1329,7 @@ impl Task {
                 self.write_message(context_id, command).await
             }
             Command::Release { reply } => self.request_release(Some(reply)).await,
-            Command::Abort { reply } => {
-                self.abort_replies.extend(reply);
-                Some(self.local_abort().await)
-            }
+            Command::Abort { reply } => Some(self.abort_command(reply).await),
             Command::Flush => {
                 if self.flush().await {
                     None
