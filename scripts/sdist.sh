@@ -28,7 +28,10 @@ if [ "${1:-}" = "--build" ]; then
     (cd "$tmp" && CARGO_NET_OFFLINE=true "$PY" -m pip wheel -q --disable-pip-version-check \
         --no-build-isolation --no-deps -w "$tmp/out" "$tmp/$(basename "$sdist")" >/dev/null)
     wheel=$(ls "$tmp"/out/fastdimse-*.whl)
-    if ! "$PY" -m zipfile -l "$wheel" | grep -q 'dist-info/licenses/LICENSE'; then
+    # The listing whole first: `grep -q` stops reading at the first match, and the lister's
+    # broken pipe would then fail the pipeline (pipefail).
+    contents=$("$PY" -m zipfile -l "$wheel")
+    if ! grep -q 'dist-info/licenses/LICENSE' <<<"$contents"; then
         echo "sdist.sh: the wheel built from the sdist has no LICENSE" >&2
         exit 1
     fi
