@@ -1,6 +1,6 @@
 """A raw-socket DICOM peer for tests: hand-built PDUs, PDU reads with timeouts.
 
-The builders write the bytes themselves from the wire reference (PS3.8 section 9.3,
+The builders write the bytes themselves from the standard (PS3.8 section 9.3,
 PS3.7 annex E) so the tests do not depend on the codec they are testing.
 
     peer = RawPeer(port)                    # connects

@@ -1,6 +1,6 @@
 """The SCP side of the Python API, end to end over loopback.
 
-Every outcome of the VerificationServiceClass contract (DESIGN.md section 4) as the SCU sees
+Every outcome of the VerificationServiceClass contract (docs/migration.md, "Verification SCP") as the SCU sees
 it; extra handler arguments; the Event attributes; notification events and their order;
 C-CANCEL seen by a running handler; the server's active associations and AE.shutdown();
 pynetdicom's log wording under the ``fastdimse`` logger.

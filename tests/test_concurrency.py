@@ -1,4 +1,4 @@
-"""Concurrency (issue 3 item 7, DESIGN.md section 6): 200 concurrent associations on one
+"""Concurrency (docs/architecture.md, "Threads"): 200 concurrent associations on one
 server, other Python threads progress while we block in the core, and a slow handler on
 one association does not delay another."""
 

@@ -1,4 +1,4 @@
-"""The DIMSE command-set codec and fragmentation from Python (issue 2, items 5-6): every
+"""The DIMSE command-set codec and fragmentation from Python: every
 captured command set through ``fastdimse.dimse`` against pydicom's reading of the same
 bytes, exact re-encoding, value checks, fragmentation for any peer maximum, and malformed
 command sets.

@@ -1,4 +1,4 @@
-"""The PDU codec from Python (issue 2, items 5-6): every captured PDU through
+"""The PDU codec from Python: every captured PDU through
 ``fastdimse.pdu``, its fields against the vector's ``decode`` and against pynetdicom 3.0.4's
 decoding of the same bytes, ``from_fields`` round trips, and malformed or random input.
 """

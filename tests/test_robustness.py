@@ -1,5 +1,5 @@
-"""Robustness of the SCP and SCU on the wire (issue 3 items 3, 5 and 7; DESIGN.md section 5;
-wire reference sections 9, 10, 14): exact session shape, the PS3.8 answer to every protocol
+"""Robustness of the SCP and SCU on the wire (docs/architecture.md, "Where each rule lives";
+docs/migration.md, "Protocol"): exact session shape, the PS3.8 answer to every protocol
 error, and timeouts that always bite while other associations keep working."""
 
 from __future__ import annotations

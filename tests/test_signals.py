@@ -1,4 +1,4 @@
-"""Signals (issue 3 item 7, DESIGN.md section 6): Ctrl-C stops a blocking server and
+"""Signals (docs/architecture.md, "Threads"): Ctrl-C stops a blocking server and
 interrupts a blocked send_c_echo; the echoscp app stops cleanly on SIGINT (exit 0) and on
 SIGTERM (then ends by SIGTERM, as a terminated process should)."""
 

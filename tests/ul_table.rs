@@ -1,6 +1,6 @@
 //! The Upper Layer state machine against PS3.8 Table 9-10.
 //!
-//! `EXPECTED` is the transition table copied as text from the wire reference (section 9.4),
+//! `EXPECTED` is the transition table copied as text from PS3.8 Table 9-10,
 //! parsed here independently of `fastdimse::ul::TABLE`, so a typo in either fails a test.
 
 use std::time::{Duration, Instant};
