@@ -449,6 +449,7 @@ def main() -> int:
     if args.role in ("scu", "both"):
         fd, pn = run_scu(cases, args.workers)
         report("SCU role", fd, pn, args.show)
+        print("fastdimse signatures:", Counter(s.split("]")[-1] for s in fd.values()))
     print("panics:", __import__("fastdimse")._core.panic_count() - panics)
     return 0
 
