@@ -1317,90 +1317,147 @@ fn sta7_evt9_has_no_cell_and_sends_nothing() {
     }
 }
 
-/// Sta7 + Evt3, Evt4, Evt6: AA-8, A-ABORT (2, 2), A-P-ABORT to the user; `release()` ends
-/// aborted.
-#[test]
-fn sta7_unexpected_pdus_get_aa8() {
-    for side in SIDES {
-        for (what, bytes) in [
-            ("Evt3", raw_ac(&unhex(ASSOC_RQ))),
-            ("Evt4", RJ_111.to_vec()),
-            ("Evt6", unhex(ASSOC_RQ)),
-        ] {
-            let what = format!("{side:?} {what}");
-            let (mut peer, assoc, rec, mut done) = sta7(side, Recorder::default());
-            peer.send(&bytes);
-            assert_eq!(peer.pdu(), abort(2, 2), "{what}");
-            close_after_the_abort(&mut peer, &rec, &what);
-            assert_eq!(
-                released_outcome(&mut done),
-                ReleaseOutcome::Aborted,
-                "{what}"
-            );
-            assert_eq!(
-                after_established(&rec),
-                ["ABORTED(false,2,2)", "CONN_CLOSE"],
-                "{what}"
-            );
-            assert_eq!(assoc.lifecycle(), Lifecycle::Aborted, "{what}");
+/// How a release in progress (Sta7, Sta10, Sta11) ends in an abort, as the peer sees it.
+#[derive(Debug, Clone, Copy)]
+enum Ending {
+    /// Our A-ABORT (source, reason), then our close (AA-1, AA-8).
+    OurAbort(u8, u8),
+    /// The peer aborted or closed: our close at once, nothing sent (AA-3, AA-4); the user
+    /// is told this ABORTED notification.
+    PeerEnded(&'static str),
+}
+
+/// A release in progress ended by an abort: what the peer reads, `release()` told it was
+/// aborted, the notifications after the negotiation's (ABORTED, then CONN_CLOSE), and the
+/// association aborted. `what` names the case in failure messages.
+fn assert_release_aborted(
+    peer: &mut Peer,
+    assoc: &AssocShared,
+    rec: &Recorder,
+    done: &mut ReleaseWaiter,
+    ending: Ending,
+    what: &str,
+) {
+    let told = match ending {
+        Ending::OurAbort(source, reason) => {
+            assert_eq!(peer.pdu(), abort(source, reason), "{what}");
+            close_after_the_abort(peer, rec, what);
+            format!("ABORTED(false,{source},{reason})")
+        }
+        Ending::PeerEnded(told) => {
+            peer.expect_closed(Duration::from_secs(3));
+            wait_for_close_event(rec);
+            told.to_string()
+        }
+    };
+    assert_eq!(released_outcome(done), ReleaseOutcome::Aborted, "{what}");
+    assert_eq!(
+        after_established(rec),
+        [told, "CONN_CLOSE".to_string()],
+        "{what}"
+    );
+    assert_eq!(assoc.lifecycle(), Lifecycle::Aborted, "{what}");
+}
+
+/// The unexpected PDUs of Sta7 (Evt3, Evt4, Evt6), and of Sta10 and Sta11 (also Evt10, Evt12).
+fn unexpected_while_releasing(collision: bool) -> Vec<(&'static str, Vec<u8>)> {
+    let mut pdus = vec![
+        ("Evt3", raw_ac(&unhex(ASSOC_RQ))),
+        ("Evt4", RJ_111.to_vec()),
+        ("Evt6", unhex(ASSOC_RQ)),
+    ];
+    if collision {
+        pdus.push(("Evt10", unhex(ECHO_RQ)));
+        pdus.push(("Evt12", RELEASE_RQ.to_vec()));
+    }
+    pdus
+}
+
+/// How the association came to be releasing: our `release()` (Sta7, both roles) or a
+/// release collision (Sta10 as acceptor, Sta11 as requestor).
+#[derive(Debug, Clone, Copy)]
+enum Releasing {
+    Ours,
+    Collision,
+}
+
+impl Releasing {
+    fn start(self, side: Side) -> (Peer, Arc<AssocShared>, Arc<Recorder>, ReleaseWaiter) {
+        match self {
+            Releasing::Ours => sta7(side, Recorder::default()),
+            Releasing::Collision => collision(side, Recorder::default()),
         }
     }
 }
 
-/// Sta7 + Evt19: AA-8 with the reason of the fault (1 unrecognized PDU, 6 a P-DATA-TF above
-/// our maximum).
-#[test]
-fn sta7_evt19_aa8_with_its_reason() {
+/// While releasing, in both roles: each unexpected PDU gets AA-8, A-ABORT (2, 2).
+fn unexpected_pdus_get_aa8_while(releasing: Releasing) {
     for side in SIDES {
-        for (bytes, reason) in [(vec![0x0A, 0, 0, 0, 0, 0], 1), (vec![4, 0, 0, 1, 0, 0], 6)] {
-            let (mut peer, _assoc, rec, mut done) = sta7(side, Recorder::default());
+        let pdus = unexpected_while_releasing(matches!(releasing, Releasing::Collision));
+        for (what, bytes) in pdus {
+            let (mut peer, assoc, rec, mut done) = releasing.start(side);
             peer.send(&bytes);
-            assert_eq!(peer.pdu(), abort(2, reason), "{side:?} {bytes:?}");
-            close_after_the_abort(&mut peer, &rec, "Evt19");
-            assert_eq!(released_outcome(&mut done), ReleaseOutcome::Aborted);
-            assert_eq!(
-                after_established(&rec),
-                [format!("ABORTED(false,2,{reason})"), "CONN_CLOSE".into()],
-                "{side:?}"
-            );
+            let what = format!("{releasing:?} {side:?} {what}");
+            let ending = Ending::OurAbort(2, 2);
+            assert_release_aborted(&mut peer, &assoc, &rec, &mut done, ending, &what);
         }
     }
+}
+
+/// While releasing, in both roles: an invalid PDU (Evt19) gets AA-8 with its reason (1 an
+/// unrecognized PDU, 6 a P-DATA-TF above our maximum).
+fn evt19_aa8_while(releasing: Releasing) {
+    for side in SIDES {
+        for (bytes, reason) in [(vec![0x0A, 0, 0, 0, 0, 0], 1), (vec![4, 0, 0, 1, 0, 0], 6)] {
+            let (mut peer, assoc, rec, mut done) = releasing.start(side);
+            peer.send(&bytes);
+            let what = format!("{releasing:?} {side:?} Evt19 {bytes:?}");
+            let ending = Ending::OurAbort(2, reason);
+            assert_release_aborted(&mut peer, &assoc, &rec, &mut done, ending, &what);
+        }
+    }
+}
+
+/// While releasing, in both roles: the peer's A-ABORT (Evt16, AA-3) or close (Evt17,
+/// AA-4) ends the association at once, nothing sent.
+fn peer_ends_while(releasing: Releasing, evt16: bool) {
+    for side in SIDES {
+        let (mut peer, assoc, rec, mut done) = releasing.start(side);
+        let ending = if evt16 {
+            peer.send(&abort(0, 0));
+            Ending::PeerEnded("ABORTED(true,0,0)")
+        } else {
+            peer.close();
+            Ending::PeerEnded("ABORTED(false,2,0)")
+        };
+        let what = format!("{releasing:?} {side:?}");
+        assert_release_aborted(&mut peer, &assoc, &rec, &mut done, ending, &what);
+    }
+}
+
+/// Sta7 + Evt3, Evt4, Evt6: AA-8, A-ABORT (2, 2), A-P-ABORT to the user; `release()` ends
+/// aborted.
+#[test]
+fn sta7_unexpected_pdus_get_aa8() {
+    unexpected_pdus_get_aa8_while(Releasing::Ours);
+}
+
+/// Sta7 + Evt19: AA-8 with the reason of the fault.
+#[test]
+fn sta7_evt19_aa8_with_its_reason() {
+    evt19_aa8_while(Releasing::Ours);
 }
 
 /// Sta7 + Evt16: AA-3, the peer's abort to the user, closed at once, nothing sent.
 #[test]
 fn sta7_evt16_aa3() {
-    for side in SIDES {
-        let (mut peer, assoc, rec, mut done) = sta7(side, Recorder::default());
-        peer.send(&abort(0, 0));
-        peer.expect_closed(Duration::from_secs(3));
-        assert_eq!(released_outcome(&mut done), ReleaseOutcome::Aborted);
-        wait_for_close_event(&rec);
-        assert_eq!(
-            after_established(&rec),
-            ["ABORTED(true,0,0)", "CONN_CLOSE"],
-            "{side:?}"
-        );
-        assert_eq!(assoc.lifecycle(), Lifecycle::Aborted, "{side:?}");
-    }
+    peer_ends_while(Releasing::Ours, true);
 }
 
 /// Sta7 + Evt17: AA-4, A-P-ABORT to the user; `release()` ends aborted.
 #[test]
 fn sta7_evt17_aa4() {
-    for side in SIDES {
-        let (mut peer, assoc, rec, mut done) = sta7(side, Recorder::default());
-        peer.close();
-        peer.expect_closed(Duration::from_secs(3));
-        assert_eq!(released_outcome(&mut done), ReleaseOutcome::Aborted);
-        wait_for_close_event(&rec);
-        assert_eq!(
-            after_established(&rec),
-            ["ABORTED(false,2,0)", "CONN_CLOSE"],
-            "{side:?}"
-        );
-        assert_eq!(assoc.lifecycle(), Lifecycle::Aborted, "{side:?}");
-    }
+    peer_ends_while(Releasing::Ours, false);
 }
 
 /// Sta7 + Evt15 (`abort()` while our release waits for its answer): AA-1, A-ABORT (0, 0);
@@ -1410,17 +1467,18 @@ fn sta7_evt15_aa1_sends_a_user_abort() {
     for side in SIDES {
         let (mut peer, assoc, rec, mut done) = sta7(side, Recorder::default());
         let mut aborted = assoc.start_abort().expect("abort starts");
-        assert_eq!(peer.pdu(), abort(0, 0), "{side:?}");
-        close_after_the_abort(&mut peer, &rec, "Evt15");
-        assert_eq!(released_outcome(&mut done), ReleaseOutcome::Aborted);
+        let what = format!("{side:?}");
+        assert_release_aborted(
+            &mut peer,
+            &assoc,
+            &rec,
+            &mut done,
+            Ending::OurAbort(0, 0),
+            &what,
+        );
         aborted
             .recv_timeout(Duration::from_secs(3))
             .expect("abort returns");
-        assert_eq!(
-            after_established(&rec),
-            ["ABORTED(false,0,0)", "CONN_CLOSE"],
-            "{side:?}"
-        );
     }
 }
 
@@ -1437,18 +1495,19 @@ fn sta7_acse_timeout_evt15_aa1() {
         let mut done = assoc.start_release().expect("release starts");
         assert_eq!(peer.pdu(), RELEASE_RQ);
         let t0 = std::time::Instant::now();
-        assert_eq!(peer.pdu(), abort(0, 0), "{side:?}");
+        let what = format!("{side:?} ACSE timeout");
+        assert_release_aborted(
+            &mut peer,
+            &assoc,
+            &rec,
+            &mut done,
+            Ending::OurAbort(0, 0),
+            &what,
+        );
         assert!(
             t0.elapsed() >= Duration::from_millis(150),
             "{:?}",
             t0.elapsed()
-        );
-        close_after_the_abort(&mut peer, &rec, "ACSE timeout");
-        assert_eq!(released_outcome(&mut done), ReleaseOutcome::Aborted);
-        assert_eq!(
-            after_established(&rec),
-            ["ABORTED(false,0,0)", "CONN_CLOSE"],
-            "{side:?}"
         );
     }
 }
@@ -1566,83 +1625,25 @@ fn sta8_evt15_aa1_sends_a_user_abort() {
 /// user; `release()` ends aborted.
 #[test]
 fn sta10_sta11_unexpected_pdus_get_aa8() {
-    for side in SIDES {
-        for (what, bytes) in [
-            ("Evt3", raw_ac(&unhex(ASSOC_RQ))),
-            ("Evt4", RJ_111.to_vec()),
-            ("Evt6", unhex(ASSOC_RQ)),
-            ("Evt10", unhex(ECHO_RQ)),
-            ("Evt12", RELEASE_RQ.to_vec()),
-        ] {
-            let what = format!("{side:?} {what}");
-            let (mut peer, assoc, rec, mut done) = collision(side, Recorder::default());
-            peer.send(&bytes);
-            assert_eq!(peer.pdu(), abort(2, 2), "{what}");
-            close_after_the_abort(&mut peer, &rec, &what);
-            assert_eq!(
-                released_outcome(&mut done),
-                ReleaseOutcome::Aborted,
-                "{what}"
-            );
-            assert_eq!(
-                after_established(&rec),
-                ["ABORTED(false,2,2)", "CONN_CLOSE"],
-                "{what}"
-            );
-            assert_eq!(assoc.lifecycle(), Lifecycle::Aborted, "{what}");
-        }
-    }
+    unexpected_pdus_get_aa8_while(Releasing::Collision);
 }
 
-/// Sta10/Sta11 + Evt19: AA-8 with the reason of the fault (1 unrecognized PDU).
+/// Sta10/Sta11 + Evt19: AA-8 with the reason of the fault.
 #[test]
 fn sta10_sta11_evt19_aa8_with_its_reason() {
-    for side in SIDES {
-        let (mut peer, _assoc, rec, mut done) = collision(side, Recorder::default());
-        peer.send(&[0x0A, 0, 0, 0, 0, 0]);
-        assert_eq!(peer.pdu(), abort(2, 1), "{side:?}");
-        close_after_the_abort(&mut peer, &rec, "Evt19");
-        assert_eq!(released_outcome(&mut done), ReleaseOutcome::Aborted);
-        assert_eq!(
-            after_established(&rec),
-            ["ABORTED(false,2,1)", "CONN_CLOSE"],
-            "{side:?}"
-        );
-    }
+    evt19_aa8_while(Releasing::Collision);
 }
 
 /// Sta10/Sta11 + Evt16: AA-3, closed at once, nothing sent.
 #[test]
 fn sta10_sta11_evt16_aa3() {
-    for side in SIDES {
-        let (mut peer, _assoc, rec, mut done) = collision(side, Recorder::default());
-        peer.send(&abort(0, 0));
-        peer.expect_closed(Duration::from_secs(3));
-        assert_eq!(released_outcome(&mut done), ReleaseOutcome::Aborted);
-        wait_for_close_event(&rec);
-        assert_eq!(
-            after_established(&rec),
-            ["ABORTED(true,0,0)", "CONN_CLOSE"],
-            "{side:?}"
-        );
-    }
+    peer_ends_while(Releasing::Collision, true);
 }
 
 /// Sta10/Sta11 + Evt17: AA-4, A-P-ABORT to the user.
 #[test]
 fn sta10_sta11_evt17_aa4() {
-    for side in SIDES {
-        let (mut peer, _assoc, rec, mut done) = collision(side, Recorder::default());
-        peer.close();
-        peer.expect_closed(Duration::from_secs(3));
-        assert_eq!(released_outcome(&mut done), ReleaseOutcome::Aborted);
-        wait_for_close_event(&rec);
-        assert_eq!(
-            after_established(&rec),
-            ["ABORTED(false,2,0)", "CONN_CLOSE"],
-            "{side:?}"
-        );
-    }
+    peer_ends_while(Releasing::Collision, false);
 }
 
 /// Sta10/Sta11 + Evt15 (`abort()` during the collision): AA-1, A-ABORT (0, 0).
@@ -1659,18 +1660,19 @@ fn sta10_sta11_evt15_aa1_sends_a_user_abort() {
         if side == Side::Requestor {
             *slot.lock().expect("lock") = assoc.start_abort();
         }
-        assert_eq!(peer.pdu(), abort(0, 0), "{side:?}");
-        close_after_the_abort(&mut peer, &rec, "Evt15");
-        assert_eq!(released_outcome(&mut done), ReleaseOutcome::Aborted);
+        let what = format!("{side:?}");
+        assert_release_aborted(
+            &mut peer,
+            &assoc,
+            &rec,
+            &mut done,
+            Ending::OurAbort(0, 0),
+            &what,
+        );
         let mut aborted = slot.lock().expect("lock").take().expect("abort started");
         aborted
             .recv_timeout(Duration::from_secs(3))
             .expect("abort returns");
-        assert_eq!(
-            after_established(&rec),
-            ["ABORTED(false,0,0)", "CONN_CLOSE"],
-            "{side:?}"
-        );
     }
 }
 
