@@ -30,7 +30,6 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from rawpeer import (  # noqa: E402
-    ABORT_USER,
     RELEASE_RP,
     RELEASE_RQ,
     VERIFICATION,
@@ -38,9 +37,9 @@ from rawpeer import (  # noqa: E402
     associate_rq,
     echo_rq_pdata,
     echo_rsp,
+    mutate,
     pdata,
     pdv,
-    reject_pdu,
 )
 
 SEED = 20261207
@@ -49,57 +48,6 @@ GRACE = 2.5  # how long a peer waits for the implementation to close
 STEP = 0.15  # SCP role: wait for answers between PDUs (0: send the whole stream at once)
 
 # ----- mutations ------------------------------------------------------------------------------
-
-OTHER_PDUS: List[bytes] = [
-    RELEASE_RQ,
-    RELEASE_RP,
-    ABORT_USER,
-    bytes.fromhex("07000000000400000206"),
-    reject_pdu(1, 1, 1),
-    bytes.fromhex("0200000000040000000a"),
-    bytes.fromhex("0100000000040000000a"),
-    echo_rq_pdata(9),
-    pdata(pdv(1, 0x02, b"\x00" * 8)),
-    pdata(pdv(7, 0x03, b"\x00" * 8)),
-    bytes.fromhex("040000000000"),
-    bytes.fromhex("0800000000020000"),
-]
-
-
-def mutate(rng: random.Random, session: List[bytes], kinds: int = 10) -> Tuple[int, List[bytes]]:
-    """One of several ways a broken or hostile peer departs from a valid session: the kind
-    and the PDUs (possibly no longer whole or valid) in the order they are sent."""
-    pdus = [bytearray(p) for p in session]
-    kind = rng.randrange(kinds)
-    target = rng.randrange(len(pdus))
-    if kind == 0:  # flip a few bytes of one PDU
-        for _ in range(rng.randint(1, 4)):
-            pos = rng.randrange(len(pdus[target]))
-            pdus[target][pos] = rng.randrange(256)
-    elif kind == 1:  # a length field that lies
-        pdus[target][2:6] = rng.randrange(1 << 32).to_bytes(4, "big")
-    elif kind == 2:  # a PDU cut short (the session ends there)
-        pdus = pdus[: target + 1]
-        pdus[target] = pdus[target][: rng.randrange(len(pdus[target]))]
-    elif kind == 3:  # an unknown PDU type
-        pdus[target][0] = rng.choice([0, 8, 9, 0x40, 0xFF])
-    elif kind == 4:  # PDUs out of order
-        rng.shuffle(pdus)
-    elif kind == 5:  # garbage after a valid prefix
-        pdus = pdus[:target] + [bytearray(rng.randbytes(rng.randint(1, 300)))]
-    elif kind == 6:  # a byte flipped inside an item or PDV length
-        p = pdus[target]
-        if len(p) > 12:
-            pos = rng.randrange(6, min(len(p), 80))
-            p[pos] ^= 1 << rng.randrange(8)
-    elif kind == 7:  # another PDU inserted
-        pdus.insert(target, bytearray(rng.choice(OTHER_PDUS)))
-    elif kind == 8:  # one PDU replaced by another
-        pdus[target] = bytearray(rng.choice(OTHER_PDUS))
-    else:  # one PDU dropped
-        del pdus[target]
-    return kind, [bytes(p) for p in pdus]
-
 
 # ----- observing a peer -----------------------------------------------------------------------
 

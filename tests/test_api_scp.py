@@ -1,9 +1,9 @@
 """The SCP side of the Python API, end to end over loopback.
 
-Every outcome of the VerificationServiceClass contract (docs/migration.md, "Verification SCP") as the SCU sees
-it; extra handler arguments; the Event attributes; notification events and their order;
-C-CANCEL seen by a running handler; the server's active associations and AE.shutdown();
-pynetdicom's log wording under the ``fastdimse`` logger.
+Every outcome of the VerificationServiceClass contract (docs/migration.md, "Verification
+SCP") as the SCU sees it; extra handler arguments; the Event attributes; notification events
+and their order; C-CANCEL seen by a running handler; the server's active associations and
+AE.shutdown(); pynetdicom's log wording under the ``fastdimse`` logger.
 
 The SCU is fastdimse itself except where an independent reading of the wire is needed
 (pynetdicom is used there).

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, List, Optional
 
 from fastdimse import AE, _core, evt, pdu
-from rawpeer import RELEASE_RQ, associate_rq, echo_rq_pdata
+from rawpeer import RELEASE_RQ, associate_rq, echo_rq_pdata, mutate
 
 VERIFICATION = "1.2.840.10008.1.1"
 SEED = 20261125
@@ -21,34 +21,6 @@ CASES = 240
 
 def _valid_session() -> List[bytes]:
     return [associate_rq(), echo_rq_pdata(1), echo_rq_pdata(2), RELEASE_RQ]
-
-
-def _mutate(rng: random.Random, session: List[bytes]) -> bytes:
-    """One of several ways a broken or hostile peer departs from a valid session."""
-    pdus = [bytearray(p) for p in session]
-    kind = rng.randrange(7)
-    target = rng.randrange(len(pdus))
-    if kind == 0:  # flip a few bytes of one PDU
-        for _ in range(rng.randint(1, 4)):
-            pos = rng.randrange(len(pdus[target]))
-            pdus[target][pos] = rng.randrange(256)
-    elif kind == 1:  # a length field that lies
-        pdus[target][2:6] = rng.randrange(1 << 32).to_bytes(4, "big")
-    elif kind == 2:  # a PDU cut short, then the connection closes
-        pdus = pdus[: target + 1]
-        pdus[target] = pdus[target][: rng.randrange(len(pdus[target]))]
-    elif kind == 3:  # an unknown PDU type
-        pdus[target][0] = rng.choice([0, 8, 9, 0x40, 0xFF])
-    elif kind == 4:  # PDUs out of order
-        rng.shuffle(pdus)
-    elif kind == 5:  # garbage after a valid prefix
-        pdus = pdus[:target] + [bytearray(rng.randbytes(rng.randint(1, 300)))]
-    else:  # a byte flipped inside an item or PDV length
-        p = pdus[target]
-        if len(p) > 12:
-            pos = rng.randrange(6, min(len(p), 80))
-            p[pos] ^= 1 << rng.randrange(8)
-    return b"".join(bytes(p) for p in pdus)
 
 
 def _read_pdus(sock: socket.socket, budget: float) -> Optional[List[bytes]]:
@@ -76,7 +48,8 @@ def _read_pdus(sock: socket.socket, budget: float) -> Optional[List[bytes]]:
 
 def _run_case(port: int, case: int) -> None:
     rng = random.Random(SEED + case)
-    stream = _mutate(rng, _valid_session())
+    _kind, pdus = mutate(rng, _valid_session(), kinds=7)
+    stream = b"".join(pdus)
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         try:
             sock.sendall(stream)
