@@ -667,6 +667,21 @@ fn transfer_syntax_we_never_proposed_rejects_the_context() {
         ]
     );
     assert!(e.contexts.iter().all(|c| !c.is_accepted()));
+    assert_eq!(
+        e.unusable_acceptances,
+        [
+            format!(
+                "presentation context 1 was accepted with transfer syntax {EXPLICIT_VR_BE:?}, \
+                 which was not proposed for it: taken as rejected"
+            ),
+            format!(
+                "presentation context 3 was accepted with transfer syntax {IMPLICIT_VR_LE:?}, \
+                 which was not proposed for it: taken as rejected"
+            ),
+            "presentation context 5 was accepted without a transfer syntax: taken as rejected"
+                .to_string(),
+        ]
+    );
 }
 
 #[test]

@@ -125,6 +125,10 @@ pub struct Established {
     pub calling_ae_title: String,
     /// The peer's AE title as we addressed it, trimmed.
     pub called_ae_title: String,
+    /// Acceptances we could not take (no transfer syntax, or one we did not propose for
+    /// that context), one line each for the log: PS3.8 9.3.3.2 has the acceptor pick one
+    /// of the proposed transfer syntaxes. Each such context is reported as result 2.
+    pub unusable_acceptances: Vec<String>,
 }
 
 impl Established {
@@ -323,6 +327,7 @@ pub fn process_ac(
     };
 
     let mut contexts = Vec::with_capacity(proposed.len());
+    let mut unusable_acceptances = Vec::new();
     for pc in &proposed {
         let abstract_syntax = uid_text(&pc.abstract_syntax);
         let answer = answers.iter().find(|a| a.context_id == pc.context_id);
@@ -337,11 +342,26 @@ pub fn process_ac(
                     .as_ref()
                     .filter(|ts| pc.transfer_syntaxes.iter().any(|ours| same_uid(ours, ts)));
                 match ts {
-                    None => NegotiatedContext::rejected(
-                        pc.context_id,
-                        abstract_syntax,
-                        result::NO_REASON,
-                    ),
+                    None => {
+                        unusable_acceptances.push(match &a.transfer_syntax {
+                            Some(theirs) => format!(
+                                "presentation context {} was accepted with transfer syntax \
+                                 {:?}, which was not proposed for it: taken as rejected",
+                                pc.context_id,
+                                uid_text(theirs)
+                            ),
+                            None => format!(
+                                "presentation context {} was accepted without a transfer \
+                                 syntax: taken as rejected",
+                                pc.context_id
+                            ),
+                        });
+                        NegotiatedContext::rejected(
+                            pc.context_id,
+                            abstract_syntax,
+                            result::NO_REASON,
+                        )
+                    }
                     Some(ts) => {
                         let (scu, scp) = match (
                             find_role(&our_roles, &pc.abstract_syntax),
@@ -392,5 +412,6 @@ pub fn process_ac(
         sop_class_extended: items::sop_class_extended(ac).collect(),
         calling_ae_title: cfg.calling_ae_title.trim_matches(' ').to_string(),
         called_ae_title: cfg.called_ae_title.trim_matches(' ').to_string(),
+        unusable_acceptances,
     })
 }

@@ -1454,6 +1454,9 @@ impl Task {
         }
         match assoc::process_ac(&cfg.requestor, rq, ac) {
             Ok(est) => {
+                for why in &est.unusable_acceptances {
+                    log::warning(format_args!("[{}] The A-ASSOCIATE-AC: {why}", self.id()));
+                }
                 let any_accepted = est.contexts.iter().any(|c| c.result == 0);
                 self.shared.set_info(AssocInfo {
                     contexts: est.contexts,
