@@ -126,8 +126,8 @@ pub struct Established {
     /// The peer's AE title as we addressed it, trimmed.
     pub called_ae_title: String,
     /// Acceptances we could not take (no transfer syntax, or one we did not propose for
-    /// that context), one line each for the log: PS3.8 9.3.3.2 has the acceptor pick one
-    /// of the proposed transfer syntaxes. Each such context is reported as result 2.
+    /// that context), one line each for the log: the acceptor selects one of the transfer
+    /// syntaxes proposed for the context (PS3.8 9.3.3). Each is reported as result 2.
     pub unusable_acceptances: Vec<String>,
 }
 
