@@ -568,12 +568,23 @@ impl Task {
     /// wait for the association (`early`).
     async fn abort_if_requested(&mut self) -> Option<End> {
         while let Ok(cmd) = self.rx.try_recv() {
-            match cmd {
-                Command::Abort { reply } => return Some(self.abort_command(reply).await),
-                other => self.early.push_back(other),
+            if let Some(end) = self.before_established(cmd).await {
+                return Some(end);
             }
         }
         None
+    }
+
+    /// A command that came before the association was established: `abort()` is performed
+    /// at once (Evt15), anything else waits in `early`.
+    async fn before_established(&mut self, cmd: Command) -> Option<End> {
+        match cmd {
+            Command::Abort { reply } => Some(self.abort_command(reply).await),
+            other => {
+                self.early.push_back(other);
+                None
+            }
+        }
     }
 
     /// `abort()`: Evt15, with its caller told once the connection is closed. EVT_ABORTED
@@ -871,10 +882,11 @@ impl Task {
                 biased;
                 frame = self.reader.next() => break frame,
                 // `abort()` while the answer is awaited (Sta5): Evt15, AA-1 at once.
-                Some(cmd) = self.rx.recv() => match cmd {
-                    Command::Abort { reply } => return Err(self.abort_command(reply).await),
-                    other => self.early.push_back(other),
-                },
+                Some(cmd) = self.rx.recv() => {
+                    if let Some(end) = self.before_established(cmd).await {
+                        return Err(end);
+                    }
+                }
                 // A fresh timer: it fires at `deadline`, not before.
                 _ = self.timer.fired(), if timed => {
                     log::error(format_args!("ACSE timeout reached while waiting for response to association request"));
