@@ -560,6 +560,20 @@ def _extended_items(module: Any) -> List[Any]:
     return [first, second, common]
 
 
+def _recording_common(seen: Dict[str, Any]) -> Callable[[Any], Dict[str, Any]]:
+    """An EVT_SOP_COMMON handler that records each item's service class and related general
+    SOP classes under ``seen["items"]`` and accepts them all."""
+
+    def on_common(event: Any) -> Dict[str, Any]:
+        seen["items"] = {
+            uid: (item.service_class_uid, item.related_general_sop_class_identification)
+            for uid, item in event.items.items()
+        }
+        return event.items
+
+    return on_common
+
+
 def test_pynetdicom_extended_negotiation_answered_by_our_handler(
     our_server: Callable[..., Any],
 ) -> None:
@@ -571,12 +585,7 @@ def test_pynetdicom_extended_negotiation_answered_by_our_handler(
         seen["app_info"] = dict(event.app_info)
         return {"1.2.840.10008.5.1.4.1.2.2.1": b"\x01\x00\x00\x00"}
 
-    def on_common(event: Any) -> Dict[str, Any]:
-        seen["items"] = {
-            uid: (item.service_class_uid, item.related_general_sop_class_identification)
-            for uid, item in event.items.items()
-        }
-        return event.items
+    on_common = _recording_common(seen)
 
     server = our_server([(evt.EVT_SOP_EXTENDED, on_extended), (evt.EVT_SOP_COMMON, on_common)])
     assoc = pynetdicom_scu().associate(
@@ -608,12 +617,7 @@ def test_our_extended_negotiation_answered_by_pynetdicom(pyndscp: PynetdicomSCP)
         seen["app_info"] = dict(event.app_info)
         return {"1.2.3": b"\x09\x09"}
 
-    def on_common(event: Any) -> Dict[str, Any]:
-        seen["items"] = {
-            uid: (item.service_class_uid, item.related_general_sop_class_identification)
-            for uid, item in event.items.items()
-        }
-        return event.items
+    on_common = _recording_common(seen)
 
     pyndscp.sop_extended = on_extended
     pyndscp.sop_common = on_common

@@ -322,7 +322,9 @@ def test_requestor_released_handler_has_run_when_the_acceptors_release_returns()
         server.shutdown()
 
 
-def test_abort_from_the_acceptors_requested_handler_sends_an_abort_instead_of_the_ac() -> None:
+def test_abort_from_the_acceptors_requested_handler_sends_an_abort_instead_of_the_ac(
+    fastdimse_server: Any,
+) -> None:
     # Sta3 + Evt15: AA-1, an A-ABORT (0, 0) and no A-ASSOCIATE-AC; EVT_ABORTED follows, as
     # after pynetdicom's abort().
     from rawpeer import RawPeer, abort_pdu, associate_rq
@@ -338,22 +340,15 @@ def test_abort_from_the_acceptors_requested_handler_sends_an_abort_instead_of_th
         seen.append("ABORTED")
         aborted.set()
 
-    ae = AE(ae_title="ANY-SCP")
-    ae.add_supported_context(Verification)
-    server = ae.start_server(
-        ("127.0.0.1", 0),
-        block=False,
-        evt_handlers=[(evt.EVT_REQUESTED, on_requested), (evt.EVT_ABORTED, on_aborted)],
+    server = fastdimse_server(
+        handlers=[(evt.EVT_REQUESTED, on_requested), (evt.EVT_ABORTED, on_aborted)]
     )
-    try:
-        with RawPeer(server.server_address[1]) as peer:
-            peer.send(associate_rq())
-            assert peer.recv_pdu(5) == abort_pdu(0, 0)
-            assert peer.wait_closed(5)
-        assert aborted.wait(5)
-        assert seen == ["REQUESTED", "ABORTED"]
-    finally:
-        server.shutdown()
+    with RawPeer(server.server_address[1]) as peer:
+        peer.send(associate_rq(called="FASTSCP"))
+        assert peer.recv_pdu(5) == abort_pdu(0, 0)
+        assert peer.wait_closed(5)
+    assert aborted.wait(5)
+    assert seen == ["REQUESTED", "ABORTED"]
 
 
 def test_abort_from_the_requestors_requested_handler_aborts_at_once() -> None:

@@ -51,6 +51,19 @@ def from_core(record: logging.LogRecord) -> bool:
     return record.pathname.endswith(".rs")
 
 
+def round_trip_to_a_new_server() -> int:
+    """A round trip (`round_trip`) to a server started for it, with the logging set up as
+    it is now (the server's "Listening on" DEBUG record included); returns its port."""
+    ae = AE()
+    ae.add_supported_context(VERIFICATION)
+    server = ae.start_server(("127.0.0.1", 0), block=False)
+    try:
+        round_trip(server)
+    finally:
+        server.shutdown()
+    return int(server.server_address[1])
+
+
 def round_trip(server: Any) -> None:
     """One association to `server`, established and released: the core logs
     "Association Accepted" and "Association Released" (INFO) on the way."""
@@ -162,15 +175,9 @@ def test_configuring_fastdimse_directly_still_works(quiet: None, server: Any) ->
     ours.addHandler(ours_only)
     logging.getLogger("pynetdicom").addHandler(parent_handler)
     ours.setLevel(logging.DEBUG)  # "pynetdicom" stays at WARNING
-    second = AE()
-    second.add_supported_context(VERIFICATION)
-    srv = second.start_server(("127.0.0.1", 0), block=False)
-    try:
-        round_trip(srv)
-    finally:
-        srv.shutdown()
+    port = round_trip_to_a_new_server()
     core = ours_only.messages(core_only=True)
-    assert f"Listening on 127.0.0.1:{srv.server_address[1]}" in core  # a core DEBUG record
+    assert f"Listening on 127.0.0.1:{port}" in core  # a core DEBUG record
     assert "Association Released" in core
     # Records pass on to "pynetdicom"'s handlers too (propagation), as pynetdicom's module
     # loggers' records do.
@@ -216,16 +223,10 @@ def test_debug_logger_sets_up_pynetdicom_logger(
     assert fastdimse_handler in logging.getLogger("fastdimse").handlers
 
     capfd.readouterr()
-    second = AE()
-    second.add_supported_context(VERIFICATION)
-    srv = second.start_server(("127.0.0.1", 0), block=False)
-    try:
-        round_trip(srv)
-    finally:
-        srv.shutdown()
+    port = round_trip_to_a_new_server()
     err = capfd.readouterr().err
     # Core records at DEBUG and INFO, each printed once.
-    assert err.count(f"D: Listening on 127.0.0.1:{srv.server_address[1]}\n") == 1, err
+    assert err.count(f"D: Listening on 127.0.0.1:{port}\n") == 1, err
     assert err.count("I: Association Accepted\n") == 1, err
     assert "Association Accepted" in user.messages(core_only=True)
 

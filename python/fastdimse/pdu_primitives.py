@@ -20,7 +20,7 @@ Two kinds live here, with pynetdicom's names, checks and messages:
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Sequence, Type, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Type, Union
 
 from pydicom import config
 from pydicom.uid import UID
@@ -95,6 +95,15 @@ def _error(exc_type: Type[Exception], message: str) -> Exception:
     exception to raise."""
     LOGGER.error(message)
     return exc_type(message)
+
+
+def _one_of(value: Optional[int], allowed: Tuple[int, ...], name: str) -> Optional[int]:
+    """`value` if it is None or one of `allowed`; otherwise pynetdicom's log line and
+    exception for the A_ASSOCIATE field `name` (their wordings differ)."""
+    if value is not None and value not in allowed:
+        LOGGER.error(f"A_ASSOCIATE.{name} set to an unknown value")
+        raise ValueError(f"Unknown A_ASSOCIATE.{name} value")
+    return value
 
 
 def _address(value: Any, name: str) -> Any:
@@ -231,10 +240,7 @@ class A_ASSOCIATE:
 
     @result.setter
     def result(self, value: Optional[int]) -> None:
-        if value is not None and value not in (0, 1, 2):
-            LOGGER.error("A_ASSOCIATE.result set to an unknown value")
-            raise ValueError("Unknown A_ASSOCIATE.result value")
-        self._result = value
+        self._result = _one_of(value, (0, 1, 2), "result")
 
     @property
     def result_source(self) -> Optional[int]:
@@ -244,10 +250,7 @@ class A_ASSOCIATE:
 
     @result_source.setter
     def result_source(self, value: Optional[int]) -> None:
-        if value is not None and value not in (1, 2, 3):
-            LOGGER.error("A_ASSOCIATE.result_source set to an unknown value")
-            raise ValueError("Unknown A_ASSOCIATE.result_source value")
-        self._result_source = value
+        self._result_source = _one_of(value, (1, 2, 3), "result_source")
 
     @property
     def diagnostic(self) -> Optional[int]:
@@ -257,10 +260,7 @@ class A_ASSOCIATE:
 
     @diagnostic.setter
     def diagnostic(self, value: Optional[int]) -> None:
-        if value is not None and value not in (1, 2, 3, 7):
-            LOGGER.error("A_ASSOCIATE.diagnostic set to an unknown value")
-            raise ValueError("Unknown A_ASSOCIATE.diagnostic value")
-        self._diagnostic = value
+        self._diagnostic = _one_of(value, (1, 2, 3, 7), "diagnostic")
 
     @property
     def result_str(self) -> str:
